@@ -1,0 +1,195 @@
+package authn
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Strategy is one step of a Chain. It reads the request and the Principal
+// established so far and returns a Decision. A strategy never calls another
+// strategy and never edits Principal.Via; the chain does that.
+type Strategy interface {
+	// Name identifies the strategy in Principal.Via, the Trace and errors.
+	Name() string
+	// Authenticate decides. It must not block on the network: look-ups are
+	// served from caches, and an unready cache is a Fail, not a wait.
+	Authenticate(r *http.Request, sofar Principal) Decision
+}
+
+// StrategyFunc adapts a function to a Strategy called name.
+func StrategyFunc(name string, decide func(r *http.Request, sofar Principal) Decision) Strategy {
+	return funcStrategy{name: name, decide: decide}
+}
+
+type funcStrategy struct {
+	name   string
+	decide func(*http.Request, Principal) Decision
+}
+
+func (f funcStrategy) Name() string { return f.name }
+func (f funcStrategy) Authenticate(r *http.Request, p Principal) Decision {
+	return f.decide(r, p)
+}
+
+// Outcome is what a strategy made of a request.
+type Outcome uint8
+
+const (
+	// NotApplicable: nothing for this strategy here; the chain continues.
+	NotApplicable Outcome = iota
+	// Contributed: the strategy refined the Principal; the chain continues
+	// with the refined one.
+	Contributed
+	// Rejected: a credential or header was presented and is invalid or
+	// untrusted. The chain stops with ErrRejected (401).
+	Rejected
+	// Failed: an infrastructure error, such as an unsynced cache. The chain
+	// stops with ErrUnavailable (503).
+	Failed
+)
+
+var outcomeNames = [...]string{"not-applicable", "contributed", "rejected", "failed"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", o)
+}
+
+// MarshalText encodes the outcome by name.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText decodes a name written by MarshalText.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for i, n := range outcomeNames {
+		if n == string(b) {
+			*o = Outcome(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("authn: unknown outcome %q", b)
+}
+
+// Decision is a strategy's answer. Build it with Skip, Contribute, Reject or
+// Fail.
+type Decision struct {
+	Outcome Outcome
+	// Principal is the refined Principal; the chain reads it only when
+	// Outcome is Contributed.
+	Principal Principal
+	// Reason is a short explanation for the trace and, on rejection, the
+	// response. It must not contain a token or a header value.
+	Reason string
+	// Cause is an underlying error for Failed (or Rejected) decisions. It
+	// reaches logs, not clients.
+	Cause error
+}
+
+// Skip: the strategy does not apply to this request.
+func Skip(reason string) Decision { return Decision{Outcome: NotApplicable, Reason: reason} }
+
+// Contribute: p is the refined Principal.
+func Contribute(p Principal, reason string) Decision {
+	return Decision{Outcome: Contributed, Principal: p, Reason: reason}
+}
+
+// Reject: a presented credential or header is invalid or untrusted.
+func Reject(reason string) Decision { return Decision{Outcome: Rejected, Reason: reason} }
+
+// Fail: the strategy cannot decide because a dependency is unavailable.
+func Fail(reason string, cause error) Decision {
+	return Decision{Outcome: Failed, Reason: reason, Cause: cause}
+}
+
+// TraceEntry records one strategy's decision for one request.
+type TraceEntry struct {
+	Strategy string  `json:"strategy"`
+	Outcome  Outcome `json:"outcome"`
+	Reason   string  `json:"reason,omitempty"`
+}
+
+// Trace lists the decisions of the strategies that ran, in order. Strategies
+// after a rejection or failure did not run and are absent.
+type Trace []TraceEntry
+
+// Chain runs strategies in order to refine one Principal.
+//
+// A Chain is safe for concurrent use if its strategies are.
+type Chain struct {
+	strategies []Strategy
+}
+
+// NewChain returns a chain of the given strategies, run in the given order.
+// Names must be unique and non-empty so that Via and the Trace are
+// unambiguous.
+func NewChain(strategies ...Strategy) (*Chain, error) {
+	if len(strategies) == 0 {
+		return nil, errors.New("authn: a chain needs at least one strategy")
+	}
+	seen := make(map[string]bool, len(strategies))
+	for i, s := range strategies {
+		if s == nil {
+			return nil, fmt.Errorf("authn: strategy %d is nil", i)
+		}
+		name := s.Name()
+		if name == "" || seen[name] {
+			return nil, fmt.Errorf("authn: strategy %d has an empty or repeated name %q", i, name)
+		}
+		seen[name] = true
+	}
+	return &Chain{strategies: append([]Strategy(nil), strategies...)}, nil
+}
+
+// Authenticate runs the chain on r and returns the resulting Principal and
+// the trace of decisions. The error, when not nil, is an *Error wrapping
+// ErrRejected, ErrUnavailable or ErrUnauthenticated; the Principal is then
+// the zero value and must not be used.
+//
+// A Principal is returned only if it has an effective user, and that user is
+// never a bare ServiceAccount subject: a forwarded
+// system:serviceaccount:… name that no strategy moved into Actor is refused,
+// so a key can never pass as a human called "system:serviceaccount:…".
+func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
+	trace := make(Trace, 0, len(c.strategies))
+	var p Principal
+	for _, s := range c.strategies {
+		d := s.Authenticate(r, p)
+		trace = append(trace, TraceEntry{Strategy: s.Name(), Outcome: d.Outcome, Reason: d.Reason})
+		switch d.Outcome {
+		case NotApplicable:
+		case Contributed:
+			via := p.Via
+			p = d.Principal
+			if via == nil {
+				via = make([]string, 0, len(c.strategies))
+			}
+			p.Via = append(via, s.Name())
+		case Rejected:
+			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrRejected, Reason: d.Reason, Cause: d.Cause}
+		case Failed:
+			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: d.Reason, Cause: d.Cause}
+		default:
+			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: "strategy returned " + d.Outcome.String()}
+		}
+	}
+	switch {
+	case p.User.IsZero() && p.Actor != nil:
+		return Principal{}, trace, &Error{Strategy: "chain", Kind: ErrUnauthenticated, Reason: "ServiceAccount has no effective user"}
+	case p.User.IsZero():
+		return Principal{}, trace, &Error{Strategy: "chain", Kind: ErrUnauthenticated, Reason: "no identity presented"}
+	case IsServiceAccountSubject(p.User.Name):
+		return Principal{}, trace, &Error{Strategy: "chain", Kind: ErrUnauthenticated, Reason: "ServiceAccount subject was not resolved to an actor"}
+	}
+	return p, trace, nil
+}
+
+// Strategies returns the names of the chain's strategies in order.
+func (c *Chain) Strategies() []string {
+	names := make([]string, len(c.strategies))
+	for i, s := range c.strategies {
+		names[i] = s.Name()
+	}
+	return names
+}

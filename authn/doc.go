@@ -1,0 +1,17 @@
+// Package authn answers, for one HTTP request behind an OAuth proxy, who the
+// request acts for and through which Kubernetes ServiceAccount.
+//
+// A Chain runs Strategies in order. Each reads the request and the Principal
+// established so far and returns a Decision: NotApplicable (continue),
+// Contributed (continue with a refined Principal), Rejected (stop, 401) or
+// Failed (stop, 503). A rejection never falls through to a weaker strategy.
+// The result is a Principal that keeps the effective User and the acting
+// ServiceAccount apart, with the strategies that contributed in Via.
+//
+//	chain, err := authn.NewChain(forwarded, serviceAccount, annotation, synthetic)
+//	...
+//	p, trace, err := chain.Authenticate(r)
+//
+// The strategies live in package strategies; the HTTP middleware in package
+// chiadapter. This package imports nothing from Kubernetes.
+package authn

@@ -1,0 +1,71 @@
+package authn
+
+import (
+	"errors"
+	"net/http"
+)
+
+// The kinds of authentication failure. Every error the chain returns wraps
+// exactly one of them; StatusCode maps them to HTTP.
+var (
+	// ErrUnauthenticated: no strategy established an effective user (401).
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrRejected: a credential or identity header was presented and is
+	// invalid or untrusted (401). The chain never falls through to a weaker
+	// strategy after a rejection.
+	ErrRejected = errors.New("rejected")
+	// ErrForbidden: the principal is known but a policy denies the request
+	// (403). Strategies do not return it; authorization middleware does.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable: a dependency such as the API server or an informer
+	// cache cannot answer (503). The chain fails closed.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Error describes why a request was not authenticated. Its message names
+// the strategy and the reason and never carries a token or a header value.
+type Error struct {
+	// Strategy is the name of the strategy that stopped the chain, or
+	// "chain" when the chain itself found no identity.
+	Strategy string
+	// Kind is one of ErrUnauthenticated, ErrRejected, ErrForbidden or
+	// ErrUnavailable.
+	Kind error
+	// Reason is a short, secret-free explanation fit for a response body.
+	Reason string
+	// Cause is the underlying error, if any. It is logged, never shown to
+	// the client.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	msg := "authn: " + e.Strategy + ": " + e.Kind.Error() + ": " + e.Reason
+	if e.Cause != nil {
+		msg += ": " + e.Cause.Error()
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is match both the kind and the cause.
+func (e *Error) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Cause}
+}
+
+// StatusCode returns the HTTP status for an authentication error: 401 for
+// ErrUnauthenticated and ErrRejected, 403 for ErrForbidden, 503 for
+// ErrUnavailable and 500 for anything else.
+func StatusCode(err error) int {
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrRejected), errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized
+	default:
+		return http.StatusInternalServerError
+	}
+}

@@ -1,0 +1,150 @@
+package authn
+
+import (
+	"context"
+	"strings"
+)
+
+// Principal is the answer to "who is this request acting for, and through
+// which ServiceAccount?". The two identities are kept apart on purpose: a
+// request made with an access key acts for the human who created the key
+// (User) through the key's ServiceAccount (Actor). Neither is ever encoded
+// into the other.
+//
+// The JSON encoding is stable and is the format of the golden test cases:
+//
+//	{"user":{"name":…,"uid":…,"email":…,"groups":[…],"extra":{…}},
+//	 "actor":{"namespace":…,"name":…,"uid":…,"attributes":{…}} | null,
+//	 "synthetic":bool,"via":[…]}
+//
+// "user", "actor", "synthetic" and "via" are always present; inside user and
+// actor, empty strings, empty lists and empty maps are omitted.
+type Principal struct {
+	// User is the effective identity. Its zero value means no user has been
+	// established yet.
+	User User `json:"user"`
+	// Actor is the ServiceAccount the request was made with, or nil when a
+	// human called directly.
+	Actor *ServiceAccount `json:"actor"`
+	// Synthetic reports that User was derived from Actor because no human
+	// could be found; it is never set for a resolved human.
+	Synthetic bool `json:"synthetic"`
+	// Via names the strategies that contributed, in the order they ran.
+	// The chain maintains it; strategies do not.
+	Via []string `json:"via"`
+}
+
+// User is an effective identity: a human, or a synthetic stand-in flagged by
+// Principal.Synthetic.
+type User struct {
+	Name   string              `json:"name"`
+	UID    string              `json:"uid,omitempty"`
+	Email  string              `json:"email,omitempty"`
+	Groups []string            `json:"groups,omitempty"`
+	Extra  map[string][]string `json:"extra,omitempty"`
+}
+
+// IsZero reports whether no user has been established.
+func (u User) IsZero() bool { return u.Name == "" }
+
+// ServiceAccount identifies a Kubernetes ServiceAccount acting for a user.
+type ServiceAccount struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// UID is empty until a strategy has seen the object (or a token bound
+	// to it); a name alone does not identify one incarnation.
+	UID string `json:"uid,omitempty"`
+	// Attributes holds labels and annotations of the ServiceAccount that the
+	// chain was configured to copy, so that authorization can cap what a key
+	// may do.
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Subject returns the username Kubernetes gives the ServiceAccount,
+// system:serviceaccount:NAMESPACE:NAME.
+func (sa ServiceAccount) Subject() string {
+	return ServiceAccountSubjectPrefix + sa.Namespace + ":" + sa.Name
+}
+
+// IsHuman reports whether the request acts for a resolved, non-synthetic user.
+func (p Principal) IsHuman() bool { return !p.User.IsZero() && !p.Synthetic }
+
+// StorageKey returns a key for the effective user that is safe to use in
+// file names, Kubernetes object names and label-free stores, and is
+// collision-free: distinct names always give distinct keys. Bytes outside
+// [A-Za-z0-9.-] (including '_' itself) are written as '_' followed by two
+// lower-case hex digits, so the encoding can be reversed. It returns "" for a
+// zero User.
+func (p Principal) StorageKey() string { return storageKey(p.User.Name) }
+
+func storageKey(name string) string {
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	b.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if isAlnum(c) || c == '.' || c == '-' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('_')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&0xf])
+	}
+	return b.String()
+}
+
+// LegacyID returns the sanitized id older platforms used as a user key:
+// bytes outside [a-zA-Z0-9._-] become '-', runs of '-' collapse to one,
+// leading and trailing '-' are trimmed, and the result is cut to 253 bytes.
+//
+// It is lossy: "a:b" and "a/b" both become "a-b". Use it only to find data
+// stored under the old scheme, never as an identity.
+func (p Principal) LegacyID() string { return LegacyID(p.User.Name) }
+
+// LegacyID applies the lossy legacy sanitization to name; see
+// Principal.LegacyID.
+func LegacyID(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	dash := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			c = '-'
+		}
+		if c == '-' {
+			if dash || b.Len() == 0 {
+				dash = true
+				continue
+			}
+			dash = true
+		} else {
+			dash = false
+		}
+		b.WriteByte(c)
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if len(s) > 253 {
+		s = strings.TrimRight(s[:253], "-")
+	}
+	return s
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+type contextKey struct{}
+
+// NewContext returns a copy of ctx carrying p.
+func NewContext(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, contextKey{}, p)
+}
+
+// FromContext returns the Principal stored by NewContext (as the chi adapter
+// does for every authenticated request) and whether there was one.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(contextKey{}).(Principal)
+	return p, ok
+}
