@@ -148,3 +148,17 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(contextKey{}).(Principal)
 	return p, ok
 }
+
+type traceKey struct{}
+
+// NewTraceContext returns a copy of ctx carrying the trace of the chain run
+// that authenticated the request, for debugging endpoints and logs.
+func NewTraceContext(ctx context.Context, t Trace) context.Context {
+	return context.WithValue(ctx, traceKey{}, t)
+}
+
+// TraceFromContext returns the trace stored by NewTraceContext, or nil.
+func TraceFromContext(ctx context.Context) Trace {
+	t, _ := ctx.Value(traceKey{}).(Trace)
+	return t
+}
