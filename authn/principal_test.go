@@ -1,0 +1,133 @@
+package authn_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/authchain/authchain/authn"
+)
+
+func TestPrincipalJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		p    authn.Principal
+		want string
+	}{
+		{
+			name: "human",
+			p:    authn.Principal{User: authn.User{Name: "alice", Groups: []string{"dev"}}, Via: []string{"forwarded"}},
+			want: `{"user":{"name":"alice","groups":["dev"]},"actor":null,"synthetic":false,"via":["forwarded"]}`,
+		},
+		{
+			name: "key acting for a human",
+			p: authn.Principal{
+				User:  authn.User{Name: "alice"},
+				Actor: &authn.ServiceAccount{Namespace: "ns", Name: "key", UID: "u1", Attributes: map[string]string{"role": "read"}},
+				Via:   []string{"forwarded", "serviceaccount", "annotation"},
+			},
+			want: `{"user":{"name":"alice"},"actor":{"namespace":"ns","name":"key","uid":"u1","attributes":{"role":"read"}},"synthetic":false,"via":["forwarded","serviceaccount","annotation"]}`,
+		},
+		{
+			name: "zero",
+			want: `{"user":{"name":""},"actor":null,"synthetic":false,"via":null}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Errorf("got  %s\nwant %s", b, tt.want)
+			}
+			var back authn.Principal
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.p, back); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStorageKeyIsCollisionFree(t *testing.T) {
+	// Names the legacy id folds together must stay apart.
+	names := []string{
+		"a:b", "a/b", "a-b", "a_b", "a--b", "-a-b-", "a b", "a_3ab", "A-B", "a.b",
+		"system:serviceaccount:ns:key", "system-serviceaccount-ns-key",
+		"alice@example.com", "alice_40example.com", "élise", "",
+	}
+	seen := map[string]string{}
+	for _, n := range names {
+		k := authn.Principal{User: authn.User{Name: n}}.StorageKey()
+		if other, ok := seen[k]; ok {
+			t.Errorf("StorageKey(%q) == StorageKey(%q) == %q", n, other, k)
+		}
+		seen[k] = n
+		for i := 0; i < len(k); i++ {
+			c := k[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+				t.Errorf("StorageKey(%q) = %q has byte %q", n, k, c)
+			}
+		}
+	}
+	if got := (authn.Principal{User: authn.User{Name: "alice@example.com"}}).StorageKey(); got != "alice_40example.com" {
+		t.Errorf("StorageKey(alice@example.com) = %q", got)
+	}
+}
+
+func FuzzStorageKeyInjective(f *testing.F) {
+	f.Add("a:b", "a/b")
+	f.Add("a_b", "a_5fb")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ka := authn.Principal{User: authn.User{Name: a}}.StorageKey()
+		kb := authn.Principal{User: authn.User{Name: b}}.StorageKey()
+		if a != b && ka == kb {
+			t.Fatalf("StorageKey(%q) == StorageKey(%q) == %q", a, b, ka)
+		}
+	})
+}
+
+func TestLegacyID(t *testing.T) {
+	for in, want := range map[string]string{
+		"system:serviceaccount:stackrox-1:ambient-key-test-write-2b3908aa": "system-serviceaccount-stackrox-1-ambient-key-test-write-2b3908aa",
+		"alice@example.com":             "alice-example.com",
+		"::a::b::":                      "a-b",
+		"a_b.c":                         "a_b.c",
+		"--":                            "",
+		strings.Repeat("x", 300):        strings.Repeat("x", 253),
+		strings.Repeat("x", 252) + ":y": strings.Repeat("x", 252),
+	} {
+		if got := authn.LegacyID(in); got != want {
+			t.Errorf("LegacyID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestContextRoundTrip(t *testing.T) {
+	if _, ok := authn.FromContext(context.Background()); ok {
+		t.Error("empty context reported a principal")
+	}
+	p := authn.Principal{User: authn.User{Name: "alice"}}
+	got, ok := authn.FromContext(authn.NewContext(context.Background(), p))
+	if !ok || got.User.Name != "alice" {
+		t.Errorf("FromContext = %+v, %v", got, ok)
+	}
+	tr := authn.Trace{{Strategy: "forwarded", Outcome: authn.Contributed}}
+	if diff := cmp.Diff(tr, authn.TraceFromContext(authn.NewTraceContext(context.Background(), tr))); diff != "" {
+		t.Errorf("trace (-want +got):\n%s", diff)
+	}
+}
+
+func TestServiceAccountSubject(t *testing.T) {
+	sa := authn.ServiceAccount{Namespace: "ns", Name: "key"}
+	if got := sa.Subject(); got != "system:serviceaccount:ns:key" {
+		t.Errorf("Subject() = %q", got)
+	}
+}
