@@ -1,0 +1,129 @@
+package chiadapter
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// Problem types: the "type" member of every problem body, one per kind of
+// authn error, so a client can tell a rejected credential from a missing one
+// although both are 401. They are identifiers, not addresses: nothing is
+// served at them. An error of no known kind (500) has type "about:blank".
+const (
+	ProblemTypeUnauthenticated = "urn:authchain:problem:unauthenticated"
+	ProblemTypeRejected        = "urn:authchain:problem:rejected"
+	ProblemTypeForbidden       = "urn:authchain:problem:forbidden"
+	ProblemTypeUnavailable     = "urn:authchain:problem:unavailable"
+)
+
+// ProblemContentType is the media type of every body WriteProblem writes
+// (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// internalDetail is the whole detail of a 500: an error that is not an
+// *authn.Error has no secret-free text, so none of it is echoed.
+const internalDetail = "the request could not be authenticated"
+
+// The values WriteProblem uses when nothing was configured; Authenticate
+// starts from the same defaults.
+const (
+	defaultRealm      = "authchain"
+	defaultChallenge  = `Bearer realm="` + defaultRealm + `"`
+	defaultRetryAfter = "5"
+)
+
+// headerWWWAuthenticate is the canonical form http.Header stores the key
+// under, needed for a direct map look-up.
+const headerWWWAuthenticate = "Www-Authenticate"
+
+// problem is the RFC 9457 body. Strategy is an extension member naming the
+// strategy (or Require* middleware) that stopped the request.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Strategy string `json:"strategy,omitempty"`
+}
+
+// WriteProblem writes err as an RFC 9457 application/problem+json response.
+// It is the default error writer of Authenticate and the Require*
+// middlewares, and is exported so other handlers can answer the same way.
+//
+// The status is authn.StatusCode(err). The body has "type" (one of the
+// ProblemType* constants, or "about:blank" for a 500), "title"
+// (http.StatusText of the status), "status", "detail" and "strategy". Detail
+// and strategy come from the *authn.Error in err's chain: detail is its
+// Reason, which the authn contract keeps free of tokens and header values;
+// its Cause never reaches the body. For any other error (or nil) the status
+// is 500, detail is a fixed generic text and err's message is not echoed.
+//
+// Every response carries Cache-Control: no-store and
+// X-Content-Type-Options: nosniff; a 401 carries
+// WWW-Authenticate: Bearer realm="authchain" and a 503 Retry-After: 5,
+// unless the response already has those headers — that is how Authenticate's
+// WithRealm and WithRetryAfter take precedence over these defaults.
+//
+// A nil err, or a nil *authn.Error, is answered like an unknown error.
+func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if ae, ok := err.(*authn.Error); ok && ae == nil {
+		err = nil // errors.Is would call Unwrap on the nil pointer and panic.
+	}
+	status := authn.StatusCode(err)
+	body := problem{Type: problemType(err), Title: http.StatusText(status), Status: status, Detail: internalDetail}
+	var ae *authn.Error
+	if errors.As(err, &ae) && ae != nil {
+		body.Detail = ae.Reason
+		body.Strategy = ae.Strategy
+	}
+	// The body holds only strings and an int, so Marshal cannot fail.
+	b, _ := json.Marshal(body)
+	b = append(b, '\n')
+
+	h := w.Header()
+	setErrorHeaders(h, status, defaultChallenge, defaultRetryAfter)
+	h.Set("Content-Type", ProblemContentType)
+	// A Content-Length set for an earlier body would truncate or stall this one.
+	h.Del("Content-Length")
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // The client is gone or the method has no body; nothing to do.
+}
+
+// problemType follows the precedence of authn.StatusCode, so type and status
+// never disagree for an error that wraps several kinds.
+func problemType(err error) string {
+	switch {
+	case errors.Is(err, authn.ErrUnavailable):
+		return ProblemTypeUnavailable
+	case errors.Is(err, authn.ErrForbidden):
+		return ProblemTypeForbidden
+	case errors.Is(err, authn.ErrRejected):
+		return ProblemTypeRejected
+	case errors.Is(err, authn.ErrUnauthenticated):
+		return ProblemTypeUnauthenticated
+	default:
+		return "about:blank"
+	}
+}
+
+// setErrorHeaders sets the headers every error response needs. A challenge or
+// Retry-After already present is kept, so values the middleware set from its
+// options survive a writer that applies defaults.
+func setErrorHeaders(h http.Header, status int, challenge, retryAfter string) {
+	switch status {
+	case http.StatusUnauthorized:
+		if _, ok := h[headerWWWAuthenticate]; !ok {
+			h.Set(headerWWWAuthenticate, challenge)
+		}
+	case http.StatusServiceUnavailable:
+		if _, ok := h["Retry-After"]; !ok {
+			h.Set("Retry-After", retryAfter)
+		}
+	}
+	// Authentication answers depend on credentials: never cache or sniff them.
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
