@@ -17,6 +17,10 @@
 //		fmt.Fprintln(w, p.User.Name)
 //	})
 //
+// A Require* middleware answers 401 when the request has no Principal and
+// 403 when the policy denies it. It takes no options: Authenticate leaves its
+// configuration in the request context, and Require* behind it use it.
+//
 // Problem bodies carry the authn.Error's Reason and strategy name and never
 // its Cause, a token or a header value. The package logs nothing; see
 // WithObserver.

@@ -58,8 +58,9 @@ type problem struct {
 // (http.StatusText of the status), "status", "detail" and "strategy". Detail
 // and strategy come from the *authn.Error in err's chain: detail is its
 // Reason, which the authn contract keeps free of tokens and header values;
-// its Cause never reaches the body. For any other error (or nil) the status
-// is 500, detail is a fixed generic text and err's message is not echoed.
+// its Cause never reaches the body. Without an *authn.Error, detail is a
+// fixed generic text and err's message is never echoed; an error of no authn
+// kind, or nil, is a 500.
 //
 // Every response carries Cache-Control: no-store and
 // X-Content-Type-Options: nosniff; a 401 carries

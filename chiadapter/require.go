@@ -6,22 +6,20 @@ import (
 	"github.com/authchain/authchain/authn"
 )
 
-// The Require* middlewares share one contract: no principal (or a zero
-// User) is a 401 authn.ErrUnauthenticated, a denied principal a 403
-// authn.ErrForbidden, both written with the options of the Authenticate in
-// front (WriteProblem and its defaults without one). They never panic on a
-// request.
-
 // RequireUser returns a middleware that admits any authenticated principal,
-// synthetic users included. Errors name the strategy "require-user".
+// synthetic users included. A request with no principal in its context, or
+// one with a zero User, gets a 401 (authn.ErrUnauthenticated) naming the
+// strategy "require-user". Like every Require*, it answers with the error
+// writer and headers of the Authenticate in front of it, or WriteProblem.
 func RequireUser() func(http.Handler) http.Handler {
 	return require("require-user", func(authn.Principal) string { return "" })
 }
 
 // RequireHuman returns a middleware that admits only a resolved, non-synthetic
 // user (authn.Principal.IsHuman): a request acting through a ServiceAccount
-// for a human passes, a synthetic stand-in for a ServiceAccount gets a 403.
-// Errors name the strategy "require-human".
+// for a human passes, a synthetic stand-in for a ServiceAccount gets a 403
+// (authn.ErrForbidden). No principal is a 401 as for RequireUser. Errors name
+// the strategy "require-human".
 func RequireHuman() func(http.Handler) http.Handler {
 	return require("require-human", func(p authn.Principal) string {
 		if p.IsHuman() {
@@ -34,7 +32,9 @@ func RequireHuman() func(http.Handler) http.Handler {
 // RequireGroup returns a middleware that admits a user in at least one of
 // groups (authn.User.Groups, compared exactly). It checks the effective user
 // whether synthetic or not; put RequireHuman in front to exclude synthetic
-// users. Errors name the strategy "require-group" and never list the groups.
+// users. A user in none of them gets a 403 (authn.ErrForbidden); no principal
+// is a 401 as for RequireUser. Errors name the strategy "require-group" and
+// never list the groups.
 //
 // RequireGroup panics if groups is empty or holds an empty name: a policy
 // that can admit no one is a programming error, better found when the router
