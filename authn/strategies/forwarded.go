@@ -1,0 +1,471 @@
+package strategies
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// HeaderNames names the identity headers a proxy sets. An empty field is
+// not read.
+type HeaderNames struct {
+	// User carries the user name; it is required.
+	User string
+	// UID, Email and PreferredUsername carry one value each.
+	UID, Email, PreferredUsername string
+	// Groups carries comma-separated group names; it may repeat.
+	Groups string
+	// ExtraPrefix starts headers whose lower-cased, percent-unescaped
+	// suffix is a User.Extra key, e.g. "X-Remote-Extra-".
+	ExtraPrefix string
+}
+
+// OAuth2ProxyHeaders returns the headers oauth2-proxy sets with
+// --pass-user-headers: X-Forwarded-User, X-Forwarded-Email,
+// X-Forwarded-Preferred-Username and X-Forwarded-Groups.
+func OAuth2ProxyHeaders() HeaderNames {
+	return HeaderNames{
+		User:              "X-Forwarded-User",
+		Email:             "X-Forwarded-Email",
+		PreferredUsername: "X-Forwarded-Preferred-Username",
+		Groups:            "X-Forwarded-Groups",
+	}
+}
+
+// OpenShiftOAuthProxyHeaders returns the headers openshift/oauth-proxy sets:
+// X-Forwarded-User and X-Forwarded-Email.
+func OpenShiftOAuthProxyHeaders() HeaderNames {
+	return HeaderNames{User: "X-Forwarded-User", Email: "X-Forwarded-Email"}
+}
+
+// NginxAuthRequestHeaders returns the headers an auth_request endpoint such
+// as oauth2-proxy's /oauth2/auth returns for nginx to pass on:
+// X-Auth-Request-User, -Email, -Preferred-Username and -Groups.
+func NginxAuthRequestHeaders() HeaderNames {
+	return HeaderNames{
+		User:              "X-Auth-Request-User",
+		Email:             "X-Auth-Request-Email",
+		PreferredUsername: "X-Auth-Request-Preferred-Username",
+		Groups:            "X-Auth-Request-Groups",
+	}
+}
+
+// FrontProxyHeaders returns the Kubernetes front-proxy (requestheader)
+// headers: X-Remote-User, X-Remote-Uid, X-Remote-Group and X-Remote-Extra-.
+// Unlike Kubernetes, group values are split on commas here as for every
+// preset.
+func FrontProxyHeaders() HeaderNames {
+	return HeaderNames{
+		User:        "X-Remote-User",
+		UID:         "X-Remote-Uid",
+		Groups:      "X-Remote-Group",
+		ExtraPrefix: "X-Remote-Extra-",
+	}
+}
+
+// headerPresetNames lists the names HeaderPreset accepts, for its error.
+const headerPresetNames = `"front-proxy", "nginx", "oauth2-proxy", "openshift"`
+
+// HeaderPreset returns the preset called name: "oauth2-proxy",
+// "openshift", "nginx" or "front-proxy", so that the proxy can be chosen in
+// configuration. Any other name is an error that lists the valid ones.
+func HeaderPreset(name string) (HeaderNames, error) {
+	switch name {
+	case "oauth2-proxy":
+		return OAuth2ProxyHeaders(), nil
+	case "openshift":
+		return OpenShiftOAuthProxyHeaders(), nil
+	case "nginx":
+		return NginxAuthRequestHeaders(), nil
+	case "front-proxy":
+		return FrontProxyHeaders(), nil
+	}
+	return HeaderNames{}, fmt.Errorf("strategies: unknown header preset %q; valid presets: %s", name, headerPresetNames)
+}
+
+// Defaults of the forwarded strategy's limits.
+const (
+	DefaultMaxValueLength = 1024
+	DefaultMaxGroups      = 256
+)
+
+// ForwardedOption configures Forwarded. Options are checked when Forwarded
+// builds the strategy.
+type ForwardedOption func(*forwardedConfig)
+
+type forwardedConfig struct {
+	headers        HeaderNames
+	maxValueLength int
+	maxGroups      int
+}
+
+// WithHeaders sets the headers to read; the default is OAuth2ProxyHeaders.
+// User must be set; every name must be a valid header name without '_' and
+// no two may name the same header.
+func WithHeaders(h HeaderNames) ForwardedOption {
+	return func(c *forwardedConfig) { c.headers = h }
+}
+
+// WithMaxValueLength caps every header value, in bytes; the default is
+// DefaultMaxValueLength. A longer value is rejected, not truncated.
+func WithMaxValueLength(n int) ForwardedOption {
+	return func(c *forwardedConfig) { c.maxValueLength = n }
+}
+
+// WithMaxGroups caps the number of group names, counted before
+// de-duplication so that the work per request stays bounded; the default
+// is DefaultMaxGroups. More are rejected, not truncated.
+func WithMaxGroups(n int) ForwardedOption {
+	return func(c *forwardedConfig) { c.maxGroups = n }
+}
+
+// The identity headers a ForwardedStrategy reads one value from, then Groups.
+const (
+	slotUser = iota
+	slotUID
+	slotEmail
+	slotPreferredUsername
+	slotGroups
+	numSlots
+)
+
+// ForwardedStrategy believes the identity headers an authenticating proxy
+// sets, but only on requests the TrustPolicy proves came from that proxy.
+// Build it with Forwarded. It is safe for concurrent use.
+type ForwardedStrategy struct {
+	trust TrustPolicy
+	// names are the canonical header names per slot; "" is not read.
+	names       [numSlots]string
+	extraPrefix string
+	// stripped is every header the strategy removes from a request.
+	stripped       headerSet
+	maxValueLength int
+	maxGroups      int
+	// contributed is the reason of every Contribute, built once.
+	contributed string
+}
+
+// Forwarded returns a strategy that takes the user from the headers of
+// OAuth2ProxyHeaders (or those given WithHeaders), provided trust verifies
+// the request. A nil trust is an error: use InsecureTrustAnyPeer in tests.
+//
+// On every request, whatever the decision, it deletes from r.Header each
+// configured header, each header starting with ExtraPrefix and each of
+// trust.StrippedHeaders, in any case and with '_' for '-', so that handlers
+// downstream cannot read a forged copy.
+//
+// It skips a request that carries none of its headers, and rejects one that
+// carries them from an untrusted peer, under a non-canonical or repeated
+// name, with a control character, invalid UTF-8 or an overlong value,
+// without a user, with a reserved system: user that is not a ServiceAccount
+// subject, with too many groups, or after another strategy has already
+// established an identity. A system:serviceaccount: user is passed on
+// unparsed, for the ServiceAccount strategy to move into Actor.
+func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, error) {
+	if trust == nil {
+		return nil, errors.New("strategies: Forwarded needs a TrustPolicy (InsecureTrustAnyPeer only in tests)")
+	}
+	c := forwardedConfig{
+		headers:        OAuth2ProxyHeaders(),
+		maxValueLength: DefaultMaxValueLength,
+		maxGroups:      DefaultMaxGroups,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.maxValueLength <= 0 {
+		return nil, fmt.Errorf("strategies: Forwarded: max value length %d is not positive", c.maxValueLength)
+	}
+	if c.maxGroups <= 0 {
+		return nil, fmt.Errorf("strategies: Forwarded: max groups %d is not positive", c.maxGroups)
+	}
+	h := c.headers
+	if h.User == "" {
+		return nil, errors.New("strategies: Forwarded: the User header is required")
+	}
+	s := &ForwardedStrategy{
+		trust:          trust,
+		maxValueLength: c.maxValueLength,
+		maxGroups:      c.maxGroups,
+	}
+	for i, name := range [numSlots]string{h.User, h.UID, h.Email, h.PreferredUsername, h.Groups} {
+		if name == "" {
+			continue
+		}
+		if err := checkConfiguredHeader(name); err != nil {
+			return nil, err
+		}
+		s.names[i] = http.CanonicalHeaderKey(name)
+		s.stripped.names = append(s.stripped.names, s.names[i])
+	}
+	if h.ExtraPrefix != "" {
+		if err := checkConfiguredHeader(h.ExtraPrefix); err != nil {
+			return nil, err
+		}
+		s.extraPrefix = http.CanonicalHeaderKey(h.ExtraPrefix)
+		s.stripped.prefixes = []string{s.extraPrefix}
+	}
+	// Overlapping names would make one header feed two fields.
+	identity := s.stripped
+	for i, a := range identity.names {
+		for _, b := range identity.names[i+1:] {
+			if headerNameEqual(a, b) {
+				return nil, fmt.Errorf("strategies: Forwarded: header %s is configured twice", a)
+			}
+		}
+		if s.extraPrefix != "" && headerNameHasPrefix(a, s.extraPrefix) {
+			return nil, fmt.Errorf("strategies: Forwarded: header %s starts with the extra prefix %s", a, s.extraPrefix)
+		}
+	}
+	for _, name := range trust.StrippedHeaders() {
+		if !validHeaderName(name) {
+			return nil, fmt.Errorf("strategies: Forwarded: trust policy strips invalid header name %q", name)
+		}
+		if identity.matches(name) {
+			return nil, fmt.Errorf("strategies: Forwarded: trust policy header %s is also an identity header", name)
+		}
+		s.stripped.names = append(s.stripped.names, http.CanonicalHeaderKey(name))
+	}
+	s.contributed = "user from " + s.names[slotUser]
+	return s, nil
+}
+
+// checkConfiguredHeader refuses a name that could not arrive as configured.
+// '_' is refused too: it matches '-' here, and many proxies drop it.
+func checkConfiguredHeader(name string) error {
+	if !validHeaderName(name) || strings.IndexByte(name, '_') >= 0 {
+		return fmt.Errorf("strategies: Forwarded: invalid header name %q (a token without '_')", name)
+	}
+	return nil
+}
+
+// Name returns "forwarded".
+func (*ForwardedStrategy) Name() string { return "forwarded" }
+
+// Headers returns, in canonical form, every header the strategy reads or
+// strips: the identity headers, the extra prefix followed by "*", and the
+// trust policy's headers.
+func (s *ForwardedStrategy) Headers() []string {
+	out := slices.Clone(s.stripped.names)
+	if s.extraPrefix != "" {
+		out = append(out, s.extraPrefix+"*")
+	}
+	return out
+}
+
+// forwardedHeaders is what one pass over r.Header found.
+type forwardedHeaders struct {
+	values [numSlots][]string
+	// keys counts the map keys per slot; more than one is a repeat under
+	// another spelling.
+	keys [numSlots]int
+	// nonCanonical marks a slot seen under a spelling the Go server never
+	// produces, or with '_' for '-'.
+	nonCanonical      [numSlots]bool
+	extras            int
+	extraNonCanonical bool
+}
+
+func (f *forwardedHeaders) present() bool {
+	return f.extras > 0 || f.keys != [numSlots]int{}
+}
+
+// Authenticate implements authn.Strategy; see Forwarded for the contract.
+func (s *ForwardedStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
+	// Deferred so that no return path, including a panicking trust policy,
+	// leaves a forged header behind.
+	defer s.stripped.strip(r.Header)
+
+	var in forwardedHeaders
+	s.scan(r.Header, &in)
+	if !in.present() {
+		return authn.Skip("no forwarded identity headers")
+	}
+	if err := s.trust.Verify(r); err != nil {
+		return authn.Reject("identity headers from an untrusted peer: " + err.Error())
+	}
+	if !sofar.User.IsZero() || sofar.Actor != nil {
+		return authn.Reject("forwarded identity conflicts with an identity already established")
+	}
+	if reason := s.checkNames(&in); reason != "" {
+		return authn.Reject(reason)
+	}
+	u, reason := s.user(r.Header, &in)
+	if reason != "" {
+		return authn.Reject(reason)
+	}
+	return authn.Contribute(authn.Principal{User: u}, s.contributed)
+}
+
+// scan records the identity headers of h under every spelling.
+func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
+	for k, vs := range h {
+		if s.extraPrefix != "" && headerNameHasPrefix(k, s.extraPrefix) {
+			in.extras++
+			if k[:len(s.extraPrefix)] != s.extraPrefix || !isCanonicalHeaderKey(k) {
+				in.extraNonCanonical = true
+			}
+			continue
+		}
+		for i, name := range s.names {
+			if name == "" || !headerNameEqual(k, name) {
+				continue
+			}
+			in.keys[i]++
+			if k != name {
+				in.nonCanonical[i] = true
+			}
+			if in.values[i] == nil {
+				in.values[i] = vs
+			} else {
+				// A second spelling: rejected below, so merging the
+				// values is only for counting.
+				in.values[i] = append(slices.Clip(in.values[i]), vs...)
+			}
+			break
+		}
+	}
+}
+
+// checkNames refuses repeated single-valued headers and spellings that a
+// proxy stripping only the canonical name would let through.
+func (s *ForwardedStrategy) checkNames(in *forwardedHeaders) string {
+	for i, name := range s.names {
+		if name == "" || in.keys[i] == 0 {
+			continue
+		}
+		if i != slotGroups && (in.keys[i] > 1 || len(in.values[i]) > 1) {
+			return "duplicate " + name + " header"
+		}
+		if in.nonCanonical[i] {
+			return name + " header sent under a non-canonical name"
+		}
+	}
+	if in.extraNonCanonical {
+		return s.extraPrefix + "* header sent under a non-canonical name"
+	}
+	return ""
+}
+
+// user builds the User from headers that passed checkNames, or returns why
+// it cannot.
+func (s *ForwardedStrategy) user(h http.Header, in *forwardedHeaders) (authn.User, string) {
+	userName := s.names[slotUser]
+	if in.keys[slotUser] == 0 {
+		return authn.User{}, "identity headers without a " + userName + " header"
+	}
+	var single [numSlots]string
+	for i, name := range s.names {
+		if i == slotGroups || len(in.values[i]) == 0 {
+			continue
+		}
+		v := in.values[i][0]
+		if p := headerValueProblem(v, s.maxValueLength); p != "" {
+			return authn.User{}, name + " header " + p
+		}
+		if v != strings.Trim(v, " ") {
+			// The Go server trims values; only code can have left these.
+			return authn.User{}, name + " header has surrounding spaces"
+		}
+		single[i] = v
+	}
+	u := authn.User{Name: single[slotUser], UID: single[slotUID], Email: single[slotEmail]}
+	switch {
+	case u.Name == "":
+		return authn.User{}, "empty " + userName + " header"
+	case strings.HasPrefix(u.Name, authn.SystemPrefix) && !authn.IsServiceAccountSubject(u.Name):
+		return authn.User{}, userName + " header names a reserved system: user"
+	}
+	groups, reason := s.groups(in.values[slotGroups])
+	if reason != "" {
+		return authn.User{}, reason
+	}
+	u.Groups = groups
+	if in.extras > 0 || single[slotPreferredUsername] != "" {
+		extra, reason := s.extra(h, single[slotPreferredUsername])
+		if reason != "" {
+			return authn.User{}, reason
+		}
+		u.Extra = extra
+	}
+	return u, ""
+}
+
+// groups splits every Groups value on commas, trims spaces, drops empty
+// names and duplicates, and keeps the first-seen order.
+func (s *ForwardedStrategy) groups(values []string) ([]string, string) {
+	n := 0
+	for _, v := range values {
+		if p := headerValueProblem(v, s.maxValueLength); p != "" {
+			return nil, s.names[slotGroups] + " header " + p
+		}
+		for _, rest, ok := nextListItem(v); ok; _, rest, ok = nextListItem(rest) {
+			n++
+		}
+	}
+	if n > s.maxGroups {
+		return nil, "more than " + strconv.Itoa(s.maxGroups) + " groups in " + s.names[slotGroups] + " headers"
+	}
+	if n == 0 {
+		return nil, ""
+	}
+	groups := make([]string, 0, n)
+	for _, v := range values {
+		for g, rest, ok := nextListItem(v); ok; g, rest, ok = nextListItem(rest) {
+			// Linear: at most maxGroups names, and usually a handful.
+			if !slices.Contains(groups, g) {
+				groups = append(groups, g)
+			}
+		}
+	}
+	return groups, ""
+}
+
+// preferredUsernameKey is the User.Extra key of PreferredUsername, the OIDC
+// claim name.
+const preferredUsernameKey = "preferred_username"
+
+// extra collects User.Extra from the ExtraPrefix headers of h, whose names
+// passed checkNames, and the preferred user name. A key is the header
+// suffix lower-cased and percent-unescaped, as Kubernetes does; two headers
+// giving the same key are refused rather than merged in map order.
+func (s *ForwardedStrategy) extra(h http.Header, preferred string) (map[string][]string, string) {
+	extra := make(map[string][]string)
+	if preferred != "" {
+		extra[preferredUsernameKey] = []string{preferred}
+	}
+	what := s.extraPrefix + "* header"
+	for k, vs := range h {
+		if s.extraPrefix == "" || !headerNameHasPrefix(k, s.extraPrefix) {
+			continue
+		}
+		key, err := url.PathUnescape(strings.ToLower(k[len(s.extraPrefix):]))
+		switch {
+		case err != nil:
+			return nil, what + " has a malformed percent-encoded key"
+		case key == "":
+			return nil, what + " has an empty key"
+		}
+		if p := headerValueProblem(key, s.maxValueLength); p != "" {
+			return nil, what + " key " + p
+		}
+		if _, dup := extra[key]; dup {
+			return nil, what + " repeats a key"
+		}
+		for _, v := range vs {
+			if p := headerValueProblem(v, s.maxValueLength); p != "" {
+				return nil, what + " value " + p
+			}
+		}
+		extra[key] = slices.Clone(vs)
+	}
+	return extra, ""
+}
