@@ -740,6 +740,15 @@ func TestForwardedAllocs(t *testing.T) {
 	}
 }
 
+func TestForwardedNilHeader(t *testing.T) {
+	s := newForwarded(t, trustedProxies(t))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header = nil
+	if diff := cmp.Diff(authn.Skip("no forwarded identity headers"), s.Authenticate(r, authn.Principal{})); diff != "" {
+		t.Errorf("Authenticate (-want +got):\n%s", diff)
+	}
+}
+
 func benchHumanHeaders() http.Header {
 	return http.Header{
 		"X-Forwarded-User":   {"alice"},
@@ -778,20 +787,22 @@ func benchForwarded(b *testing.B, peer string, header http.Header, want authn.Ou
 }
 
 // BenchmarkForwardedHuman is the common case: a trusted peer (CIDR) sends
-// user, email and one groups header. Measured: 1 allocs/op (the Groups
-// slice), ~NS ns/op, B B/op.
+// user, email and one groups header of three names. Measured (go1.26,
+// 2-core AMD EPYC, shared): ~800 ns/op, 48 B/op, 1 allocs/op (the Groups
+// slice); the time includes putting the three headers back each round.
 func BenchmarkForwardedHuman(b *testing.B) {
 	benchForwarded(b, trustedPeer, benchHumanHeaders(), authn.Contributed)
 }
 
 // BenchmarkForwardedUntrustedReject is a forged request from outside the
-// trusted range. Measured: 1 allocs/op (the reason string).
+// trusted range. Measured: ~690 ns/op, 80 B/op, 1 allocs/op (the reason
+// string).
 func BenchmarkForwardedUntrustedReject(b *testing.B) {
 	benchForwarded(b, untrustedPeer, benchHumanHeaders(), authn.Rejected)
 }
 
-// BenchmarkForwardedNoHeaders is a request the strategy skips, with a
-// browser's headers. Measured: 0 allocs/op.
+// BenchmarkForwardedNoHeaders is a request the strategy skips, with six
+// ordinary browser headers. Measured: ~400 ns/op, 0 B/op, 0 allocs/op.
 func BenchmarkForwardedNoHeaders(b *testing.B) {
 	benchForwarded(b, trustedPeer, benchPlainHeaders(), authn.NotApplicable)
 }
