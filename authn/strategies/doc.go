@@ -1,0 +1,42 @@
+// Package strategies holds the steps of an authn.Chain for requests behind
+// an authenticating proxy on Kubernetes: who the proxy says called, which
+// ServiceAccount that is, and which human an access key's ServiceAccount
+// acts for.
+//
+// Each strategy does one job, in its own file, and they are meant to run in
+// this order:
+//
+//	Constructor            Name            Applies when                 Contributes
+//	Forwarded(trust)       forwarded       identity headers present     User, from a proxy trust proves
+//	ServiceAccount()       serviceaccount  User is system:serviceaccount:NS:NAME
+//	                                                                    Actor parsed from it; User cleared
+//	CreatorAnnotation(…)   annotation      Actor set, no User           User: the key's creator, from the
+//	                                                                    informer cache; Actor.UID
+//	Synthetic()            synthetic       Actor set, still no User     stand-in User, Synthetic = true
+//
+// A present but untrustworthy identity (an unverified proxy, a malformed
+// subject, a creator annotation failing provenance) is rejected, never
+// passed on to a weaker strategy. Leave Synthetic out to refuse keys whose
+// creator is unknown; the chain then answers 401.
+//
+// The code that creates access keys writes two annotations on the key's
+// ServiceAccount once it exists: DefaultCreatorAnnotation with the user, and
+// DefaultBindingAnnotation with SignBinding's value, which
+// RequireSignedBinding verifies.
+//
+// The smallest use, with an informer over the cluster's ServiceAccounts:
+//
+//	factory := informers.NewSharedInformerFactory(client, 10*time.Minute)
+//	sas := factory.Core().V1().ServiceAccounts()
+//	annotation, err := strategies.CreatorAnnotation(sas.Lister(), sas.Informer().HasSynced,
+//		strategies.RequireSignedBinding(bindingKey))
+//	...
+//	forwarded, err := strategies.Forwarded(trust)
+//	...
+//	chain, err := authn.NewChain(forwarded, strategies.ServiceAccount(), annotation, strategies.Synthetic())
+//	...
+//	factory.Start(ctx.Done())
+//
+// Every strategy is safe for concurrent use and never calls the API server
+// while answering.
+package strategies

@@ -1,0 +1,104 @@
+package strategies_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
+)
+
+// The whole chain for access keys. The fake clientset stands in for
+// kubernetes.NewForConfig; everything else is as in production.
+func ExampleCreatorAnnotation() {
+	bindingKey := []byte("example-binding-key-of-32-bytes!") // from a Secret in production
+
+	// What the access-key service wrote when alice created a key.
+	key := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "team", Name: "ambient-key-1", UID: "0c6c1d0e-5f3a-4b7e-9d21-7a8c3e2f1b40",
+		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice@example.com"},
+	}}
+	key.Annotations[strategies.DefaultBindingAnnotation] = strategies.SignBinding(bindingKey,
+		key.Namespace, key.Name, string(key.UID), "alice@example.com")
+	// A ServiceAccount that is not a key, and one someone annotated by hand.
+	ciBot := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "ci-bot", UID: "uid-ci-bot"}}
+	forged := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "team", Name: "forged", UID: "uid-forged",
+		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "bob@example.com"},
+	}}
+
+	client := fake.NewClientset(key, ciBot, forged)
+	factory := informers.NewSharedInformerFactory(client, 0)
+	sas := factory.Core().V1().ServiceAccounts()
+	annotation, err := strategies.CreatorAnnotation(sas.Lister(), sas.Informer().HasSynced,
+		strategies.RequireSignedBinding(bindingKey))
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); factory.Shutdown() }()
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+
+	trust, err := strategies.TrustPeerCIDRs("127.0.0.1/32")
+	if err != nil {
+		panic(err)
+	}
+	forwarded, err := strategies.Forwarded(trust)
+	if err != nil {
+		panic(err)
+	}
+	chain, err := authn.NewChain(forwarded, strategies.ServiceAccount(), annotation, strategies.Synthetic())
+	if err != nil {
+		panic(err)
+	}
+
+	for _, user := range []string{
+		"system:serviceaccount:team:ambient-key-1",
+		"system:serviceaccount:team:ci-bot",
+		"system:serviceaccount:team:forged",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/api/projects", nil)
+		r.RemoteAddr = "127.0.0.1:52114"
+		r.Header.Set("X-Forwarded-User", user)
+		p, _, err := chain.Authenticate(r)
+		if err != nil {
+			fmt.Println(authn.StatusCode(err), err)
+			continue
+		}
+		fmt.Println(p.User.Name, p.Synthetic, p.Actor.Subject(), p.Via)
+	}
+	// Output:
+	// alice@example.com false system:serviceaccount:team:ambient-key-1 [forwarded serviceaccount annotation]
+	// system-serviceaccount-team-ci-bot true system:serviceaccount:team:ci-bot [forwarded serviceaccount synthetic]
+	// 401 authn: annotation: rejected: creator annotation fails provenance: binding signature missing
+}
+
+// The access-key service signs the binding once the API server has given
+// the new ServiceAccount its uid, and writes it next to the creator.
+func ExampleSignBinding() {
+	key := []byte("example-binding-key-of-32-bytes!")
+	created := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "team", Name: "ambient-key-1", UID: "0c6c1d0e-5f3a-4b7e-9d21-7a8c3e2f1b40",
+	}} // as returned by ServiceAccounts("team").Create
+	user := "alice@example.com"
+	binding := strategies.SignBinding(key, created.Namespace, created.Name, string(created.UID), user)
+	annotations := map[string]string{
+		strategies.DefaultCreatorAnnotation: user,
+		strategies.DefaultBindingAnnotation: binding,
+	}
+	fmt.Println(len(annotations[strategies.DefaultBindingAnnotation]))
+	fmt.Println(strategies.VerifyBinding([][]byte{key}, "team", "ambient-key-1", string(created.UID), user, binding))
+	fmt.Println(strategies.VerifyBinding([][]byte{key}, "team", "ambient-key-1", "uid-of-a-re-created-one", user, binding))
+	// Output:
+	// 46
+	// <nil>
+	// binding signature does not match
+}

@@ -1,0 +1,73 @@
+package strategies
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// SyntheticOption configures Synthetic.
+type SyntheticOption func(*syntheticConfig)
+
+type syntheticConfig struct {
+	name func(authn.ServiceAccount) string
+}
+
+// WithSyntheticName sets how the synthetic user is named from the acting
+// ServiceAccount. A nil function keeps the default, the legacy id
+// authn.LegacyID(sa.Subject()), e.g. system-serviceaccount-NS-NAME.
+func WithSyntheticName(name func(authn.ServiceAccount) string) SyntheticOption {
+	return func(c *syntheticConfig) {
+		if name != nil {
+			c.name = name
+		}
+	}
+}
+
+// SyntheticStrategy names a stand-in user for a ServiceAccount whose human
+// could not be found. Build it with Synthetic.
+type SyntheticStrategy struct {
+	name func(authn.ServiceAccount) string
+}
+
+// Synthetic returns the strategy named "synthetic". Put it last: when an
+// Actor is set and no User has been established, it contributes a User
+// named from the Actor, flags the Principal Synthetic and keeps the Actor,
+// so that authorization can tell a stand-in from a resolved human. A name
+// that is empty or starts with "system:" is rejected, so the result is
+// never an empty or reserved identity. Otherwise it does not apply.
+func Synthetic(opts ...SyntheticOption) *SyntheticStrategy {
+	c := syntheticConfig{name: legacySyntheticName}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	return &SyntheticStrategy{name: c.name}
+}
+
+// legacySyntheticName is the id older platforms stored a key's data under.
+func legacySyntheticName(sa authn.ServiceAccount) string {
+	return authn.LegacyID(sa.Subject())
+}
+
+// Name returns "synthetic".
+func (*SyntheticStrategy) Name() string { return "synthetic" }
+
+// Authenticate implements authn.Strategy; see Synthetic.
+func (s *SyntheticStrategy) Authenticate(_ *http.Request, sofar authn.Principal) authn.Decision {
+	if sofar.Actor == nil || !sofar.User.IsZero() {
+		return authn.Skip("no actor awaiting a user")
+	}
+	name := s.name(*sofar.Actor)
+	switch {
+	case name == "":
+		return authn.Reject("synthetic name is empty")
+	case strings.HasPrefix(name, authn.SystemPrefix):
+		return authn.Reject("synthetic name is reserved (system:)")
+	}
+	return authn.Contribute(authn.Principal{
+		User:      authn.User{Name: name},
+		Actor:     sofar.Actor,
+		Synthetic: true,
+	}, "synthetic user for ServiceAccount")
+}
