@@ -1,0 +1,26 @@
+// Command whoami serves the full authchain chain and shows, for each request,
+// who it acts for and why: GET /whoami answers {"principal":…,"trace":[…]},
+// errors come back as application/problem+json.
+//
+//	go run ./cmd/whoami                       # demo cluster, trusts 127.0.0.1
+//	curl -H 'X-Forwarded-User: system:serviceaccount:demo:ambient-key-alice-write' \
+//	    localhost:8080/whoami
+//
+// With -explain it reads one request's headers ("Name: value" lines, plus
+// "@peer: ADDR:PORT") from stdin, prints the principal and the trace, and
+// exits 1 when the request is refused.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

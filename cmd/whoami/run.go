@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/setup"
+)
+
+//go:embed demo-cluster.yaml
+var demoCluster []byte
+
+// options are whoami's flags.
+type options struct {
+	listen         string
+	clusterFile    string
+	kubeconfig     string
+	bindingKeyFile string
+	explain        bool
+	syncTimeout    time.Duration
+	config         setup.Config
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("whoami", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	trustCIDRs := listFlag{values: []string{"127.0.0.0/8", "::1/128"}}
+	requireLabels := listFlag{values: []string{"app=ambient-access-key"}}
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.StringVar(&o.clusterFile, "cluster", "", "multi-document YAML of ServiceAccounts to serve from memory (default: the embedded demo cluster)")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "read ServiceAccounts from a real cluster through informers")
+	fs.Var(&trustCIDRs, "trust-cidr", "peer CIDR of the trusted proxy, repeatable (default loopback)")
+	fs.StringVar(&o.config.Headers, "headers", "oauth2-proxy", "header preset: oauth2-proxy, openshift, nginx or front-proxy")
+	fs.StringVar(&o.config.Annotation, "annotation", "", "creator annotation key (default ambient-code.io/created-by-user-id)")
+	fs.Var(&requireLabels, "require-label", "K=V label an annotated ServiceAccount must carry, repeatable (default app=ambient-access-key)")
+	fs.StringVar(&o.bindingKeyFile, "binding-key-file", "", "file holding the HMAC key of signed creator bindings; turns on binding checks")
+	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
+	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.clusterFile != "" && o.kubeconfig != "" {
+		return o, errors.New("-cluster and -kubeconfig are exclusive")
+	}
+	o.config.TrustCIDRs = trustCIDRs.values
+	o.config.RequireLabels = map[string]string{}
+	for _, kv := range requireLabels.values {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return o, fmt.Errorf("-require-label %q: want KEY=VALUE", kv)
+		}
+		o.config.RequireLabels[k] = v
+	}
+	if o.bindingKeyFile != "" {
+		key, err := os.ReadFile(o.bindingKeyFile)
+		if err != nil {
+			return o, err
+		}
+		o.config.BindingKey = string(bytes.TrimSpace(key))
+	}
+	return o, nil
+}
+
+// listFlag is a repeatable string flag whose default is replaced, not
+// extended, by the first value given.
+type listFlag struct {
+	values []string
+	set    bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.values, ",") }
+func (l *listFlag) Set(v string) error {
+	if !l.set {
+		l.values, l.set = nil, true
+	}
+	l.values = append(l.values, v)
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	client, err := o.client()
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
+	cacheCtx, stopCache := context.WithCancel(ctx)
+	cache := setup.StartCache(cacheCtx, client)
+	defer func() { stopCache(); cache.Shutdown() }()
+
+	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
+	if o.explain {
+		cache.WaitForSync(ctx, o.syncTimeout)
+		return explain(chain, stdin, stdout, stderr)
+	}
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 1
+	}
+	srv := &http.Server{Handler: newHandler(chain, cache.HasSynced, log), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("server stopped", "err", err)
+		return 1
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		return 0
+	}
+}
+
+// client returns the clientset the ServiceAccount informer lists from.
+func (o options) client() (kubernetes.Interface, error) {
+	if o.kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("-kubeconfig: %w", err)
+		}
+		return kubernetes.NewForConfig(cfg)
+	}
+	data := demoCluster
+	if o.clusterFile != "" {
+		var err error
+		if data, err = os.ReadFile(o.clusterFile); err != nil {
+			return nil, err
+		}
+	}
+	sas, err := setup.LoadServiceAccounts(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return setup.FakeClient(sas), nil
+}
+
+// explainResult is what -explain prints.
+type explainResult struct {
+	Principal *authn.Principal `json:"principal,omitempty"`
+	Status    int              `json:"status"`
+	Error     string           `json:"error,omitempty"`
+	Trace     authn.Trace      `json:"trace"`
+}
+
+func explain(chain *authn.Chain, stdin io.Reader, stdout, stderr io.Writer) int {
+	req, pseudo, err := setup.ParseRequest(stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
+	if len(pseudo) > 0 {
+		fmt.Fprintf(stderr, "whoami: unknown pseudo-headers %v (only @peer is read)\n", pseudo)
+		return 2
+	}
+	p, trace, err := chain.Authenticate(req)
+	res := explainResult{Status: http.StatusOK, Trace: trace}
+	if err == nil {
+		res.Principal = &p
+	} else {
+		res.Status = authn.StatusCode(err)
+		var aerr *authn.Error
+		if errors.As(err, &aerr) {
+			res.Error = aerr.Strategy + ": " + aerr.Kind.Error() + ": " + aerr.Reason
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(res)
+	if err != nil {
+		return 1
+	}
+	return 0
+}

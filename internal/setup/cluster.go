@@ -1,0 +1,93 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	corev1listers "k8s.io/client-go/listers/core/v1"
+)
+
+// LoadServiceAccounts reads a multi-document YAML (or JSON) stream of
+// ServiceAccounts. Any other kind is an error, so a typo cannot silently
+// drop an object from a test cluster.
+func LoadServiceAccounts(r io.Reader) ([]*corev1.ServiceAccount, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
+	var out []*corev1.ServiceAccount
+	for i := 0; ; i++ {
+		var sa corev1.ServiceAccount
+		err := dec.Decode(&sa)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("setup: document %d: %w", i, err)
+		}
+		if sa.Kind == "" && sa.Name == "" {
+			continue // an empty document between separators
+		}
+		if sa.Kind != "ServiceAccount" || sa.APIVersion != "v1" {
+			return nil, fmt.Errorf("setup: document %d is %s %s, want v1 ServiceAccount", i, sa.APIVersion, sa.Kind)
+		}
+		if sa.Name == "" || sa.Namespace == "" {
+			return nil, fmt.Errorf("setup: document %d: ServiceAccount needs a name and a namespace", i)
+		}
+		out = append(out, &sa)
+	}
+}
+
+// FakeClient returns an in-memory clientset holding the ServiceAccounts.
+func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
+	objs := make([]runtime.Object, len(sas))
+	for i, sa := range sas {
+		objs[i] = sa
+	}
+	return fake.NewClientset(objs...)
+}
+
+// Cache is a ServiceAccount informer: the only way the chain reads the
+// cluster.
+type Cache struct {
+	Lister    corev1listers.ServiceAccountLister
+	HasSynced func() bool
+	factory   informers.SharedInformerFactory
+}
+
+// StartCache starts a ServiceAccount informer on client and returns at once;
+// HasSynced turns true after the first full list. Stop it with Shutdown.
+func StartCache(ctx context.Context, client kubernetes.Interface) *Cache {
+	factory := informers.NewSharedInformerFactory(client, 0)
+	informer := factory.Core().V1().ServiceAccounts()
+	c := &Cache{
+		Lister:    informer.Lister(),
+		HasSynced: informer.Informer().HasSynced,
+		factory:   factory,
+	}
+	factory.Start(ctx.Done())
+	return c
+}
+
+// WaitForSync waits until the cache has synced or ctx ends, and reports
+// whether it synced.
+func (c *Cache) WaitForSync(ctx context.Context, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, ok := range c.factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Shutdown stops the informer and waits for its goroutines. The context
+// given to StartCache must be cancelled first.
+func (c *Cache) Shutdown() { c.factory.Shutdown() }

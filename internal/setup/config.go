@@ -1,0 +1,141 @@
+package setup
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	corev1listers "k8s.io/client-go/listers/core/v1"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
+)
+
+// Config describes the standard chain: forwarded headers, ServiceAccount
+// subject detection, creator-annotation look-up and the synthetic fallback.
+// Its JSON form is the config.json section of a golden case.
+type Config struct {
+	// Headers names a header preset (see strategies.HeaderPreset); empty
+	// means "oauth2-proxy".
+	Headers string `json:"headers,omitempty"`
+
+	// Trust: at least one of these must be set.
+	TrustCIDRs []string `json:"trustCIDRs,omitempty"`
+	// TrustClientNames enables mTLS trust: allowed CN/SAN names of client
+	// certificates that verify against ClientCAs.
+	TrustClientNames []string       `json:"trustClientNames,omitempty"`
+	ClientCAs        *x509.CertPool `json:"-"`
+	// TrustSecretHeader and TrustSecret enable shared-secret trust.
+	TrustSecretHeader    string `json:"trustSecretHeader,omitempty"`
+	TrustSecret          string `json:"trustSecret,omitempty"`
+	InsecureTrustAnyPeer bool   `json:"insecureTrustAnyPeer,omitempty"`
+
+	// Annotation look-up and its provenance policy.
+	Annotation               string            `json:"annotation,omitempty"`
+	RequireLabels            map[string]string `json:"requireLabels,omitempty"`
+	RequireNamespaces        []string          `json:"requireNamespaces,omitempty"`
+	BindingKey               string            `json:"bindingKey,omitempty"`
+	InsecureAcceptUnverified bool              `json:"insecureAcceptUnverified,omitempty"`
+	InsecureSkipWhenUnsynced bool              `json:"insecureSkipWhenUnsynced,omitempty"`
+	MaxHops                  int               `json:"maxHops,omitempty"`
+	CopyAttributes           []string          `json:"copyAttributes,omitempty"`
+
+	// NoSynthetic leaves the synthetic fallback out of the chain, so a key
+	// without a creator is refused.
+	NoSynthetic bool `json:"noSynthetic,omitempty"`
+}
+
+// Chain builds the chain. The ServiceAccounts are read from lister, whose
+// informer reports readiness through hasSynced.
+func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func() bool) (*authn.Chain, error) {
+	trust, err := c.trust()
+	if err != nil {
+		return nil, err
+	}
+	preset := c.Headers
+	if preset == "" {
+		preset = "oauth2-proxy"
+	}
+	headers, err := strategies.HeaderPreset(preset)
+	if err != nil {
+		return nil, err
+	}
+	forwarded, err := strategies.Forwarded(trust, strategies.WithHeaders(headers))
+	if err != nil {
+		return nil, err
+	}
+	annotation, err := strategies.CreatorAnnotation(lister, hasSynced, c.annotationOptions()...)
+	if err != nil {
+		return nil, err
+	}
+	chain := []authn.Strategy{forwarded, strategies.ServiceAccount(), annotation}
+	if !c.NoSynthetic {
+		chain = append(chain, strategies.Synthetic())
+	}
+	return authn.NewChain(chain...)
+}
+
+func (c Config) trust() (strategies.TrustPolicy, error) {
+	var policies []strategies.TrustPolicy
+	if len(c.TrustCIDRs) > 0 {
+		p, err := strategies.TrustPeerCIDRs(c.TrustCIDRs...)
+		if err != nil {
+			return nil, err
+		}
+		policies = append(policies, p)
+	}
+	if len(c.TrustClientNames) > 0 {
+		p, err := strategies.TrustClientCertificate(c.ClientCAs, c.TrustClientNames...)
+		if err != nil {
+			return nil, err
+		}
+		policies = append(policies, p)
+	}
+	if c.TrustSecretHeader != "" {
+		p, err := strategies.TrustSharedSecret(c.TrustSecretHeader, []byte(c.TrustSecret))
+		if err != nil {
+			return nil, err
+		}
+		policies = append(policies, p)
+	}
+	if c.InsecureTrustAnyPeer {
+		policies = append(policies, strategies.InsecureTrustAnyPeer())
+	}
+	switch len(policies) {
+	case 0:
+		return nil, errors.New("setup: no trust policy: set trusted CIDRs, client certificate names or a shared secret")
+	case 1:
+		return policies[0], nil
+	default:
+		return nil, fmt.Errorf("setup: %d trust policies configured; choose one", len(policies))
+	}
+}
+
+func (c Config) annotationOptions() []strategies.AnnotationOption {
+	var opts []strategies.AnnotationOption
+	if c.Annotation != "" {
+		opts = append(opts, strategies.WithCreatorAnnotation(c.Annotation))
+	}
+	if len(c.RequireLabels) > 0 {
+		opts = append(opts, strategies.RequireLabels(c.RequireLabels))
+	}
+	if len(c.RequireNamespaces) > 0 {
+		opts = append(opts, strategies.RequireNamespaces(c.RequireNamespaces...))
+	}
+	if c.BindingKey != "" {
+		opts = append(opts, strategies.RequireSignedBinding([]byte(c.BindingKey)))
+	}
+	if c.InsecureAcceptUnverified {
+		opts = append(opts, strategies.InsecureAcceptUnverifiedAnnotations())
+	}
+	if c.InsecureSkipWhenUnsynced {
+		opts = append(opts, strategies.InsecureSkipWhenUnsynced())
+	}
+	if c.MaxHops != 0 {
+		opts = append(opts, strategies.WithMaxHops(c.MaxHops))
+	}
+	if len(c.CopyAttributes) > 0 {
+		opts = append(opts, strategies.CopyAttributes(c.CopyAttributes...))
+	}
+	return opts
+}
