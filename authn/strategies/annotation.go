@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -418,21 +416,11 @@ func checkCreatorValue(value string) string {
 	switch {
 	case value == "":
 		return "is empty"
-	case len(value) > maxCreatorLen:
-		return "is longer than 1024 bytes"
-	case !utf8.ValidString(value):
-		return "is not valid UTF-8"
 	case strings.TrimSpace(value) != value:
 		// "alice " would be a different user that looks like alice.
 		return "has surrounding white space"
 	}
-	for _, r := range value {
-		// U+2028 and U+2029 end lines like control characters do.
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return "contains a control character"
-		}
-	}
-	return ""
+	return identityValueProblem(value, maxCreatorLen)
 }
 
 // attributes returns base with the CopyAttributes keys of sa laid over it.

@@ -368,7 +368,7 @@ func (s *ForwardedStrategy) user(h http.Header, in *forwardedHeaders) (authn.Use
 			continue
 		}
 		v := in.values[i][0]
-		if p := headerValueProblem(v, s.maxValueLength); p != "" {
+		if p := identityValueProblem(v, s.maxValueLength); p != "" {
 			return authn.User{}, name + " header " + p
 		}
 		if v != strings.Trim(v, " ") {
@@ -404,7 +404,7 @@ func (s *ForwardedStrategy) user(h http.Header, in *forwardedHeaders) (authn.Use
 func (s *ForwardedStrategy) groups(values []string) ([]string, string) {
 	n := 0
 	for _, v := range values {
-		if p := headerValueProblem(v, s.maxValueLength); p != "" {
+		if p := identityValueProblem(v, s.maxValueLength); p != "" {
 			return nil, s.names[slotGroups] + " header " + p
 		}
 		for _, rest, ok := nextListItem(v); ok; _, rest, ok = nextListItem(rest) {
@@ -454,14 +454,14 @@ func (s *ForwardedStrategy) extra(h http.Header, preferred string) (map[string][
 		case key == "":
 			return nil, what + " has an empty key"
 		}
-		if p := headerValueProblem(key, s.maxValueLength); p != "" {
+		if p := identityValueProblem(key, s.maxValueLength); p != "" {
 			return nil, what + " key " + p
 		}
 		if _, dup := extra[key]; dup {
 			return nil, what + " repeats a key"
 		}
 		for _, v := range vs {
-			if p := headerValueProblem(v, s.maxValueLength); p != "" {
+			if p := identityValueProblem(v, s.maxValueLength); p != "" {
 				return nil, what + " value " + p
 			}
 		}

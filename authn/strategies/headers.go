@@ -2,9 +2,7 @@ package strategies
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // This file holds the header handling every header-reading strategy shares:
@@ -105,32 +103,6 @@ func (s headerSet) strip(h http.Header) {
 			delete(h, k)
 		}
 	}
-}
-
-// headerValueProblem returns why v may not be used as an identity value, or
-// "" when it may: longer than maxLen bytes, a control character (tab
-// included) or invalid UTF-8. The answer never quotes v, so it can go into a
-// rejection reason.
-func headerValueProblem(v string, maxLen int) string {
-	if len(v) > maxLen {
-		return "is longer than " + strconv.Itoa(maxLen) + " bytes"
-	}
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return "contains a control character"
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(v[i:])
-		if r == utf8.RuneError && size == 1 {
-			return "is not valid UTF-8"
-		}
-		i += size
-	}
-	return ""
 }
 
 // nextListItem returns the first element of the comma-separated list v,
