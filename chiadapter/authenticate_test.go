@@ -80,6 +80,22 @@ func assertNoLeak(t *testing.T, body string) {
 	}
 }
 
+// checkProblem judges an error response: status, headers, problem body,
+// and that nothing secret leaked into it.
+func checkProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, headers map[string]string, problem map[string]any) {
+	t.Helper()
+	if rec.Code != status {
+		t.Errorf("status %d, want %d", rec.Code, status)
+	}
+	if diff := cmp.Diff(headers, errorHeaders(rec.Header())); diff != "" {
+		t.Errorf("headers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(problem, decodeProblem(t, rec)); diff != "" {
+		t.Errorf("problem (-want +got):\n%s", diff)
+	}
+	assertNoLeak(t, rec.Body.String())
+}
+
 // errorHeaders picks the headers an error response is judged by.
 func errorHeaders(h http.Header) map[string]string {
 	got := map[string]string{}
@@ -243,16 +259,7 @@ func TestAuthenticateErrors(t *testing.T) {
 			if called {
 				t.Error("next handler was called")
 			}
-			if rec.Code != tt.wantStatus {
-				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
-			}
-			if diff := cmp.Diff(tt.wantHeaders, errorHeaders(rec.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantProblem, decodeProblem(t, rec)); diff != "" {
-				t.Errorf("problem (-want +got):\n%s", diff)
-			}
-			assertNoLeak(t, rec.Body.String())
+			checkProblem(t, rec, tt.wantStatus, tt.wantHeaders, tt.wantProblem)
 		})
 	}
 }

@@ -110,16 +110,7 @@ func TestWriteProblem(t *testing.T) {
 			rec := httptest.NewRecorder()
 			chiadapter.WriteProblem(rec, newRequest(""), tt.err)
 
-			if rec.Code != tt.wantStatus {
-				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
-			}
-			if diff := cmp.Diff(tt.wantHeaders, errorHeaders(rec.Header())); diff != "" {
-				t.Errorf("headers (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantProblem, decodeProblem(t, rec)); diff != "" {
-				t.Errorf("problem (-want +got):\n%s", diff)
-			}
-			assertNoLeak(t, rec.Body.String())
+			checkProblem(t, rec, tt.wantStatus, tt.wantHeaders, tt.wantProblem)
 		})
 	}
 }
