@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Principal is the answer to "who is this request acting for, and through
@@ -15,10 +16,12 @@ import (
 //
 //	{"user":{"name":…,"uid":…,"email":…,"groups":[…],"extra":{…}},
 //	 "actor":{"namespace":…,"name":…,"uid":…,"attributes":{…}} | null,
+//	 "credential":{"type":…,"id":…,"issuer":…,"audiences":[…],"expiresAt":…,"pod":…,"node":…},
 //	 "synthetic":bool,"via":[…]}
 //
-// "user", "actor", "synthetic" and "via" are always present; inside user and
-// actor, empty strings, empty lists and empty maps are omitted.
+// "user", "actor", "synthetic" and "via" are always present; "credential"
+// only when a token was verified; inside the objects, empty strings, lists,
+// maps and times are omitted.
 type Principal struct {
 	// User is the effective identity. Its zero value means no user has been
 	// established yet.
@@ -26,6 +29,9 @@ type Principal struct {
 	// Actor is the ServiceAccount the request was made with, or nil when a
 	// human called directly.
 	Actor *ServiceAccount `json:"actor"`
+	// Credential describes the verified token the request carried, or is
+	// nil when identity came from headers alone.
+	Credential *Credential `json:"credential,omitempty"`
 	// Synthetic reports that User was derived from Actor because no human
 	// could be found; it is never set for a resolved human.
 	Synthetic bool `json:"synthetic"`
@@ -58,6 +64,34 @@ type ServiceAccount struct {
 	// chain was configured to copy, so that authorization can cap what a key
 	// may do.
 	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Credential describes a verified bearer token.
+type Credential struct {
+	// Type says how it was verified: "jwt" (signature checked locally) or
+	// "tokenreview" (the API server answered a TokenReview).
+	Type string `json:"type"`
+	// ID identifies the token for audit, as Kubernetes does with the
+	// credential-id extra: "JTI=<jti>" for bound ServiceAccount tokens.
+	ID string `json:"id,omitempty"`
+	// Issuer is the token's iss claim, when known.
+	Issuer string `json:"issuer,omitempty"`
+	// Audiences are the audiences the token was accepted for.
+	Audiences []string `json:"audiences,omitempty"`
+	// ExpiresAt is the token's expiry; zero for tokens that do not expire
+	// (legacy Secret-based tokens).
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	// Pod and Node are the objects a bound token is tied to, if any.
+	Pod  *BoundObject `json:"pod,omitempty"`
+	Node *BoundObject `json:"node,omitempty"`
+	// LegacySecret names the Secret of a legacy, non-expiring token.
+	LegacySecret string `json:"legacySecret,omitempty"`
+}
+
+// BoundObject is a Kubernetes object a token is bound to.
+type BoundObject struct {
+	Name string `json:"name"`
+	UID  string `json:"uid,omitempty"`
 }
 
 // Subject returns the username Kubernetes gives the ServiceAccount,

@@ -207,7 +207,9 @@ type AnnotationStrategy struct {
 //   - it reads the Actor's ServiceAccount from lister only, an informer cache,
 //     never the API server; until hasSynced reports true it fails (503);
 //   - a ServiceAccount not in the cache, or without the creator annotation,
-//     is not its business (a later Synthetic strategy may apply);
+//     is not its business (a later Synthetic strategy may apply), except
+//     that an Actor with a UID (set from a verified token) whose
+//     ServiceAccount is gone is rejected;
 //   - if Actor.UID is set and differs from the cached object's, the
 //     ServiceAccount was re-created and the request is rejected;
 //   - a present creator annotation must pass every configured provenance
@@ -304,6 +306,11 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	// err is tested first: apierrors.IsNotFound allocates even for nil.
 	if err != nil {
 		if apierrors.IsNotFound(err) {
+			if sofar.Actor.UID != "" {
+				// A uid comes from a verified token: its ServiceAccount was
+				// deleted, and the token must die with it.
+				return authn.Reject("the token's ServiceAccount no longer exists")
+			}
 			return authn.Skip("ServiceAccount not in cache")
 		}
 		return authn.Fail("ServiceAccount cache lookup failed", err)

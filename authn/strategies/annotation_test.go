@@ -191,6 +191,12 @@ func annotationCases() []annotationCase {
 			want:  authn.Skip("ServiceAccount not in cache"),
 		},
 		{
+			name:  "token-proven ServiceAccount not in cache: deleted, refused",
+			opts:  []strategies.AnnotationOption{requireKeyLabel},
+			sofar: authn.Principal{Actor: &authn.ServiceAccount{Namespace: "team", Name: "key", UID: "uid-from-token"}},
+			want:  authn.Reject("the token's ServiceAccount no longer exists"),
+		},
+		{
 			name:    "same name in another namespace is another ServiceAccount",
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{newTestSA("other", "key", saAccessKey(), saCreatedBy(alice))},

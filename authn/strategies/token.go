@@ -1,0 +1,175 @@
+package strategies
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// This file holds what every bearer-token strategy shares: where a token is
+// read from, and how a verified token's identity is joined to what the
+// chain established before it.
+
+// Header names a bearer token is read from.
+const (
+	AuthorizationHeader        = "Authorization"
+	ForwardedAccessTokenHeader = "X-Forwarded-Access-Token"
+)
+
+// MaxTokenLength bounds a bearer token. Kubernetes tokens are 1–2 KiB;
+// anything near this is hostile.
+const MaxTokenLength = 16 << 10
+
+// TokenSource says where bearer tokens are read from. The zero value reads
+// only "Authorization: Bearer <token>" (the scheme is case-insensitive),
+// which a caller reaching the API directly, or a proxy passing the token on
+// (oauth2-proxy with --skip-jwt-bearer-tokens), sends.
+type TokenSource struct {
+	forwardedTrust TrustPolicy
+}
+
+// TokensFromAuthorization returns the default TokenSource.
+func TokensFromAuthorization() TokenSource { return TokenSource{} }
+
+// TokensAlsoFromForwardedAccessToken returns a TokenSource that also reads
+// X-Forwarded-Access-Token, but only on requests trust verifies came from
+// the proxy. Configure it only if the proxy sets that header itself:
+// oauth2-proxy overwrites it with --pass-access-token and otherwise passes a
+// client's value through. On requests trust does not verify, the header is
+// removed unread. Authorization is read first; when both carry a token they
+// must be the same token.
+func TokensAlsoFromForwardedAccessToken(trust TrustPolicy) TokenSource {
+	return TokenSource{forwardedTrust: trust}
+}
+
+// Token returns the request's bearer token, "" when it carries none, or a
+// reason (never containing the token) to reject the request: a repeated
+// Authorization header, a malformed or over-long token, or two different
+// tokens.
+func (s TokenSource) Token(r *http.Request) (token, reason string) {
+	token, reason = bearerFromAuthorization(r.Header[AuthorizationHeader])
+	if reason != "" || s.forwardedTrust == nil {
+		return token, reason
+	}
+	values, ok := r.Header[ForwardedAccessTokenHeader]
+	if !ok {
+		return token, ""
+	}
+	if s.forwardedTrust.Verify(r) != nil {
+		// A client's own value, passed through: never believed.
+		delete(r.Header, ForwardedAccessTokenHeader)
+		return token, ""
+	}
+	if len(values) != 1 {
+		return "", "duplicate " + ForwardedAccessTokenHeader + " header"
+	}
+	forwarded := strings.TrimSpace(values[0])
+	if reason := tokenProblem(forwarded); reason != "" {
+		return "", ForwardedAccessTokenHeader + " " + reason
+	}
+	if token != "" && token != forwarded {
+		return "", "Authorization and " + ForwardedAccessTokenHeader + " carry different tokens"
+	}
+	return forwarded, ""
+}
+
+// bearerFromAuthorization parses Authorization values. A scheme other than
+// Bearer is not ours: "" and no reason.
+func bearerFromAuthorization(values []string) (token, reason string) {
+	switch len(values) {
+	case 0:
+		return "", ""
+	case 1:
+	default:
+		return "", "duplicate Authorization header"
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", ""
+	}
+	token = strings.TrimSpace(rest)
+	if reason := tokenProblem(token); reason != "" {
+		return "", "bearer token " + reason
+	}
+	return token, ""
+}
+
+// tokenProblem checks the token68 syntax of RFC 9110 section 11.2, so that
+// no later parser sees spaces, control bytes or multi-byte text.
+func tokenProblem(token string) string {
+	switch {
+	case token == "":
+		return "is empty"
+	case len(token) > MaxTokenLength:
+		return "is too long"
+	}
+	end := len(token)
+	for end > 0 && token[end-1] == '=' {
+		end--
+	}
+	if end == 0 {
+		return "is malformed"
+	}
+	for i := 0; i < end; i++ {
+		c := token[i]
+		if !(isAlnumByte(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			return "is malformed"
+		}
+	}
+	return ""
+}
+
+func isAlnumByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// bindToken joins the identity a verified token proves to the Principal
+// established so far, and is the one place the subject-binding rule lives:
+//
+//   - a token for a ServiceAccount, after a forwarded
+//     system:serviceaccount:NS:NAME header, must name the same namespace and
+//     name, and then becomes the Actor (with its uid) and clears User;
+//   - after a forwarded human user, a ServiceAccount token is a conflict;
+//   - a token for a user that is not a ServiceAccount (only TokenReview
+//     returns those) must name the same user as a forwarded header, if any;
+//   - an Actor set earlier must be the same ServiceAccount, uid included.
+//
+// Any disagreement is a rejection: two proofs that disagree prove nothing.
+// sa is nil when the token is not a ServiceAccount's; user is then the
+// token's user.
+func bindToken(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User, cred *authn.Credential, reason string) authn.Decision {
+	if sa == nil {
+		switch {
+		case sofar.Actor != nil:
+			return authn.Reject("token user does not match the ServiceAccount already established")
+		case !sofar.User.IsZero() && sofar.User.Name != user.Name:
+			return authn.Reject("token user does not match the forwarded user")
+		case strings.HasPrefix(user.Name, authn.SystemPrefix):
+			return authn.Reject("token names a reserved system: user")
+		}
+		return authn.Contribute(authn.Principal{User: user, Credential: cred}, reason)
+	}
+	actor := *sa
+	switch {
+	case sofar.Actor != nil:
+		if sofar.Actor.Namespace != sa.Namespace || sofar.Actor.Name != sa.Name ||
+			sofar.Actor.UID != "" && sofar.Actor.UID != sa.UID {
+			return authn.Reject("token ServiceAccount does not match the ServiceAccount already established")
+		}
+		actor.Attributes = sofar.Actor.Attributes
+		if !sofar.User.IsZero() {
+			// Someone already resolved the human; keep it.
+			return authn.Contribute(authn.Principal{User: sofar.User, Actor: &actor, Credential: cred, Synthetic: sofar.Synthetic}, reason)
+		}
+	case !sofar.User.IsZero():
+		forwarded, err := authn.ParseServiceAccountSubject(sofar.User.Name)
+		if err != nil {
+			return authn.Reject("forwarded user does not match the token's ServiceAccount")
+		}
+		if forwarded.Namespace != sa.Namespace || forwarded.Name != sa.Name {
+			return authn.Reject("forwarded ServiceAccount does not match the token's ServiceAccount")
+		}
+	}
+	return authn.Contribute(authn.Principal{Actor: &actor, Credential: cred}, reason)
+}
