@@ -1,0 +1,598 @@
+package strategies
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+)
+
+// These tests live inside the package: the cache is unexported, and some of
+// them look at its keys.
+
+// testClock is a settable clock, safe for concurrent use.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// countingVerifier answers every token with a fixed verdict or error and
+// counts its calls.
+type countingVerifier struct {
+	calls   atomic.Int64
+	verdict tokenVerdict[string]
+	err     error
+}
+
+func (v *countingVerifier) verify(context.Context, string, []string) (tokenVerdict[string], error) {
+	v.calls.Add(1)
+	return v.verdict, v.err
+}
+
+func testCacheConfig(clock *testClock) tokenCacheConfig {
+	return tokenCacheConfig{
+		size:       100,
+		successTTL: 2 * time.Minute,
+		failureTTL: 10 * time.Second,
+		timeout:    5 * time.Second,
+		now:        clock.Now,
+	}
+}
+
+func mustTokenCache(t testing.TB, cfg tokenCacheConfig, verify tokenVerifyFunc[string]) *tokenCache[string] {
+	t.Helper()
+	c, err := newTokenCache(cfg, verify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var testAudiences = []string{"https://api.example.com"}
+
+// TestTokenCacheTTL walks the clock through each verdict's lifetime. Each
+// step advances the clock, asks for the same token, and states how many
+// verifications have happened in total afterwards.
+func TestTokenCacheTTL(t *testing.T) {
+	type step struct {
+		advance   time.Duration
+		wantCalls int64
+	}
+	start := newTestClock().Now()
+	valid := tokenVerdict[string]{value: "alice"}
+	for _, tt := range []struct {
+		name     string
+		config   func(*tokenCacheConfig)
+		verdict  tokenVerdict[string]
+		err      error
+		wantErr  bool
+		steps    []step
+		wantLast tokenVerdict[string]
+	}{
+		{
+			name:    "success reused until the TTL, then verified again",
+			verdict: valid,
+			steps: []step{
+				{0, 1},
+				{time.Minute, 1},
+				{time.Minute - time.Nanosecond, 1},
+				{time.Nanosecond, 2}, // exactly at the deadline: expired
+				{time.Minute, 2},
+			},
+			wantLast: valid,
+		},
+		{
+			name:    "a hit never extends the deadline",
+			verdict: valid,
+			steps: []step{
+				{0, 1},
+				{119 * time.Second, 1},
+				{500 * time.Millisecond, 1}, // still inside: a hit
+				{500 * time.Millisecond, 2}, // 2m after the first call, 1s after the last hit
+			},
+			wantLast: valid,
+		},
+		{
+			name:    "expiry sooner than the TTL cuts it",
+			verdict: tokenVerdict[string]{value: "alice", expiresAt: start.Add(30 * time.Second)},
+			steps: []step{
+				{0, 1},
+				{29 * time.Second, 1},
+				{time.Second, 2}, // at exp
+				{time.Second, 3}, // exp has passed: the new verdict is not stored
+			},
+			wantLast: tokenVerdict[string]{value: "alice", expiresAt: start.Add(30 * time.Second)},
+		},
+		{
+			name:    "expiry later than the TTL does not extend it",
+			verdict: tokenVerdict[string]{value: "alice", expiresAt: start.Add(time.Hour)},
+			steps: []step{
+				{0, 1},
+				{2 * time.Minute, 2},
+			},
+			wantLast: tokenVerdict[string]{value: "alice", expiresAt: start.Add(time.Hour)},
+		},
+		{
+			name:    "already expired is never stored",
+			verdict: tokenVerdict[string]{value: "alice", expiresAt: start.Add(-time.Second)},
+			steps:   []step{{0, 1}, {0, 2}, {0, 3}},
+			wantLast: tokenVerdict[string]{
+				value: "alice", expiresAt: start.Add(-time.Second),
+			},
+		},
+		{
+			name:     "failure reused for the failure TTL",
+			verdict:  tokenVerdict[string]{invalid: "token not authenticated"},
+			steps:    []step{{0, 1}, {9 * time.Second, 1}, {time.Second, 2}},
+			wantLast: tokenVerdict[string]{invalid: "token not authenticated"},
+		},
+		{
+			name:     "failure expiry is ignored: it bounds successes only",
+			verdict:  tokenVerdict[string]{invalid: "token not authenticated", expiresAt: start.Add(time.Second)},
+			steps:    []step{{0, 1}, {9 * time.Second, 1}},
+			wantLast: tokenVerdict[string]{invalid: "token not authenticated", expiresAt: start.Add(time.Second)},
+		},
+		{
+			name:    "errors are never cached",
+			err:     errors.New("connection refused"),
+			wantErr: true,
+			steps:   []step{{0, 1}, {0, 2}, {time.Millisecond, 3}},
+		},
+		{
+			name:     "zero success TTL disables caching successes",
+			config:   func(c *tokenCacheConfig) { c.successTTL = 0 },
+			verdict:  valid,
+			steps:    []step{{0, 1}, {0, 2}},
+			wantLast: valid,
+		},
+		{
+			name:     "zero failure TTL disables caching failures",
+			config:   func(c *tokenCacheConfig) { c.failureTTL = 0 },
+			verdict:  tokenVerdict[string]{invalid: "token not authenticated"},
+			steps:    []step{{0, 1}, {0, 2}},
+			wantLast: tokenVerdict[string]{invalid: "token not authenticated"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newTestClock()
+			cfg := testCacheConfig(clock)
+			if tt.config != nil {
+				tt.config(&cfg)
+			}
+			v := &countingVerifier{verdict: tt.verdict, err: tt.err}
+			c := mustTokenCache(t, cfg, v.verify)
+			var got tokenVerdict[string]
+			for i, s := range tt.steps {
+				clock.Advance(s.advance)
+				var err error
+				got, err = c.get(t.Context(), "token-1", testAudiences)
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("step %d: err = %v, want error %v", i, err, tt.wantErr)
+				}
+				if n := v.calls.Load(); n != s.wantCalls {
+					t.Fatalf("step %d: %d verifications, want %d", i, n, s.wantCalls)
+				}
+			}
+			if diff := cmp.Diff(tt.wantLast, got, cmp.AllowUnexported(tokenVerdict[string]{})); diff != "" {
+				t.Errorf("last verdict (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTokenCacheSeparatesInputs: a verdict is reused only for the same
+// token and the same audiences.
+func TestTokenCacheSeparatesInputs(t *testing.T) {
+	v := &countingVerifier{verdict: tokenVerdict[string]{value: "alice"}}
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), v.verify)
+	for i, in := range []struct {
+		token     string
+		audiences []string
+		wantCalls int64
+	}{
+		{"token-1", []string{"a"}, 1},
+		{"token-1", []string{"a"}, 1},
+		{"token-2", []string{"a"}, 2},
+		{"token-1", []string{"b"}, 3},
+		{"token-1", []string{"a", "b"}, 4},
+		{"token-1", nil, 5},
+		{"token-1", []string{""}, 6},
+		{"token-1", []string{"a"}, 6},
+	} {
+		if _, err := c.get(t.Context(), in.token, in.audiences); err != nil {
+			t.Fatal(err)
+		}
+		if n := v.calls.Load(); n != in.wantCalls {
+			t.Errorf("request %d (%s %q): %d verifications, want %d", i, in.token, in.audiences, n, in.wantCalls)
+		}
+	}
+}
+
+// TestTokenCacheKeyEncoding pins the MAC input with a known key: every
+// field length-prefixed, the audiences counted. The production key is
+// random and never leaves the pool's closure.
+func TestTokenCacheKeyEncoding(t *testing.T) {
+	known := []byte("test-key-test-key-test-key-32byt")
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), (&countingVerifier{}).verify)
+	c.macs = sync.Pool{New: func() any { return &tokenMAC{h: hmac.New(sha256.New, known)} }}
+
+	want := func(token string, audiences ...string) tokenCacheKey {
+		var msg []byte
+		msg = binary.BigEndian.AppendUint64(msg, uint64(len(token)))
+		msg = append(msg, token...)
+		msg = binary.BigEndian.AppendUint64(msg, uint64(len(audiences)))
+		for _, a := range audiences {
+			msg = binary.BigEndian.AppendUint64(msg, uint64(len(a)))
+			msg = append(msg, a...)
+		}
+		m := hmac.New(sha256.New, known)
+		m.Write(msg)
+		return tokenCacheKey(m.Sum(nil))
+	}
+	long := strings.Repeat("x", 1000) // spans several chunks
+	for _, in := range []struct {
+		token     string
+		audiences []string
+	}{
+		{"abc", nil},
+		{"abc", []string{""}},
+		{"ab", []string{"c"}},
+		{"a", []string{"b", "c"}},
+		{long, []string{"aud"}},
+	} {
+		if got, want := c.key(in.token, in.audiences), want(in.token, in.audiences...); got != want {
+			t.Errorf("key(%.10q, %q) = %x, want %x", in.token, in.audiences, got, want)
+		}
+	}
+	if c.key("ab", []string{"c"}) == c.key("a", []string{"bc"}) {
+		t.Error(`("ab", "c") and ("a", "bc") share a key`)
+	}
+}
+
+// TestTokenCacheKeyIsPerCache: two caches give one token different keys,
+// so a key seen in one process's memory says nothing about another's, and
+// neither is a plain hash of the token.
+func TestTokenCacheKeyIsPerCache(t *testing.T) {
+	cfg := testCacheConfig(newTestClock())
+	a := mustTokenCache(t, cfg, (&countingVerifier{}).verify)
+	b := mustTokenCache(t, cfg, (&countingVerifier{}).verify)
+	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
+	ka, kb := a.key(token, testAudiences), b.key(token, testAudiences)
+	if ka != a.key(token, testAudiences) {
+		t.Fatal("key is not stable within one cache")
+	}
+	if ka == kb {
+		t.Error("two caches share a key for the same token")
+	}
+	if ka == sha256.Sum256([]byte(token)) {
+		t.Error("key is an unkeyed hash of the token")
+	}
+}
+
+// TestTokenCacheStoresNoToken inspects what the cache holds after use: its
+// keys are exactly the MACs of what was asked, its entries are the
+// verdicts, and the pooled MAC state has been wiped.
+func TestTokenCacheStoresNoToken(t *testing.T) {
+	v := &countingVerifier{verdict: tokenVerdict[string]{value: "alice"}}
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), v.verify)
+	tokens := []string{"short", strings.Repeat("t", 40), strings.Repeat("u", 3000)}
+	var want []tokenCacheKey
+	for _, tok := range tokens {
+		if _, err := c.get(t.Context(), tok, testAudiences); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c.key(tok, testAudiences))
+	}
+	if diff := cmp.Diff(want, c.entries.Keys()); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	held := fmt.Sprintf("%v %v", c.entries.Keys(), c.entries.Values())
+	for _, tok := range tokens {
+		if strings.Contains(held, tok) {
+			t.Errorf("the cache holds token %.10q", tok)
+		}
+	}
+	m := c.macs.Get().(*tokenMAC)
+	if m.chunk != [len(m.chunk)]byte{} {
+		t.Error("pooled MAC state keeps a piece of the last token")
+	}
+}
+
+// TestTokenCacheCollapsesConcurrentMisses: 100 callers released together on
+// a cold token share one verification. verify holds until every caller has
+// entered get, so they really are waiting at the same time.
+func TestTokenCacheCollapsesConcurrentMisses(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	const n = 100
+	var calls, entered atomic.Int64
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), func(ctx context.Context, token string, _ []string) (tokenVerdict[string], error) {
+		calls.Add(1)
+		for entered.Load() < n {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // let the last callers reach the flight
+		return tokenVerdict[string]{value: "alice"}, nil
+	})
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			<-start
+			entered.Add(1)
+			v, err := c.get(context.Background(), "cold-token", testAudiences)
+			if err == nil && v.value != "alice" {
+				err = errors.New("wrong value " + v.value)
+			}
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("%d verifications for %d concurrent callers, want 1", got, n)
+	}
+}
+
+// TestTokenCacheCallerCancel: the caller who started a verification
+// cancels; it returns at once with its own error, while the verification
+// goes on under a context it cannot cancel, and the caller who joined gets
+// the verdict.
+func TestTokenCacheCallerCancel(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	entered, release := make(chan struct{}), make(chan struct{})
+	type seen struct {
+		err         error
+		hasDeadline bool
+	}
+	seenCtx := make(chan seen, 1)
+	var calls atomic.Int64
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), func(ctx context.Context, _ string, _ []string) (tokenVerdict[string], error) {
+		calls.Add(1)
+		close(entered)
+		<-release
+		_, ok := ctx.Deadline()
+		seenCtx <- seen{ctx.Err(), ok}
+		return tokenVerdict[string]{value: "alice"}, nil
+	})
+
+	firstCtx, cancelFirst := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := c.get(firstCtx, "token-1", testAudiences)
+		firstErr <- err
+	}()
+	<-entered
+	second := make(chan error, 1)
+	go func() {
+		v, err := c.get(context.Background(), "token-1", testAudiences)
+		if err == nil && v.value != "alice" {
+			err = errors.New("wrong value " + v.value)
+		}
+		second <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the second caller join the flight
+	cancelFirst()
+	select {
+	case err := <-firstErr:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("first caller: err = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the cancelled caller still waits for the verification")
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Errorf("second caller: %v", err)
+	}
+	if s := <-seenCtx; s.err != nil || !s.hasDeadline {
+		t.Errorf("verify's context: err %v, deadline %v; want detached and bounded", s.err, s.hasDeadline)
+	}
+	if _, err := c.get(firstCtx, "token-1", testAudiences); err != nil {
+		t.Errorf("cached verdict refused to a cancelled context: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d verifications, want 1", n)
+	}
+}
+
+// TestTokenCacheTimeout: a verification that outlives the timeout fails
+// with its context's error, and the failure is not remembered.
+func TestTokenCacheTimeout(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cfg := testCacheConfig(newTestClock())
+	cfg.timeout = 10 * time.Millisecond
+	var calls atomic.Int64
+	c := mustTokenCache(t, cfg, func(ctx context.Context, _ string, _ []string) (tokenVerdict[string], error) {
+		calls.Add(1)
+		<-ctx.Done()
+		return tokenVerdict[string]{}, ctx.Err()
+	})
+	for want := int64(1); want <= 2; want++ {
+		if _, err := c.get(t.Context(), "token-1", testAudiences); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want context.DeadlineExceeded", err)
+		}
+		if n := calls.Load(); n != want {
+			t.Errorf("%d verifications, want %d", n, want)
+		}
+	}
+}
+
+// TestTokenCacheCancelledBeforeMiss: a caller already gone does not start
+// a verification.
+func TestTokenCacheCancelledBeforeMiss(t *testing.T) {
+	v := &countingVerifier{verdict: tokenVerdict[string]{value: "alice"}}
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), v.verify)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.get(ctx, "token-1", testAudiences); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if n := v.calls.Load(); n != 0 {
+		t.Errorf("%d verifications, want 0", n)
+	}
+}
+
+// TestTokenCacheEvictsLeastRecentlyUsed: the size bound holds, and a hit
+// counts as a use.
+func TestTokenCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	cfg := testCacheConfig(newTestClock())
+	cfg.size = 2
+	v := &countingVerifier{verdict: tokenVerdict[string]{value: "alice"}}
+	c := mustTokenCache(t, cfg, v.verify)
+	for i, in := range []struct {
+		token     string
+		wantCalls int64
+	}{
+		{"a", 1},
+		{"b", 2},
+		{"a", 2}, // hit: a is now the most recent
+		{"c", 3}, // evicts b
+		{"a", 3},
+		{"b", 4}, // evicted, verified again; evicts c
+		{"c", 5},
+	} {
+		if _, err := c.get(t.Context(), in.token, testAudiences); err != nil {
+			t.Fatal(err)
+		}
+		if n := v.calls.Load(); n != in.wantCalls {
+			t.Errorf("request %d (%s): %d verifications, want %d", i, in.token, n, in.wantCalls)
+		}
+		if l := c.entries.Len(); l > cfg.size {
+			t.Errorf("request %d: %d entries, bound is %d", i, l, cfg.size)
+		}
+	}
+}
+
+// TestTokenCachePanic: a panicking verifier costs the request, not the
+// process, and nothing is cached.
+func TestTokenCachePanic(t *testing.T) {
+	var calls atomic.Int64
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), func(context.Context, string, []string) (tokenVerdict[string], error) {
+		calls.Add(1)
+		panic("verifier bug")
+	})
+	for range 2 {
+		_, err := c.get(t.Context(), "token-1", testAudiences)
+		if err == nil || strings.Contains(err.Error(), "token-1") {
+			t.Errorf("err = %v, want an error without the token", err)
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d verifications, want 2", n)
+	}
+}
+
+func TestNewTokenCacheRefuses(t *testing.T) {
+	ok := testCacheConfig(newTestClock())
+	verify := (&countingVerifier{}).verify
+	for _, tt := range []struct {
+		name   string
+		edit   func(*tokenCacheConfig)
+		verify tokenVerifyFunc[string]
+	}{
+		{"nil verify", func(*tokenCacheConfig) {}, nil},
+		{"zero size", func(c *tokenCacheConfig) { c.size = 0 }, verify},
+		{"negative success TTL", func(c *tokenCacheConfig) { c.successTTL = -1 }, verify},
+		{"negative failure TTL", func(c *tokenCacheConfig) { c.failureTTL = -1 }, verify},
+		{"zero timeout", func(c *tokenCacheConfig) { c.timeout = 0 }, verify},
+	} {
+		cfg := ok
+		tt.edit(&cfg)
+		if c, err := newTokenCache(cfg, tt.verify); err == nil || c != nil {
+			t.Errorf("%s: got %v, %v; want an error", tt.name, c, err)
+		}
+	}
+	cfg := ok
+	cfg.now = nil
+	if _, err := newTokenCache(cfg, verify); err != nil {
+		t.Errorf("nil clock: %v, want time.Now", err)
+	}
+}
+
+// BenchmarkTokenCacheHit: the hit path for a 900-byte token and one
+// audience. Measured (go1.26.8, 2-core AMD EPYC, shared): ~890 ns/op,
+// 0 B/op, 0 allocs/op; the time is mostly the HMAC over the token.
+func BenchmarkTokenCacheHit(b *testing.B) {
+	v := &countingVerifier{verdict: tokenVerdict[string]{value: "alice"}}
+	c := mustTokenCache(b, testCacheConfig(newTestClock()), v.verify)
+	token := strings.Repeat("k", 900)
+	ctx := context.Background()
+	if _, err := c.get(ctx, token, testAudiences); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v, err := c.get(ctx, token, testAudiences); err != nil || v.value != "alice" {
+			b.Fatal(v, err)
+		}
+	}
+	if n := v.calls.Load(); n != 1 {
+		b.Fatalf("%d verifications, want 1", n)
+	}
+}
+
+// TestTokenCacheHitAllocs holds the hit path to the count documented on
+// BenchmarkTokenCacheHit.
+func TestTokenCacheHitAllocs(t *testing.T) {
+	if raceDetectorOn() {
+		t.Skip("the race detector drops sync.Pool entries on purpose")
+	}
+	v := &countingVerifier{verdict: tokenVerdict[string]{value: "alice"}}
+	c := mustTokenCache(t, testCacheConfig(newTestClock()), v.verify)
+	token := strings.Repeat("k", 900)
+	ctx := context.Background()
+	if _, err := c.get(ctx, token, testAudiences); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { c.get(ctx, token, testAudiences) }); n > 0 {
+		t.Errorf("%v allocs/op on a hit, want 0", n)
+	}
+}
+
+// raceDetectorOn reports whether the test binary was built with -race.
+func raceDetectorOn() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
