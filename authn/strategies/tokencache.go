@@ -95,7 +95,9 @@ type tokenCacheEntry[V any] struct {
 //   - concurrent misses for the same token and audiences share one
 //     verification, run with a context that none of the callers can
 //     cancel and that ends after timeout; a caller whose own context ends
-//     first returns its error without disturbing the others.
+//     first returns its error without disturbing the others, and no caller
+//     waits longer than timeout, even for a verifier that ignores its
+//     context.
 type tokenCache[V any] struct {
 	entries    *lru.Cache[tokenCacheKey, tokenCacheEntry[V]]
 	macs       sync.Pool // of *tokenMAC, all under the same random key
@@ -145,8 +147,9 @@ func newTokenCache[V any](cfg tokenCacheConfig, verify tokenVerifyFunc[V]) (*tok
 
 // get returns the verdict for token and audiences, from the cache or from
 // one verification shared with every concurrent caller asking the same. The
-// error is verify's (not cached), or ctx's when it ends before the shared
-// verification does. Audiences are hashed in the order given, so callers
+// error is verify's (not cached), ctx's when it ends before the shared
+// verification does, or wraps context.DeadlineExceeded when the wait
+// outlasts the timeout. Audiences are hashed in the order given, so callers
 // should pass them in a fixed order.
 func (c *tokenCache[V]) get(ctx context.Context, token string, audiences []string) (tokenVerdict[V], error) {
 	key := c.key(token, audiences)
@@ -169,6 +172,10 @@ func (c *tokenCache[V]) miss(ctx context.Context, key tokenCacheKey, token strin
 	ch := c.flights.DoChan(string(key[:]), func() (any, error) {
 		return c.fill(detached, key, token, audiences)
 	})
+	// The flight's own context ends after timeout, but a verifier that
+	// ignores its context must not hold requests beyond it either.
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
 	select {
 	case res := <-ch:
 		if res.Err != nil {
@@ -177,6 +184,8 @@ func (c *tokenCache[V]) miss(ctx context.Context, key tokenCacheKey, token strin
 		return res.Val.(tokenVerdict[V]), nil
 	case <-ctx.Done():
 		return tokenVerdict[V]{}, ctx.Err()
+	case <-timer.C:
+		return tokenVerdict[V]{}, fmt.Errorf("token verification: no answer within %v: %w", c.timeout, context.DeadlineExceeded)
 	}
 }
 

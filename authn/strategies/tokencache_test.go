@@ -436,8 +436,10 @@ func TestTokenCacheTimeout(t *testing.T) {
 	cfg := testCacheConfig(newTestClock())
 	cfg.timeout = 10 * time.Millisecond
 	var calls atomic.Int64
+	finished := make(chan struct{}, 1)
 	c := mustTokenCache(t, cfg, func(ctx context.Context, _ string, _ []string) (tokenVerdict[string], error) {
 		calls.Add(1)
+		defer func() { finished <- struct{}{} }()
 		<-ctx.Done()
 		return tokenVerdict[string]{}, ctx.Err()
 	})
@@ -445,10 +447,36 @@ func TestTokenCacheTimeout(t *testing.T) {
 		if _, err := c.get(t.Context(), "token-1", testAudiences); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want context.DeadlineExceeded", err)
 		}
+		<-finished // the caller's wait and the call end at about the same time
 		if n := calls.Load(); n != want {
 			t.Errorf("%d verifications, want %d", n, want)
 		}
 	}
+}
+
+// TestTokenCacheWaitIsBounded: a verifier that ignores its context does not
+// hold the caller past the timeout.
+func TestTokenCacheWaitIsBounded(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cfg := testCacheConfig(newTestClock())
+	cfg.timeout = 20 * time.Millisecond
+	release := make(chan struct{})
+	done := make(chan struct{})
+	c := mustTokenCache(t, cfg, func(context.Context, string, []string) (tokenVerdict[string], error) {
+		defer close(done)
+		<-release
+		return tokenVerdict[string]{value: "alice"}, nil
+	})
+	start := time.Now()
+	_, err := c.get(t.Context(), "token-1", testAudiences)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("waited %v with a %v timeout", waited, cfg.timeout)
+	}
+	close(release)
+	<-done
 }
 
 // TestTokenCacheCancelledBeforeMiss: a caller already gone does not start
