@@ -1,0 +1,507 @@
+package strategies
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// LegacyServiceAccountIssuer is the iss of legacy, Secret-based
+// ServiceAccount tokens; see InsecureAcceptLegacySecretTokens.
+const LegacyServiceAccountIssuer = "kubernetes/serviceaccount"
+
+// Clock skew allowed when checking exp, nbf and iat.
+const (
+	DefaultClockSkew = 30 * time.Second
+	MaxClockSkew     = 5 * time.Minute
+)
+
+// defaultJWTAlgorithms are the signature algorithms kube-apiserver and
+// common external signers use.
+func defaultJWTAlgorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"}
+}
+
+// supportedJWTAlgorithms may be chosen WithAlgorithms. Only asymmetric
+// algorithms: a key set holds public keys, and a public key must never
+// serve as an HMAC secret.
+func supportedJWTAlgorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+}
+
+// JWTOption configures ServiceAccountJWT. Options are checked when
+// ServiceAccountJWT builds the strategy.
+type JWTOption func(*jwtConfig)
+
+type jwtConfig struct {
+	audiences  []string
+	skew       time.Duration
+	algorithms []string
+	source     TokenSource
+	legacy     bool
+	now        func() time.Time
+	errs       []error
+}
+
+func (c *jwtConfig) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("strategies: ServiceAccountJWT: "+format, args...))
+}
+
+// WithAudiences sets the audiences a token may be for; it is required, since
+// a token for another audience (another service the pod talks to) must not
+// authenticate here. A token must name at least one of them in aud.
+// Repeated calls add audiences.
+func WithAudiences(aud ...string) JWTOption {
+	return func(c *jwtConfig) {
+		if len(aud) == 0 {
+			c.errorf("WithAudiences needs at least one audience")
+		}
+		for _, a := range aud {
+			if a == "" {
+				c.errorf("WithAudiences: empty audience")
+				continue
+			}
+			if !slices.Contains(c.audiences, a) {
+				c.audiences = append(c.audiences, a)
+			}
+		}
+	}
+}
+
+// WithClockSkew sets how far clocks may disagree when exp, nbf and iat are
+// checked; the default is DefaultClockSkew, and it may be 0 up to
+// MaxClockSkew.
+func WithClockSkew(d time.Duration) JWTOption {
+	return func(c *jwtConfig) {
+		if d < 0 || d > MaxClockSkew {
+			c.errorf("WithClockSkew(%v): must be between 0 and %v", d, MaxClockSkew)
+			return
+		}
+		c.skew = d
+	}
+}
+
+// WithAlgorithms sets the signature algorithms accepted; the default is
+// RS256, RS384, RS512, ES256, ES384, ES512 and PS256. PS384, PS512 and
+// EdDSA may be added. "none" and the HMAC algorithms (HS256, HS384, HS512)
+// are refused: with them, anyone holding the public key could sign.
+func WithAlgorithms(algs ...string) JWTOption {
+	return func(c *jwtConfig) {
+		if len(algs) == 0 {
+			c.errorf("WithAlgorithms needs at least one algorithm")
+			return
+		}
+		c.algorithms = nil
+		for _, alg := range algs {
+			switch {
+			case strings.EqualFold(alg, "none"), strings.HasPrefix(strings.ToUpper(alg), "HS"):
+				c.errorf("WithAlgorithms: %q is refused: a token must be signed with a private key", alg)
+			case !slices.Contains(supportedJWTAlgorithms(), alg):
+				c.errorf("WithAlgorithms: unsupported algorithm %q (supported: %s)", alg, strings.Join(supportedJWTAlgorithms(), ", "))
+			case !slices.Contains(c.algorithms, alg):
+				c.algorithms = append(c.algorithms, alg)
+			}
+		}
+	}
+}
+
+// WithJWTTokenSource sets where the token is read from; the default is
+// TokensFromAuthorization().
+func WithJWTTokenSource(src TokenSource) JWTOption {
+	return func(c *jwtConfig) { c.source = src }
+}
+
+// InsecureAcceptLegacySecretTokens also accepts legacy ServiceAccount tokens
+// kept in Secrets: iss LegacyServiceAccountIssuer, no aud and usually no
+// exp, and the claims kubernetes.io/serviceaccount/namespace,
+// secret.name, service-account.name and service-account.uid (all
+// required). Such a token never expires, is for every audience, and is
+// revoked by deleting its Secret, which cannot be seen locally: a leaked
+// one authenticates here for ever. Prefer a TokenReview strategy for them,
+// which asks the API server. Without this option they are not this
+// strategy's business (it skips them).
+func InsecureAcceptLegacySecretTokens() JWTOption {
+	return func(c *jwtConfig) { c.legacy = true }
+}
+
+// WithJWTClock sets the clock exp, nbf and iat are checked against, for
+// tests.
+func WithJWTClock(now func() time.Time) JWTOption {
+	return func(c *jwtConfig) {
+		if now == nil {
+			c.errorf("WithJWTClock(nil)")
+			return
+		}
+		c.now = now
+	}
+}
+
+// JWTStrategy verifies Kubernetes ServiceAccount tokens locally, with the
+// issuer's public keys. Build it with ServiceAccountJWT. It is safe for
+// concurrent use.
+type JWTStrategy struct {
+	issuer     string
+	keys       KeySet
+	audiences  []string
+	algorithms []string
+	source     TokenSource
+	// acceptLegacy is InsecureAcceptLegacySecretTokens.
+	acceptLegacy bool
+	parser       *jwt.Parser
+	// boundTimes checks exp (required), nbf and iat of bound tokens;
+	// legacyTimes the same with exp optional.
+	boundTimes  *jwt.Validator
+	legacyTimes *jwt.Validator
+}
+
+// ServiceAccountJWT returns the strategy named "jwt", which verifies
+// ServiceAccount tokens issued by issuer (kube-apiserver's
+// --service-account-issuer) with the public keys of keys.
+//
+// It does not apply when a credential was already verified, when the
+// request carries no bearer token, when the token is not a JWT (an opaque
+// token may be for a TokenReview strategy) or when its unverified iss is
+// another issuer's. Any other token is its business, and is rejected
+// (never passed on) unless all of these hold:
+//   - the header's alg is an accepted algorithm and the header has no
+//     "crit" parameters; the kid selects the key in keys (an unknown kid
+//     may make keys refresh first);
+//   - the signature verifies;
+//   - exp is present and not past, nbf (if any) is not in the future, and
+//     iat (if any) is not in the future, all give or take the clock skew;
+//   - aud names at least one configured audience;
+//   - the kubernetes.io claims name a namespace and a ServiceAccount with
+//     a name and uid; a pod, node or secret it names has a name and uid;
+//   - sub is system:serviceaccount:NAMESPACE:NAME for the same namespace
+//     and name, and passes authn.ParseServiceAccountSubject.
+//
+// When keys are unavailable (not fetched yet, stale) it fails (503).
+//
+// A verified token makes its ServiceAccount the Actor (uid included) and
+// is described in Principal.Credential: Type "jwt", ID "JTI=<jti>" when
+// the token has a jti, Issuer, the configured audiences the token names,
+// ExpiresAt, and the bound Pod and Node. It is joined to what the chain
+// established before by the rule of bindToken: a forwarded ServiceAccount
+// name must be the token's, and a forwarded human is a conflict.
+//
+// What local verification cannot see: kube-apiserver also rejects a bound
+// token whose pod, node or secret has been deleted, and tokens projected
+// into pods may be valid for up to a year with extended expiry. Here such
+// a token is valid until its exp; put a TokenReview strategy first, or
+// check the Actor's uid against the cluster (as CreatorAnnotation does), if
+// that matters.
+//
+// It returns an error if issuer is empty or LegacyServiceAccountIssuer,
+// keys is nil, no audience is configured, or an option is invalid.
+func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrategy, error) {
+	c := jwtConfig{
+		skew:       DefaultClockSkew,
+		algorithms: defaultJWTAlgorithms(),
+		source:     TokensFromAuthorization(),
+		now:        time.Now,
+	}
+	switch issuer {
+	case "":
+		c.errorf("issuer is empty")
+	case LegacyServiceAccountIssuer:
+		c.errorf("issuer %q is the legacy issuer; use InsecureAcceptLegacySecretTokens", issuer)
+	}
+	if keys == nil {
+		c.errorf("keys is nil")
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			c.errorf("option %d is nil", i)
+			continue
+		}
+		opt(&c)
+	}
+	if len(c.audiences) == 0 {
+		c.errorf("no audience: use WithAudiences, so that tokens meant for other services are refused")
+	}
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
+	}
+	timeChecks := []jwt.ParserOption{jwt.WithLeeway(c.skew), jwt.WithTimeFunc(c.now), jwt.WithIssuedAt()}
+	return &JWTStrategy{
+		issuer:       issuer,
+		keys:         keys,
+		audiences:    c.audiences,
+		algorithms:   c.algorithms,
+		source:       c.source,
+		acceptLegacy: c.legacy,
+		// Strict: a segment has one encoding, so a token has one spelling.
+		parser:      jwt.NewParser(jwt.WithStrictDecoding()),
+		boundTimes:  jwt.NewValidator(append(timeChecks, jwt.WithExpirationRequired())...),
+		legacyTimes: jwt.NewValidator(timeChecks...),
+	}, nil
+}
+
+// Name returns "jwt".
+func (*JWTStrategy) Name() string { return "jwt" }
+
+// Authenticate implements authn.Strategy; see ServiceAccountJWT. It waits
+// on the network only when the token's kid is unknown to keys (see
+// OIDCKeys.Key); tokens signed with known keys are verified in memory.
+func (s *JWTStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
+	if sofar.Credential != nil {
+		return authn.Skip("credential already verified")
+	}
+	token, reason := s.source.Token(r)
+	switch {
+	case reason != "":
+		return authn.Reject(reason)
+	case token == "":
+		return authn.Skip("no bearer token")
+	}
+	v, d := s.verify(r.Context(), token)
+	if v == nil {
+		return d
+	}
+	return bindToken(sofar, &v.sa, authn.User{}, v.cred, "ServiceAccount token verified")
+}
+
+// verifiedJWT is what a verified token proves.
+type verifiedJWT struct {
+	sa   authn.ServiceAccount
+	cred *authn.Credential
+}
+
+// serviceAccountClaims are the claims of bound and legacy ServiceAccount
+// tokens. Names are Kubernetes'.
+type serviceAccountClaims struct {
+	jwt.RegisteredClaims
+	Kubernetes *kubernetesClaims `json:"kubernetes.io"`
+
+	LegacyNamespace   string `json:"kubernetes.io/serviceaccount/namespace"`
+	LegacySecretName  string `json:"kubernetes.io/serviceaccount/secret.name"`
+	LegacyAccountName string `json:"kubernetes.io/serviceaccount/service-account.name"`
+	LegacyAccountUID  string `json:"kubernetes.io/serviceaccount/service-account.uid"`
+}
+
+// kubernetesClaims is the "kubernetes.io" claim of a bound token. Its
+// "warnafter" is not read: past it kube-apiserver only warns, and the token
+// stays valid until exp.
+type kubernetesClaims struct {
+	Namespace      string       `json:"namespace"`
+	ServiceAccount *objectClaim `json:"serviceaccount"`
+	Pod            *objectClaim `json:"pod"`
+	Node           *objectClaim `json:"node"`
+	Secret         *objectClaim `json:"secret"`
+}
+
+type objectClaim struct {
+	Name string `json:"name"`
+	UID  string `json:"uid"`
+}
+
+func (o *objectClaim) valid() bool { return o == nil || o.Name != "" && o.UID != "" }
+
+func (o *objectClaim) boundObject() *authn.BoundObject {
+	if o == nil {
+		return nil
+	}
+	return &authn.BoundObject{Name: o.Name, UID: o.UID}
+}
+
+// verify checks token and returns what it proves, or nil and the decision
+// to return. Decisions never quote the token or any part of it.
+func (s *JWTStrategy) verify(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
+	if strings.Count(token, ".") != 2 {
+		// Opaque tokens, checked without the parser's allocations.
+		return nil, authn.Skip("not a JWT")
+	}
+	var claims serviceAccountClaims
+	// Parsed once, unverified, so that the issuer routes the token before
+	// anything is judged; the signature is checked below, before any
+	// claim is believed.
+	parsed, _, err := s.parser.ParseUnverified(token, &claims)
+	if err != nil {
+		return nil, s.unparsable(token, err)
+	}
+	legacy := false
+	switch {
+	case claims.Issuer == s.issuer:
+	case s.acceptLegacy && claims.Issuer == LegacyServiceAccountIssuer:
+		legacy = true
+	default:
+		return nil, authn.Skip("token for another issuer")
+	}
+	if !slices.Contains(s.algorithms, parsed.Method.Alg()) {
+		return nil, authn.Reject("token signature algorithm not accepted")
+	}
+	if _, ok := parsed.Header["crit"]; ok {
+		// No extension is understood, so none may be critical (RFC 7515).
+		return nil, authn.Reject("token header has critical parameters")
+	}
+	kid := ""
+	if v, ok := parsed.Header["kid"]; ok {
+		if kid, ok = v.(string); !ok {
+			return nil, authn.Reject("token header kid is not a string")
+		}
+	}
+	key, err := s.keys.Key(ctx, kid)
+	switch {
+	case errors.Is(err, ErrUnknownKey):
+		return nil, authn.Reject("token signed with an unknown key")
+	case err != nil:
+		return nil, authn.Fail("signing keys unavailable", err)
+	}
+	// ParseUnverified found exactly two dots.
+	signed := token[:strings.LastIndexByte(token, '.')]
+	if err := parsed.Method.Verify(signed, parsed.Signature, key); err != nil {
+		return nil, authn.Reject("token signature invalid")
+	}
+
+	// Only now are the claims the issuer's.
+	validator := s.boundTimes
+	if legacy {
+		validator = s.legacyTimes
+	}
+	if err := validator.Validate(&claims); err != nil {
+		return nil, authn.Reject(timeClaimsProblem(err))
+	}
+	if legacy {
+		return legacyIdentity(&claims)
+	}
+	return s.boundIdentity(&claims)
+}
+
+// unparsable decides about a token golang-jwt could not parse: not this
+// strategy's business unless it is a JWT from its issuer.
+func (s *JWTStrategy) unparsable(token string, err error) authn.Decision {
+	iss, isJWT := s.peekIssuer(token)
+	switch {
+	case !isJWT:
+		return authn.Skip("not a JWT")
+	case iss != s.issuer && !(s.acceptLegacy && iss == LegacyServiceAccountIssuer):
+		return authn.Skip("token for another issuer")
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// The alg is missing or names no known algorithm.
+		return authn.Reject("token signature algorithm not accepted")
+	}
+	return authn.Reject("malformed token")
+}
+
+// peekIssuer reports whether token is a JWS compact serialization whose
+// header and payload are JSON objects, and its unverified iss if that is a
+// string. It is called only for tokens the parser refused, so its cost is
+// off the common path.
+func (s *JWTStrategy) peekIssuer(token string) (iss string, isJWT bool) {
+	header, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", false
+	}
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(sig, '.') >= 0 {
+		return "", false
+	}
+	var objects [2]map[string]json.RawMessage
+	for i, seg := range [2]string{header, payload} {
+		b, err := s.parser.DecodeSegment(seg)
+		if err != nil || json.Unmarshal(b, &objects[i]) != nil || objects[i] == nil {
+			return "", false
+		}
+	}
+	// A non-string iss is no issuer's: the error leaves iss "".
+	_ = json.Unmarshal(objects[1]["iss"], &iss)
+	return iss, true
+}
+
+// timeClaimsProblem names what a validator refused.
+func timeClaimsProblem(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token was issued in the future"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "token has no expiry"
+	}
+	return "token has invalid time claims"
+}
+
+// boundIdentity checks the claims of a verified bound token and returns its
+// identity.
+func (s *JWTStrategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.Decision) {
+	if len(c.Audience) == 0 {
+		return nil, authn.Reject("token has no audience")
+	}
+	var accepted []string
+	for _, a := range c.Audience {
+		if slices.Contains(s.audiences, a) && !slices.Contains(accepted, a) {
+			accepted = append(accepted, a)
+		}
+	}
+	if len(accepted) == 0 {
+		return nil, authn.Reject("token audience not accepted")
+	}
+	k := c.Kubernetes
+	if k == nil || k.Namespace == "" || k.ServiceAccount == nil ||
+		k.ServiceAccount.Name == "" || k.ServiceAccount.UID == "" {
+		return nil, authn.Reject("token lacks its kubernetes.io ServiceAccount claims")
+	}
+	if !k.Pod.valid() || !k.Node.valid() || !k.Secret.valid() {
+		return nil, authn.Reject("token names a bound object without name and uid")
+	}
+	sa, reason := subjectMatches(c.Subject, k.Namespace, k.ServiceAccount.Name)
+	if reason != "" {
+		return nil, authn.Reject(reason)
+	}
+	sa.UID = k.ServiceAccount.UID
+	cred := &authn.Credential{
+		Type:      "jwt",
+		Issuer:    c.Issuer,
+		Audiences: accepted,
+		ExpiresAt: c.ExpiresAt.UTC(),
+		Pod:       k.Pod.boundObject(),
+		Node:      k.Node.boundObject(),
+	}
+	if c.ID != "" {
+		cred.ID = "JTI=" + c.ID
+	}
+	return &verifiedJWT{sa: sa, cred: cred}, authn.Decision{}
+}
+
+// legacyIdentity checks the claims of a verified legacy token and returns
+// its identity.
+func legacyIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.Decision) {
+	if c.LegacyNamespace == "" || c.LegacySecretName == "" || c.LegacyAccountName == "" || c.LegacyAccountUID == "" {
+		return nil, authn.Reject("token lacks its kubernetes.io/serviceaccount claims")
+	}
+	sa, reason := subjectMatches(c.Subject, c.LegacyNamespace, c.LegacyAccountName)
+	if reason != "" {
+		return nil, authn.Reject(reason)
+	}
+	sa.UID = c.LegacyAccountUID
+	cred := &authn.Credential{Type: "jwt", Issuer: c.Issuer, LegacySecret: c.LegacySecretName}
+	if c.ExpiresAt != nil {
+		cred.ExpiresAt = c.ExpiresAt.UTC()
+	}
+	return &verifiedJWT{sa: sa, cred: cred}, authn.Decision{}
+}
+
+// subjectMatches parses sub strictly and requires it to name namespace and
+// name, as the kubernetes.io claims do.
+func subjectMatches(sub, namespace, name string) (authn.ServiceAccount, string) {
+	sa, err := authn.ParseServiceAccountSubject(sub)
+	switch {
+	case err != nil:
+		// The parser's errors are constants that never quote the subject.
+		return authn.ServiceAccount{}, "token subject: " + err.Error()
+	case sa.Namespace != namespace || sa.Name != name:
+		return authn.ServiceAccount{}, "token subject does not match its ServiceAccount claims"
+	}
+	return sa, ""
+}
