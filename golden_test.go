@@ -94,6 +94,10 @@ func runGolden(t *testing.T, file string, pki *testPKI) {
 		t.Fatalf("config.json: %v", err)
 	}
 	cfg.ClientCAs = pki.trustedPool
+	if cfg.Issuer != "" {
+		cfg.Keys = pki.tokens.keySet
+		cfg.Now = func() time.Time { return goldenNow }
+	}
 
 	lister, hasSynced := goldenCluster(t, cfg, sections["cluster.yaml"])
 	chain, err := cfg.Chain(lister, hasSynced)
@@ -101,7 +105,11 @@ func runGolden(t *testing.T, file string, pki *testPKI) {
 		t.Fatalf("building the chain: %v", err)
 	}
 
-	req, pseudo, err := setup.ParseRequest(bytes.NewReader(sections["request"]))
+	request, err := pki.expandTokens(sections["request"])
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	req, pseudo, err := setup.ParseRequest(bytes.NewReader(request))
 	if err != nil {
 		t.Fatalf("request: %v", err)
 	}
@@ -224,12 +232,14 @@ func goldenCluster(t *testing.T, cfg goldenConfig, yamlTemplate []byte) (corev1l
 	return c.Lister, c.HasSynced
 }
 
-// testPKI issues client certificates for @tls-client pseudo-headers:
-// "@tls-client: NAME trusted|untrusted [server-only]".
+// testPKI holds the golden cases' keys: a CA that issues client
+// certificates for @tls-client pseudo-headers ("@tls-client: NAME
+// trusted|untrusted [server-only]"), and the token issuer's keys.
 type testPKI struct {
 	trustedPool          *x509.CertPool
 	trusted, untrusted   *x509.Certificate
 	trustedK, untrustedK *ecdsa.PrivateKey
+	tokens               tokenKeys
 }
 
 func newTestPKI(t *testing.T) *testPKI {
@@ -237,6 +247,7 @@ func newTestPKI(t *testing.T) *testPKI {
 	p.trusted, p.trustedK = newCA(t, "golden trusted CA")
 	p.untrusted, p.untrustedK = newCA(t, "golden untrusted CA")
 	p.trustedPool.AddCert(p.trusted)
+	p.tokens = newTokenKeys(t)
 	return p
 }
 

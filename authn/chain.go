@@ -7,7 +7,9 @@ import (
 )
 
 // Strategy is one step of a Chain. It reads the request and the Principal
-// established so far and returns a Decision. A strategy never calls another
+// established so far and returns a Decision. A contribution refines sofar
+// (copy it, change what the strategy knows) rather than starting afresh, so
+// that what earlier strategies proved stays. A strategy never calls another
 // strategy and never edits Principal.Via; the chain does that.
 type Strategy interface {
 	// Name identifies the strategy in Principal.Via, the Trace and errors.
@@ -160,6 +162,11 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 		switch d.Outcome {
 		case NotApplicable:
 		case Contributed:
+			if p.Credential != nil && d.Principal.Credential == nil {
+				// Strategies refine sofar; losing a verified token's record
+				// is a bug in the strategy, and fails closed.
+				return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: "strategy dropped the verified credential"}
+			}
 			via := p.Via
 			p = d.Principal
 			if via == nil {

@@ -79,6 +79,21 @@ func TestChainOutcomes(t *testing.T) {
 			wantTrace:  authn.Trace{{Strategy: "sa-as-user", Outcome: authn.Contributed}},
 		},
 		{
+			name: "dropping a verified credential fails closed",
+			strategies: []authn.Strategy{
+				authn.StrategyFunc("token", func(_ *http.Request, p authn.Principal) authn.Decision {
+					p.Credential = &authn.Credential{Type: "jwt"}
+					return authn.Contribute(p, "")
+				}),
+				fixed("afresh", authn.Contribute(authn.Principal{User: authn.User{Name: "alice"}}, "")),
+			},
+			wantKind: authn.ErrUnavailable,
+			wantTrace: authn.Trace{
+				{Strategy: "token", Outcome: authn.Contributed},
+				{Strategy: "afresh", Outcome: authn.Contributed},
+			},
+		},
+		{
 			name:       "an unknown outcome fails closed",
 			strategies: []authn.Strategy{fixed("odd", authn.Decision{Outcome: 9}), contributeUser("fallback")},
 			wantKind:   authn.ErrUnavailable,

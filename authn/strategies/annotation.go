@@ -337,7 +337,9 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	case hops > 1:
 		reason = "creator annotation via " + strconv.Itoa(hops) + " keys"
 	}
-	return authn.Contribute(authn.Principal{User: authn.User{Name: human}, Actor: &actor}, reason)
+	p := sofar // refine, so that a verified Credential stays
+	p.User, p.Actor = authn.User{Name: human}, &actor
+	return authn.Contribute(p, reason)
 }
 
 // saRef names a ServiceAccount on a creator chain.

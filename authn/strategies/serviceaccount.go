@@ -35,5 +35,7 @@ func (*ServiceAccountStrategy) Authenticate(_ *http.Request, sofar authn.Princip
 		return authn.Reject(err.Error())
 	}
 	actor := sa // escapes here only, so a rejection does not allocate
-	return authn.Contribute(authn.Principal{Actor: &actor}, "ServiceAccount subject")
+	p := sofar  // refine: the subject leaves User for Actor, the rest stays
+	p.User, p.Actor = authn.User{}, &actor
+	return authn.Contribute(p, "ServiceAccount subject")
 }

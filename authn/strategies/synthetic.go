@@ -65,9 +65,7 @@ func (s *SyntheticStrategy) Authenticate(_ *http.Request, sofar authn.Principal)
 	case strings.HasPrefix(name, authn.SystemPrefix):
 		return authn.Reject("synthetic name is reserved (system:)")
 	}
-	return authn.Contribute(authn.Principal{
-		User:      authn.User{Name: name},
-		Actor:     sofar.Actor,
-		Synthetic: true,
-	}, "synthetic user for ServiceAccount")
+	p := sofar // refine, so that a verified Credential stays
+	p.User, p.Synthetic = authn.User{Name: name}, true
+	return authn.Contribute(p, "synthetic user for ServiceAccount")
 }

@@ -148,7 +148,9 @@ func bindToken(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User,
 		case strings.HasPrefix(user.Name, authn.SystemPrefix):
 			return authn.Reject("token names a reserved system: user")
 		}
-		return authn.Contribute(authn.Principal{User: user, Credential: cred}, reason)
+		p := sofar
+		p.User, p.Credential = user, cred
+		return authn.Contribute(p, reason)
 	}
 	actor := *sa
 	switch {
@@ -160,7 +162,9 @@ func bindToken(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User,
 		actor.Attributes = sofar.Actor.Attributes
 		if !sofar.User.IsZero() {
 			// Someone already resolved the human; keep it.
-			return authn.Contribute(authn.Principal{User: sofar.User, Actor: &actor, Credential: cred, Synthetic: sofar.Synthetic}, reason)
+			p := sofar
+			p.Actor, p.Credential = &actor, cred
+			return authn.Contribute(p, reason)
 		}
 	case !sofar.User.IsZero():
 		forwarded, err := authn.ParseServiceAccountSubject(sofar.User.Name)
@@ -171,5 +175,7 @@ func bindToken(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User,
 			return authn.Reject("forwarded ServiceAccount does not match the token's ServiceAccount")
 		}
 	}
-	return authn.Contribute(authn.Principal{Actor: &actor, Credential: cred}, reason)
+	p := sofar
+	p.User, p.Actor, p.Credential = authn.User{}, &actor, cred
+	return authn.Contribute(p, reason)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -20,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/internal/setup"
 )
 
@@ -34,6 +37,9 @@ type options struct {
 	bindingKeyFile string
 	explain        bool
 	syncTimeout    time.Duration
+	jwksFile       string
+	issuerCAFile   string
+	tokenReview    bool
 	config         setup.Config
 }
 
@@ -51,6 +57,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.config.Annotation, "annotation", "", "creator annotation key (default ambient-code.io/created-by-user-id)")
 	fs.Var(&requireLabels, "require-label", "K=V label an annotated ServiceAccount must carry, repeatable (default app=ambient-access-key)")
 	fs.StringVar(&o.bindingKeyFile, "binding-key-file", "", "file holding the HMAC key of signed creator bindings; turns on binding checks")
+	fs.StringVar(&o.config.Issuer, "issuer", "", "verify ServiceAccount JWTs of this issuer locally (keys by OIDC discovery unless -jwks-file)")
+	fs.StringVar(&o.jwksFile, "jwks-file", "", "JWKS or PEM public keys of the issuer, instead of OIDC discovery")
+	fs.StringVar(&o.issuerCAFile, "ca-file", "", "CA bundle for the issuer's OIDC discovery")
+	audiences := listFlag{}
+	fs.Var(&audiences, "audience", "audience a token must carry, repeatable; required with -issuer or -tokenreview")
+	fs.BoolVar(&o.tokenReview, "tokenreview", false, "verify bearer tokens with TokenReview through -kubeconfig")
+	fs.BoolVar(&o.config.ForwardedAccessToken, "forwarded-access-token", false, "the trusted proxy sets X-Forwarded-Access-Token itself (oauth2-proxy --pass-access-token): read tokens from it")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +74,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.clusterFile != "" && o.kubeconfig != "" {
 		return o, errors.New("-cluster and -kubeconfig are exclusive")
+	}
+	o.config.Audiences = audiences.values
+	if (o.config.Issuer != "" || o.tokenReview) && len(o.config.Audiences) == 0 {
+		return o, errors.New("-audience is required with -issuer and -tokenreview")
+	}
+	if o.tokenReview && o.kubeconfig == "" {
+		return o, errors.New("-tokenreview needs -kubeconfig")
+	}
+	if (o.jwksFile != "" || o.issuerCAFile != "") && o.config.Issuer == "" {
+		return o, errors.New("-jwks-file and -ca-file need -issuer")
 	}
 	o.config.TrustCIDRs = trustCIDRs.values
 	o.config.RequireLabels = map[string]string{}
@@ -117,6 +140,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cache := setup.StartCache(cacheCtx, client)
 	defer func() { stopCache(); cache.Shutdown() }()
 
+	if o.tokenReview {
+		o.config.TokenReviews = client.AuthenticationV1().TokenReviews()
+	}
+	if o.config.Issuer != "" {
+		if o.config.Keys, err = o.keySet(ctx); err != nil {
+			fmt.Fprintln(stderr, "whoami:", err)
+			return 2
+		}
+	}
 	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
@@ -169,6 +201,31 @@ func (o options) client() (kubernetes.Interface, error) {
 		return nil, err
 	}
 	return setup.FakeClient(sas), nil
+}
+
+// keySet returns the issuer's verification keys: a file, or OIDC discovery
+// refreshed in the background until ctx ends.
+func (o options) keySet(ctx context.Context) (strategies.KeySet, error) {
+	if o.jwksFile != "" {
+		data, err := os.ReadFile(o.jwksFile)
+		if err != nil {
+			return nil, err
+		}
+		return strategies.StaticKeySet(data)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	if o.issuerCAFile != "" {
+		pem, err := os.ReadFile(o.issuerCAFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("-ca-file %s holds no PEM certificate", o.issuerCAFile)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return strategies.OIDCKeySet(ctx, o.config.Issuer, strategies.WithHTTPClient(client))
 }
 
 // explainResult is what -explain prints.

@@ -4,7 +4,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
+	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/authchain/authchain/authn"
@@ -40,6 +42,20 @@ type Config struct {
 	MaxHops                  int               `json:"maxHops,omitempty"`
 	CopyAttributes           []string          `json:"copyAttributes,omitempty"`
 
+	// Bearer tokens. Issuer turns on local verification of ServiceAccount
+	// JWTs with Keys; TokenReviews turns on TokenReview. Both need
+	// Audiences.
+	Issuer                     string                                      `json:"issuer,omitempty"`
+	Keys                       strategies.KeySet                           `json:"-"`
+	Audiences                  []string                                    `json:"audiences,omitempty"`
+	InsecureAcceptLegacyTokens bool                                        `json:"insecureAcceptLegacyTokens,omitempty"`
+	TokenReviews               authenticationv1client.TokenReviewInterface `json:"-"`
+	// ForwardedAccessToken says the proxy itself sets
+	// X-Forwarded-Access-Token, so it may be read on trusted requests.
+	ForwardedAccessToken bool `json:"forwardedAccessToken,omitempty"`
+	// Now is the clock of time-dependent strategies; nil is time.Now.
+	Now func() time.Time `json:"-"`
+
 	// NoSynthetic leaves the synthetic fallback out of the chain, so a key
 	// without a creator is refused.
 	NoSynthetic bool `json:"noSynthetic,omitempty"`
@@ -68,7 +84,12 @@ func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func(
 	if err != nil {
 		return nil, err
 	}
-	chain := []authn.Strategy{forwarded, strategies.ServiceAccount(), annotation}
+	tokens, err := c.tokenStrategies(trust)
+	if err != nil {
+		return nil, err
+	}
+	chain := append([]authn.Strategy{forwarded}, tokens...)
+	chain = append(chain, strategies.ServiceAccount(), annotation)
 	if !c.NoSynthetic {
 		chain = append(chain, strategies.Synthetic())
 	}
@@ -109,6 +130,43 @@ func (c Config) trust() (strategies.TrustPolicy, error) {
 	default:
 		return nil, fmt.Errorf("setup: %d trust policies configured; choose one", len(policies))
 	}
+}
+
+// tokenStrategies returns the bearer-token strategies, local JWT
+// verification first: it costs no API call, and a token for another issuer
+// passes on to TokenReview.
+func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy, error) {
+	src := strategies.TokensFromAuthorization()
+	if c.ForwardedAccessToken {
+		src = strategies.TokensAlsoFromForwardedAccessToken(trust)
+	}
+	var out []authn.Strategy
+	if c.Issuer != "" {
+		opts := []strategies.JWTOption{strategies.WithAudiences(c.Audiences...), strategies.WithJWTTokenSource(src)}
+		if c.InsecureAcceptLegacyTokens {
+			opts = append(opts, strategies.InsecureAcceptLegacySecretTokens())
+		}
+		if c.Now != nil {
+			opts = append(opts, strategies.WithJWTClock(c.Now))
+		}
+		jwt, err := strategies.ServiceAccountJWT(c.Issuer, c.Keys, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, jwt)
+	}
+	if c.TokenReviews != nil {
+		opts := []strategies.TokenReviewOption{strategies.WithReviewAudiences(c.Audiences...), strategies.WithReviewTokenSource(src)}
+		if c.Now != nil {
+			opts = append(opts, strategies.WithReviewClock(c.Now))
+		}
+		review, err := strategies.TokenReview(c.TokenReviews, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, review)
+	}
+	return out, nil
 }
 
 func (c Config) annotationOptions() []strategies.AnnotationOption {

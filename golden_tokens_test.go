@@ -1,0 +1,163 @@
+package authchain_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authchain/authchain/authn/strategies"
+)
+
+// goldenNow is the clock of every golden case that verifies tokens, so that
+// expiries in want.json do not move.
+var goldenNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// tokenKeys are the issuer's signing keys for golden cases: an RSA key with
+// kid "rsa-1", an ECDSA P-256 key with kid "ec-1", and the static key set
+// that holds both public keys. A key the issuer never published, "rsa-2",
+// signs tokens that must fail.
+type tokenKeys struct {
+	rsa, rsaUnpublished *rsa.PrivateKey
+	ec                  *ecdsa.PrivateKey
+	keySet              strategies.KeySet
+}
+
+func newTokenKeys(t *testing.T) tokenKeys {
+	t.Helper()
+	var k tokenKeys
+	var err error
+	if k.rsa, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	if k.rsaUnpublished, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	if k.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &k.rsa.PublicKey, KeyID: "rsa-1", Algorithm: "RS256", Use: "sig"},
+		{Key: &k.ec.PublicKey, KeyID: "ec-1", Algorithm: "ES256", Use: "sig"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.keySet, err = strategies.StaticKeySet(jwks); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// expandTokens runs the request section as a text/template with two
+// functions, so that cases mint their tokens from readable claims:
+//
+//	{{token ALG KID CLAIMS}}  ALG is RS256, ES256, RS256-unpublished (a key
+//	                          the issuer never published), none, or
+//	                          HS256-confusion (HMAC keyed with the RSA public
+//	                          key's PEM); CLAIMS is JSON in which a string
+//	                          iat, nbf or exp such as "+1h" is relative to
+//	                          goldenNow.
+//	{{tamper TOKEN CLAIMS}}   TOKEN with its payload replaced and its
+//	                          signature kept.
+func (p *testPKI) expandTokens(request []byte) ([]byte, error) {
+	if !bytes.Contains(request, []byte("{{")) {
+		return request, nil
+	}
+	tmpl, err := template.New("request").Option("missingkey=error").Funcs(template.FuncMap{
+		"token":  p.tokens.mint,
+		"tamper": tamper,
+	}).Parse(string(request))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, nil); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
+	claims, err := goldenClaims(claimsJSON)
+	if err != nil {
+		return "", err
+	}
+	var (
+		method jwt.SigningMethod
+		key    any
+	)
+	switch alg {
+	case "RS256":
+		method, key = jwt.SigningMethodRS256, k.rsa
+	case "RS256-unpublished":
+		method, key = jwt.SigningMethodRS256, k.rsaUnpublished
+	case "ES256":
+		method, key = jwt.SigningMethodES256, k.ec
+	case "none":
+		method, key = jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType
+	case "HS256-confusion":
+		der, err := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
+		if err != nil {
+			return "", err
+		}
+		method, key = jwt.SigningMethodHS256, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	default:
+		return "", fmt.Errorf("unknown token algorithm %q", alg)
+	}
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	return tok.SignedString(key)
+}
+
+// goldenClaims decodes claims, turning relative times into NumericDates.
+func goldenClaims(claimsJSON string) (jwt.MapClaims, error) {
+	var claims jwt.MapClaims
+	if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
+	for _, name := range []string{"iat", "nbf", "exp"} {
+		rel, ok := claims[name].(string)
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(rel)
+		if err != nil {
+			return nil, fmt.Errorf("claim %s: %w", name, err)
+		}
+		claims[name] = goldenNow.Add(d).Unix()
+	}
+	return claims, nil
+}
+
+func tamper(token, claimsJSON string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("tamper: not a JWS")
+	}
+	claims, err := goldenClaims(claimsJSON)
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	parts[1] = base64.RawURLEncoding.EncodeToString(payload)
+	return strings.Join(parts, "."), nil
+}
