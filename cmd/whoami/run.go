@@ -143,10 +143,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.tokenReview {
 		o.config.TokenReviews = client.AuthenticationV1().TokenReviews()
 	}
+	ready := cache.HasSynced
 	if o.config.Issuer != "" {
 		if o.config.Keys, err = o.keySet(ctx); err != nil {
 			fmt.Fprintln(stderr, "whoami:", err)
 			return 2
+		}
+		if oidc, ok := o.config.Keys.(*strategies.OIDCKeys); ok {
+			defer oidc.Close()
+			ready = func() bool { return cache.HasSynced() && oidc.Synced() }
 		}
 	}
 	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
@@ -155,7 +160,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	if o.explain {
-		cache.WaitForSync(ctx, o.syncTimeout)
+		waitUntil(ctx, o.syncTimeout, ready)
 		return explain(chain, stdin, stdout, stderr)
 	}
 
@@ -164,7 +169,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: newHandler(chain, cache.HasSynced, log), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv := &http.Server{Handler: newHandler(chain, ready, log), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -201,6 +206,21 @@ func (o options) client() (kubernetes.Interface, error) {
 		return nil, err
 	}
 	return setup.FakeClient(sas), nil
+}
+
+// waitUntil polls ready until it reports true, timeout passes or ctx ends.
+func waitUntil(ctx context.Context, timeout time.Duration, ready func() bool) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // keySet returns the issuer's verification keys: a file, or OIDC discovery

@@ -17,15 +17,16 @@ type whoamiResponse struct {
 	Trace     authn.Trace     `json:"trace"`
 }
 
-// newHandler routes /healthz, /readyz and the authenticated /whoami.
-func newHandler(chain *authn.Chain, hasSynced func() bool, log *slog.Logger) http.Handler {
+// newHandler routes /healthz, /readyz (ready: the ServiceAccount cache and
+// any fetched key set are current) and the authenticated /whoami.
+func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !hasSynced() {
-			http.Error(w, "ServiceAccount cache not synced", http.StatusServiceUnavailable)
+		if !ready() {
+			http.Error(w, "caches not synced", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
