@@ -518,8 +518,10 @@ func (k *OIDCKeys) Synced() bool {
 }
 
 // Close stops the background refresh and waits for it and any fetch in
-// progress to end. Keys fetched before go on answering until they are
-// stale. Close may be called more than once.
+// progress to end. Afterwards, as once the context given to OIDCKeySet has
+// ended, nothing is fetched: kids of the last set are answered until it is
+// stale, and other kids get ErrKeysUnavailable. Close may be called more
+// than once.
 func (k *OIDCKeys) Close() {
 	k.mu.Lock()
 	k.closed = true
@@ -535,7 +537,7 @@ func (k *OIDCKeys) stale(snap *keySnapshot, now time.Time) bool {
 	return now.Sub(snap.fetchedAt) > k.maxStaleness
 }
 
-// errKeySetClosed ends refreshes after Close.
+// errKeySetClosed ends refreshes after Close or the end of the context.
 var errKeySetClosed = errors.New("key set closed")
 
 // waitForRefresh triggers or joins a refresh and waits for it, at most
@@ -560,7 +562,7 @@ func (k *OIDCKeys) waitForRefresh(ctx context.Context) error {
 // outcome. Callers run it through k.fetches, so fetches never overlap.
 func (k *OIDCKeys) fetchIfDue() (any, error) {
 	k.mu.Lock()
-	if k.closed {
+	if k.closed || k.ctx.Err() != nil {
 		k.mu.Unlock()
 		return nil, errKeySetClosed
 	}

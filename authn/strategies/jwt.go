@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,17 @@ const LegacyServiceAccountIssuer = "kubernetes/serviceaccount"
 const (
 	DefaultClockSkew = 30 * time.Second
 	MaxClockSkew     = 5 * time.Minute
+)
+
+const (
+	// defaultJWTCacheTTL is longer than TokenReview's because a verified
+	// token can change only with time, which every hit checks against exp,
+	// and with the key set, which every hit consults again.
+	defaultJWTCacheTTL  = 5 * time.Minute
+	defaultJWTCacheSize = 10_000
+	// jwtVerifyTimeout bounds a cache miss: the key set's own wait for a
+	// refresh (5s) and a little more.
+	jwtVerifyTimeout = maxKeyRefreshWait + time.Second
 )
 
 // defaultJWTAlgorithms are the signature algorithms kube-apiserver and
@@ -49,6 +61,8 @@ type jwtConfig struct {
 	source     TokenSource
 	legacy     bool
 	now        func() time.Time
+	cacheTTL   time.Duration
+	cacheSize  int
 	errs       []error
 }
 
@@ -133,8 +147,37 @@ func InsecureAcceptLegacySecretTokens() JWTOption {
 	return func(c *jwtConfig) { c.legacy = true }
 }
 
-// WithJWTClock sets the clock exp, nbf and iat are checked against, for
-// tests.
+// WithJWTCacheTTL sets how long a verified token's identity is reused
+// without parsing and checking its signature again (default 5m); 0
+// disables the cache. An entry never outlives the token's exp, and every
+// hit asks the key set again for the token's kid, so a key removed by the
+// issuer, or a key set gone stale, stops a cached token as it stops a new
+// one. Only the HMAC of a token is kept, and rejections are not cached.
+// d must not be negative.
+func WithJWTCacheTTL(d time.Duration) JWTOption {
+	return func(c *jwtConfig) {
+		if d < 0 {
+			c.errorf("WithJWTCacheTTL(%v): must not be negative", d)
+			return
+		}
+		c.cacheTTL = d
+	}
+}
+
+// WithJWTCacheSize bounds the number of cached tokens (default 10,000); the
+// least recently used is evicted first. n must be at least 1.
+func WithJWTCacheSize(n int) JWTOption {
+	return func(c *jwtConfig) {
+		if n < 1 {
+			c.errorf("WithJWTCacheSize(%d): must be at least 1", n)
+			return
+		}
+		c.cacheSize = n
+	}
+}
+
+// WithJWTClock sets the clock exp, nbf and iat, and the cache's TTLs, are
+// checked against, for tests.
 func WithJWTClock(now func() time.Time) JWTOption {
 	return func(c *jwtConfig) {
 		if now == nil {
@@ -161,6 +204,8 @@ type JWTStrategy struct {
 	// legacyTimes the same with exp optional.
 	boundTimes  *jwt.Validator
 	legacyTimes *jwt.Validator
+	// cache holds verified tokens; nil when disabled.
+	cache *tokenCache[*verifiedJWT]
 }
 
 // ServiceAccountJWT returns the strategy named "jwt", which verifies
@@ -186,6 +231,9 @@ type JWTStrategy struct {
 //
 // When keys are unavailable (not fetched yet, stale) it fails (503).
 //
+// Verified tokens are cached by default; see WithJWTCacheTTL for why a
+// cached token is judged as a new one would be.
+//
 // A verified token makes its ServiceAccount the Actor (uid included) and
 // is described in Principal.Credential: Type "jwt", ID "JTI=<jti>" when
 // the token has a jti, Issuer, the configured audiences the token names,
@@ -208,6 +256,8 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 		algorithms: defaultJWTAlgorithms(),
 		source:     TokensFromAuthorization(),
 		now:        time.Now,
+		cacheTTL:   defaultJWTCacheTTL,
+		cacheSize:  defaultJWTCacheSize,
 	}
 	switch issuer {
 	case "":
@@ -232,7 +282,7 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 		return nil, err
 	}
 	timeChecks := []jwt.ParserOption{jwt.WithLeeway(c.skew), jwt.WithTimeFunc(c.now), jwt.WithIssuedAt()}
-	return &JWTStrategy{
+	s := &JWTStrategy{
 		issuer:       issuer,
 		keys:         keys,
 		audiences:    c.audiences,
@@ -243,7 +293,23 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 		parser:      jwt.NewParser(jwt.WithStrictDecoding()),
 		boundTimes:  jwt.NewValidator(append(timeChecks, jwt.WithExpirationRequired())...),
 		legacyTimes: jwt.NewValidator(timeChecks...),
-	}, nil
+	}
+	if c.cacheTTL > 0 {
+		cache, err := newTokenCache(tokenCacheConfig{
+			size:       c.cacheSize,
+			successTTL: c.cacheTTL,
+			// Rejections are cheap to repeat, and an unknown kid must be
+			// looked up again once the key set has caught up.
+			failureTTL: 0,
+			timeout:    jwtVerifyTimeout,
+			now:        c.now,
+		}, s.verifyForCache)
+		if err != nil {
+			return nil, fmt.Errorf("strategies: ServiceAccountJWT: %w", err)
+		}
+		s.cache = cache
+	}
+	return s, nil
 }
 
 // Name returns "jwt".
@@ -263,17 +329,110 @@ func (s *JWTStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn
 	case token == "":
 		return authn.Skip("no bearer token")
 	}
-	v, d := s.verify(r.Context(), token)
+	if strings.Count(token, ".") != 2 {
+		// Opaque tokens, told apart without allocating.
+		return authn.Skip("not a JWT")
+	}
+	var (
+		v *verifiedJWT
+		d authn.Decision
+	)
+	if s.cache != nil {
+		v, d = s.verifyCached(r.Context(), token)
+	} else {
+		v, d = s.verify(r.Context(), token)
+	}
 	if v == nil {
 		return d
 	}
-	return bindToken(sofar, &v.sa, authn.User{}, v.cred, "ServiceAccount token verified")
+	return bindToken(sofar, &v.sa, authn.User{}, v.credential(), "ServiceAccount token verified")
 }
 
-// verifiedJWT is what a verified token proves.
+// verifiedJWT is what a verified token proves, and the key that proved it.
+// Cached values are shared: never modify one.
 type verifiedJWT struct {
 	sa   authn.ServiceAccount
-	cred *authn.Credential
+	cred authn.Credential
+	kid  string
+	key  crypto.PublicKey
+}
+
+// credential returns a deep copy of v.cred, so that no Principal shares
+// anything with a cached value.
+func (v *verifiedJWT) credential() *authn.Credential {
+	c := v.cred
+	c.Audiences = slices.Clone(c.Audiences)
+	if c.Pod != nil {
+		pod := *c.Pod
+		c.Pod = &pod
+	}
+	if c.Node != nil {
+		node := *c.Node
+		c.Node = &node
+	}
+	return &c
+}
+
+// jwtDecisionError carries through the cache a decision that must not be
+// cached: a token that is not this strategy's, or keys unavailable. The
+// cache never stores errors.
+type jwtDecisionError struct{ d authn.Decision }
+
+func (e *jwtDecisionError) Error() string { return e.d.Reason }
+func (e *jwtDecisionError) Unwrap() error { return e.d.Cause }
+
+// verifyForCache is the cache's verify function.
+func (s *JWTStrategy) verifyForCache(ctx context.Context, token string, _ []string) (tokenVerdict[*verifiedJWT], error) {
+	v, d := s.verify(ctx, token)
+	switch {
+	case v != nil:
+		return tokenVerdict[*verifiedJWT]{value: v, expiresAt: v.cred.ExpiresAt}, nil
+	case d.Outcome == authn.Rejected:
+		return tokenVerdict[*verifiedJWT]{invalid: d.Reason}, nil
+	}
+	return tokenVerdict[*verifiedJWT]{}, &jwtDecisionError{d}
+}
+
+// verifyCached is verify through the cache. A cached token is good only if
+// the key set still gives the same key for its kid, so that rotation and
+// staleness apply to it as to a new token.
+func (s *JWTStrategy) verifyCached(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
+	verdict, err := s.cache.get(ctx, token, nil)
+	if err != nil {
+		var de *jwtDecisionError
+		switch {
+		case errors.As(err, &de):
+			return nil, de.d
+		case ctx.Err() != nil:
+			return nil, authn.Fail("request ended before the token was verified", err)
+		}
+		return nil, authn.Fail("token verification did not finish", err)
+	}
+	if verdict.invalid != "" {
+		return nil, authn.Reject(verdict.invalid)
+	}
+	v := verdict.value
+	key, err := s.keys.Key(ctx, v.kid)
+	switch {
+	case errors.Is(err, ErrUnknownKey):
+		return nil, authn.Reject("token signed with an unknown key")
+	case err != nil:
+		return nil, authn.Fail("signing keys unavailable", err)
+	case !sameKey(key, v.key):
+		// The kid now names another key, which did not sign the token.
+		return nil, authn.Reject("token signature invalid")
+	}
+	return v, authn.Decision{}
+}
+
+// sameKey reports whether a and b are the same public key. A refetched set
+// holds new values for unchanged keys, hence Equal.
+func sameKey(a, b crypto.PublicKey) bool {
+	if a == b {
+		return true
+	}
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b)
 }
 
 // serviceAccountClaims are the claims of bound and legacy ServiceAccount
@@ -316,10 +475,6 @@ func (o *objectClaim) boundObject() *authn.BoundObject {
 // verify checks token and returns what it proves, or nil and the decision
 // to return. Decisions never quote the token or any part of it.
 func (s *JWTStrategy) verify(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
-	if strings.Count(token, ".") != 2 {
-		// Opaque tokens, checked without the parser's allocations.
-		return nil, authn.Skip("not a JWT")
-	}
 	var claims serviceAccountClaims
 	// Parsed once, unverified, so that the issuer routes the token before
 	// anything is judged; the signature is checked below, before any
@@ -370,10 +525,17 @@ func (s *JWTStrategy) verify(ctx context.Context, token string) (*verifiedJWT, a
 	if err := validator.Validate(&claims); err != nil {
 		return nil, authn.Reject(timeClaimsProblem(err))
 	}
+	var v *verifiedJWT
+	var d authn.Decision
 	if legacy {
-		return legacyIdentity(&claims)
+		v, d = legacyIdentity(&claims)
+	} else {
+		v, d = s.boundIdentity(&claims)
 	}
-	return s.boundIdentity(&claims)
+	if v != nil {
+		v.kid, v.key = kid, key
+	}
+	return v, d
 }
 
 // unparsable decides about a token golang-jwt could not parse: not this
@@ -460,7 +622,7 @@ func (s *JWTStrategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, auth
 		return nil, authn.Reject(reason)
 	}
 	sa.UID = k.ServiceAccount.UID
-	cred := &authn.Credential{
+	cred := authn.Credential{
 		Type:      "jwt",
 		Issuer:    c.Issuer,
 		Audiences: accepted,
@@ -485,7 +647,7 @@ func legacyIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.Decision) {
 		return nil, authn.Reject(reason)
 	}
 	sa.UID = c.LegacyAccountUID
-	cred := &authn.Credential{Type: "jwt", Issuer: c.Issuer, LegacySecret: c.LegacySecretName}
+	cred := authn.Credential{Type: "jwt", Issuer: c.Issuer, LegacySecret: c.LegacySecretName}
 	if c.ExpiresAt != nil {
 		cred.ExpiresAt = c.ExpiresAt.UTC()
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -134,9 +135,9 @@ func jwtClaims(mutate ...func(jwt.MapClaims)) jwt.MapClaims {
 // legacyClaims are the claims of a legacy Secret-based token.
 func legacyClaims(mutate ...func(jwt.MapClaims)) jwt.MapClaims {
 	c := jwt.MapClaims{
-		"iss": strategies.LegacyServiceAccountIssuer,
-		"sub": "system:serviceaccount:team-a:builder",
-		"kubernetes.io/serviceaccount/namespace":            "team-a",
+		"iss":                                    strategies.LegacyServiceAccountIssuer,
+		"sub":                                    "system:serviceaccount:team-a:builder",
+		"kubernetes.io/serviceaccount/namespace": "team-a",
 		"kubernetes.io/serviceaccount/secret.name":          "builder-token-x7k2p",
 		"kubernetes.io/serviceaccount/service-account.name": "builder",
 		"kubernetes.io/serviceaccount/service-account.uid":  "sa-uid-1",
@@ -538,12 +539,17 @@ func TestServiceAccountJWT(t *testing.T) {
 	keys := jwtStaticKeys(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newJWT(t, keys, tt.opts...)
-			got := s.Authenticate(bearerRequest(tt.token), tt.sofar)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Authenticate (-want +got):\n%s", diff)
+			cached := newJWT(t, keys, tt.opts...)
+			uncached := newJWT(t, keys, append(tt.opts, strategies.WithJWTCacheTTL(0))...)
+			// The cached strategy is asked twice: a miss, then a hit for
+			// a token it verified.
+			for i, s := range []*strategies.JWTStrategy{uncached, cached, cached} {
+				got := s.Authenticate(bearerRequest(tt.token), tt.sofar)
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("call %d: Authenticate (-want +got):\n%s", i, diff)
+				}
+				checkReasonHidesToken(t, got, tt.token)
 			}
-			checkReasonHidesToken(t, got, tt.token)
 		})
 	}
 }
@@ -653,6 +659,93 @@ func TestServiceAccountJWTInChain(t *testing.T) {
 	}
 }
 
+// switchableKeys is a KeySet whose answer a test changes, counting calls.
+type switchableKeys struct {
+	mu    sync.Mutex
+	key   crypto.PublicKey
+	err   error
+	calls int
+}
+
+func (k *switchableKeys) Key(context.Context, string) (crypto.PublicKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.calls++
+	return k.key, k.err
+}
+
+func (k *switchableKeys) answer(key crypto.PublicKey, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.key, k.err = key, err
+}
+
+func (k *switchableKeys) callCount() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.calls
+}
+
+// TestServiceAccountJWTCache: a cached token is judged as a new one would
+// be, against the key set of the moment and never past its exp.
+func TestServiceAccountJWTCache(t *testing.T) {
+	k := jwtTestKeys()
+	clock := newTestClock()
+	keys := &switchableKeys{key: &k.rsa.PublicKey}
+	s := newJWT(t, keys, strategies.WithJWTClock(clock.now), strategies.WithJWTCacheTTL(10*time.Minute))
+	exp := jwtTestNow().Add(2 * time.Minute)
+	token := rsaJWT(t, jwtClaims(set("exp", exp.Unix())))
+	verified := jwtVerified(func(p *authn.Principal) { p.Credential.ExpiresAt = exp })
+	check := func(what string, want authn.Decision) {
+		t.Helper()
+		got := authenticate(s, token)
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(authn.Decision{}, "Cause")); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", what, diff)
+		}
+	}
+
+	check("miss", verified)
+	before := keys.callCount()
+	check("hit", verified)
+	if n := keys.callCount() - before; n != 1 {
+		t.Errorf("a hit asked the key set %d times, want once", n)
+	}
+
+	// A Principal's Credential is its own.
+	d := authenticate(s, token)
+	d.Principal.Credential.Audiences[0] = "changed"
+	d.Principal.Credential.ID = "changed"
+	d.Principal.Credential.Pod.Name = "changed"
+	d.Principal.Actor.Name = "changed"
+	check("hit after a caller changed its Credential", verified)
+
+	keys.answer(nil, strategies.ErrUnknownKey)
+	check("hit, key removed", authn.Reject("token signed with an unknown key"))
+	keys.answer(nil, fmt.Errorf("%w: stale", strategies.ErrKeysUnavailable))
+	check("hit, keys stale", authn.Fail("signing keys unavailable", nil))
+	keys.answer(&k.rsa2.PublicKey, nil)
+	check("hit, kid now names another key", authn.Reject("token signature invalid"))
+	copied := k.rsa.PublicKey
+	keys.answer(&copied, nil)
+	check("hit, same key refetched", verified)
+
+	// The entry ends at exp; past exp and the skew the token is expired.
+	clock.advance(2*time.Minute - time.Second)
+	check("hit just before exp", verified)
+	clock.advance(time.Second + strategies.DefaultClockSkew)
+	check("after exp and skew", authn.Reject("token has expired"))
+
+	// Rejections are not cached: once the key set knows the kid, the
+	// token verifies.
+	clock = newTestClock()
+	keys = &switchableKeys{err: strategies.ErrUnknownKey}
+	s = newJWT(t, keys, strategies.WithJWTClock(clock.now))
+	token = rsaJWT(t, jwtClaims())
+	check("unknown kid", authn.Reject("token signed with an unknown key"))
+	keys.answer(&k.rsa.PublicKey, nil)
+	check("kid known now", jwtVerified())
+}
+
 func TestServiceAccountJWTConfig(t *testing.T) {
 	keys := jwtStaticKeys(t)
 	aud := strategies.WithAudiences(jwtAudience)
@@ -681,6 +774,10 @@ func TestServiceAccountJWTConfig(t *testing.T) {
 		{name: "skew too large", opts: []strategies.JWTOption{aud, strategies.WithClockSkew(6 * time.Minute)}, wantErr: "WithClockSkew"},
 		{name: "max skew", opts: []strategies.JWTOption{aud, strategies.WithClockSkew(strategies.MaxClockSkew)}},
 		{name: "nil clock", opts: []strategies.JWTOption{aud, strategies.WithJWTClock(nil)}, wantErr: "WithJWTClock(nil)"},
+		{name: "no cache", opts: []strategies.JWTOption{aud, strategies.WithJWTCacheTTL(0)}},
+		{name: "negative cache TTL", opts: []strategies.JWTOption{aud, strategies.WithJWTCacheTTL(-time.Second)}, wantErr: "WithJWTCacheTTL"},
+		{name: "cache size 0", opts: []strategies.JWTOption{aud, strategies.WithJWTCacheSize(0)}, wantErr: "WithJWTCacheSize(0)"},
+		{name: "cache size 1", opts: []strategies.JWTOption{aud, strategies.WithJWTCacheSize(1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
