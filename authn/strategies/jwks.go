@@ -115,8 +115,9 @@ func newKeyMap(byID map[string]crypto.PublicKey) *keyMap {
 // with that key: the unpadded base64url SHA-256 of the key's PKIX DER
 // encoding. A token without a kid matches only a set of exactly one key.
 //
-// From a JWKS, keys RSA, EC and Ed25519 keys meant for signatures are kept;
-// keys of other types or uses are ignored (RFC 7517, section 5). Private key
+// From a JWKS, the RSA, EC and Ed25519 keys meant for signatures are kept;
+// keys of other types or uses, and keys that do not parse, are ignored
+// (RFC 7517, section 5). Private key
 // material, in either form, is an error rather than ignored: a verifier
 // must never be handed a signing key. So are two keys with one kid, and a
 // set without a usable key.
@@ -279,8 +280,10 @@ func (c *oidcConfig) errorf(format string, args ...any) {
 // credentials, which suits a public issuer. In a cluster, the API server
 // serves discovery only to authenticated ServiceAccounts by default (the
 // system:service-account-issuer-discovery role) and under the cluster's CA:
-// give a client built with k8s.io/client-go/rest.HTTPClientFor. The client
-// is used as given, except that redirects to anything but https are refused.
+// give a client built with k8s.io/client-go/rest.HTTPClientFor. Its
+// credentials then also go to the jwks_uri the discovery document names,
+// which in a cluster is the API server itself. The client is used as
+// given, except that redirects to anything but https are refused.
 func WithHTTPClient(c *http.Client) OIDCKeySetOption {
 	return func(cfg *oidcConfig) {
 		if c == nil {

@@ -539,7 +539,9 @@ func TestOIDCKeySetFetchErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"discovery names another issuer", func(f *fakeIssuer) { f.discoveryIssuer = "https://evil.example" }, `document is for issuer "https://evil.example"`},
-		{"jwks_uri not https", func(f *fakeIssuer) { f.jwksURI = "http://" + strings.TrimPrefix(f.srv.URL, "https://") + "/openid/v1/jwks" }, "jwks_uri: not an https URL"},
+		{"jwks_uri not https", func(f *fakeIssuer) {
+			f.jwksURI = "http://" + strings.TrimPrefix(f.srv.URL, "https://") + "/openid/v1/jwks"
+		}, "jwks_uri: not an https URL"},
 		{"jwks_uri missing", func(f *fakeIssuer) { f.jwksURI = " " }, "jwks_uri"},
 		{"JWKS status", func(f *fakeIssuer) { f.status = http.StatusForbidden }, "status 403"},
 		{"JWKS too large", func(f *fakeIssuer) {

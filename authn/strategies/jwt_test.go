@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -816,27 +817,50 @@ func TestServiceAccountJWTAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are for full runs")
 	}
-	s := newJWT(t, jwtStaticKeys(t))
+	keys := jwtStaticKeys(t)
+	cold, cached := newJWT(t, keys, strategies.WithJWTCacheTTL(0)), newJWT(t, keys)
 	tests := []struct {
 		name  string
+		s     *strategies.JWTStrategy
 		token string
 		max   float64
 	}{
-		{"RS256", rsaJWT(t, jwtClaims()), 130},
-		{"ES256", ecJWT(t, jwtClaims()), 130},
-		{"opaque", "sha256~Zm9vYmFyYmF6cXV4", 0},
+		{"RS256 cold", cold, rsaJWT(t, jwtClaims()), 100},
+		{"ES256 cold", cold, ecJWT(t, jwtClaims()), 112},
+		{"RS256 cached", cached, rsaJWT(t, jwtClaims()), 5},
+		{"opaque", cold, "sha256~Zm9vYmFyYmF6cXV4", 0},
 	}
 	for _, tt := range tests {
+		if tt.s == cached && raceEnabled() {
+			// The race detector makes sync.Pool drop items at random,
+			// and the cache pools its HMAC state.
+			continue
+		}
 		r := bearerRequest(tt.token)
-		n := testing.AllocsPerRun(50, func() { s.Authenticate(r, authn.Principal{}) })
+		tt.s.Authenticate(r, authn.Principal{}) // fills the cache
+		n := testing.AllocsPerRun(50, func() { tt.s.Authenticate(r, authn.Principal{}) })
 		if n > tt.max {
 			t.Errorf("%s: %v allocs/op, want at most %v", tt.name, n, tt.max)
 		}
 	}
 }
 
-func benchJWT(b *testing.B, token string) {
-	s := newJWT(b, jwtStaticKeys(b))
+// raceEnabled reports whether the test binary was built with -race.
+func raceEnabled() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+func benchJWT(b *testing.B, token string, opts ...strategies.JWTOption) {
+	s := newJWT(b, jwtStaticKeys(b), opts...)
 	r := bearerRequest(token)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -859,16 +883,32 @@ func splitSigned(b *testing.B, token string) (string, []byte) {
 // BenchmarkJWTVerifyRS256Cold is a full verification of a kube-apiserver
 // style RS256 token (2048-bit key) with a static key set and no cache:
 // parse, key lookup, signature, claims, binding. Measured (go1.26, 2-core
-// AMD EPYC, shared): MEASURE.
-func BenchmarkJWTVerifyRS256Cold(b *testing.B) { benchJWT(b, rsaJWT(b, jwtClaims())) }
+// AMD EPYC, shared and busy): ~56-65 µs/op, 6.5 KB/op, 97 allocs/op; next
+// to BenchmarkBareRSAVerifyPKCS1v15 that is ~25 µs and 87 allocs for
+// golang-jwt's parse (a header map, NumericDate and aud decoding) and the
+// claim checks.
+func BenchmarkJWTVerifyRS256Cold(b *testing.B) {
+	benchJWT(b, rsaJWT(b, jwtClaims()), strategies.WithJWTCacheTTL(0))
+}
 
 // BenchmarkJWTVerifyES256Cold is the same with ES256 (P-256). Measured:
-// MEASURE.
-func BenchmarkJWTVerifyES256Cold(b *testing.B) { benchJWT(b, ecJWT(b, jwtClaims())) }
+// ~93-107 µs/op, 6.2 KB/op, 109 allocs/op (bare: ~76 µs, 20 allocs).
+func BenchmarkJWTVerifyES256Cold(b *testing.B) {
+	benchJWT(b, ecJWT(b, jwtClaims()), strategies.WithJWTCacheTTL(0))
+}
+
+// BenchmarkJWTCached is BenchmarkJWTVerifyRS256Cold's token served from the
+// cache (the default): HMAC-SHA256 of the token, LRU lookup, the key set
+// asked again for the kid, a copy of the Credential, binding. Measured:
+// ~2.5 µs/op, 272 B/op, 5 allocs/op (the Credential, its audiences, pod
+// and node copies, and the Actor): some 25 times cheaper than a cold
+// RS256 verification.
+func BenchmarkJWTCached(b *testing.B) { benchJWT(b, rsaJWT(b, jwtClaims())) }
 
 // BenchmarkBareRSAVerifyPKCS1v15 is only SHA-256 and crypto/rsa on the
 // signing input of BenchmarkJWTVerifyRS256Cold's token, the floor of a
-// verification. Measured: MEASURE.
+// verification. Measured: ~34-36 µs/op, 2 KB/op, 10 allocs/op, a fifth of
+// it crypto/rsa converting the public key on every call.
 func BenchmarkBareRSAVerifyPKCS1v15(b *testing.B) {
 	k := jwtTestKeys()
 	signed, sig := splitSigned(b, rsaJWT(b, jwtClaims()))
@@ -882,7 +922,8 @@ func BenchmarkBareRSAVerifyPKCS1v15(b *testing.B) {
 }
 
 // BenchmarkBareECDSAVerify is only SHA-256 and crypto/ecdsa on the signing
-// input of BenchmarkJWTVerifyES256Cold's token. Measured: MEASURE.
+// input of BenchmarkJWTVerifyES256Cold's token. Measured: ~76 µs/op,
+// 1.8 KB/op, 20 allocs/op.
 func BenchmarkBareECDSAVerify(b *testing.B) {
 	k := jwtTestKeys()
 	signed, sig := splitSigned(b, ecJWT(b, jwtClaims()))
@@ -897,7 +938,7 @@ func BenchmarkBareECDSAVerify(b *testing.B) {
 }
 
 // BenchmarkJWTOpaqueSkip is a token that is not a JWT, as for a TokenReview
-// strategy later in the chain. Measured: MEASURE.
+// strategy later in the chain. Measured: ~50 ns/op, 0 B/op, 0 allocs/op.
 func BenchmarkJWTOpaqueSkip(b *testing.B) {
 	s := newJWT(b, jwtStaticKeys(b))
 	r := bearerRequest("sha256~Zm9vYmFyYmF6cXV4")
