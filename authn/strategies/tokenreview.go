@@ -1,0 +1,400 @@
+package strategies
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// Defaults of the TokenReview options.
+const (
+	// Two minutes, as kube-apiserver's --authentication-token-webhook-cache-ttl:
+	// long enough that a busy client costs one review every two minutes, short
+	// enough that a deleted ServiceAccount's token stops working soon.
+	defaultReviewSuccessTTL = 2 * time.Minute
+	// Short, so that a token for a ServiceAccount created a moment ago is
+	// not refused for long, yet a flood of bad tokens reaches the API
+	// server at most once per token per ten seconds.
+	defaultReviewFailureTTL = 10 * time.Second
+	// Ten thousand entries of a few hundred bytes each: a few MB.
+	defaultReviewCacheSize = 10_000
+	defaultReviewTimeout   = 5 * time.Second
+)
+
+// User extra keys the API server sets on ServiceAccount tokens.
+const (
+	extraCredentialID = "authentication.kubernetes.io/credential-id"
+	extraPodName      = "authentication.kubernetes.io/pod-name"
+	extraPodUID       = "authentication.kubernetes.io/pod-uid"
+	extraNodeName     = "authentication.kubernetes.io/node-name"
+	extraNodeUID      = "authentication.kubernetes.io/node-uid"
+)
+
+// Fixed reasons of TokenReview rejections. They are cached, so none of them
+// may carry anything from the token or from the API server's answer.
+const (
+	reasonReviewNotAuthenticated = "token not authenticated"
+	reasonReviewAudience         = "token not accepted for the configured audiences"
+	reasonReviewNoUsername       = "TokenReview returned no username"
+	reasonReviewMalformedSubject = "TokenReview returned a malformed ServiceAccount subject"
+	reasonReviewAuthenticated    = "TokenReview authenticated the token"
+)
+
+// TokenReviewOption configures TokenReview.
+type TokenReviewOption func(*tokenReviewConfig)
+
+type tokenReviewConfig struct {
+	audiences  []string
+	successTTL time.Duration
+	failureTTL time.Duration
+	size       int
+	timeout    time.Duration
+	source     TokenSource
+	now        func() time.Time
+	errs       []error
+}
+
+func (c *tokenReviewConfig) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("strategies: TokenReview: "+format, args...))
+}
+
+// WithReviewAudiences sets the audiences a token must be valid for. It is
+// required: they are sent in spec.audiences, and a token the API server
+// accepts for none of them is rejected, so a token minted for another
+// service (or for the API server itself) cannot be replayed here. Use an
+// audience that names this service, and issue tokens for it with
+// `kubectl create token --audience` or a projected volume's audience.
+// Audiences must not be empty; repeated calls add to the list.
+func WithReviewAudiences(aud ...string) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if len(aud) == 0 {
+			c.errorf("WithReviewAudiences needs at least one audience")
+			return
+		}
+		for _, a := range aud {
+			switch {
+			case a == "":
+				c.errorf("WithReviewAudiences: an audience is empty")
+			case !slices.Contains(c.audiences, a):
+				c.audiences = append(c.audiences, a)
+			}
+		}
+	}
+}
+
+// WithReviewCacheTTL sets how long answers are reused: success for a token
+// the API server authenticated (default 2m, cut to the token's exp claim
+// when the token is a JWT), failure for one it refused (default 10s). A
+// deleted ServiceAccount's token keeps working for up to success; 0
+// disables caching that kind of answer. Errors reaching the API server are
+// never cached. Neither may be negative.
+func WithReviewCacheTTL(success, failure time.Duration) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if success < 0 || failure < 0 {
+			c.errorf("WithReviewCacheTTL(%v, %v): TTLs must not be negative", success, failure)
+			return
+		}
+		c.successTTL, c.failureTTL = success, failure
+	}
+}
+
+// WithReviewCacheSize bounds the number of cached answers (default 10,000);
+// the least recently used is evicted first. n must be at least 1.
+func WithReviewCacheSize(n int) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if n < 1 {
+			c.errorf("WithReviewCacheSize(%d): must be at least 1", n)
+			return
+		}
+		c.size = n
+	}
+}
+
+// WithReviewTimeout bounds each TokenReview call (default 5s). A request
+// waits at most this long for an answer, or less if its own context ends.
+func WithReviewTimeout(d time.Duration) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if d <= 0 {
+			c.errorf("WithReviewTimeout(%v): must be positive", d)
+			return
+		}
+		c.timeout = d
+	}
+}
+
+// WithReviewTokenSource sets where the token is read from; the default is
+// TokensFromAuthorization().
+func WithReviewTokenSource(src TokenSource) TokenReviewOption {
+	return func(c *tokenReviewConfig) { c.source = src }
+}
+
+// WithReviewClock sets the clock the cache TTLs are measured with; the
+// default is time.Now. The call timeout always runs on the real clock.
+func WithReviewClock(now func() time.Time) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if now == nil {
+			c.errorf("WithReviewClock: now is nil")
+			return
+		}
+		c.now = now
+	}
+}
+
+// reviewedToken is what an authenticated TokenReview established, as
+// cached: the arguments bindToken needs.
+type reviewedToken struct {
+	// sa is the token's ServiceAccount, or nil when the token is a user's.
+	sa   *authn.ServiceAccount
+	user authn.User
+	cred authn.Credential
+}
+
+// TokenReviewStrategy verifies bearer tokens by asking the API server
+// (TokenReview) and caches the answers. Build it with TokenReview. It is
+// safe for concurrent use.
+type TokenReviewStrategy struct {
+	client    authenticationv1client.TokenReviewInterface
+	audiences []string
+	source    TokenSource
+	cache     *tokenCache[reviewedToken]
+}
+
+// TokenReview returns the strategy named "tokenreview". Put it after the
+// strategies that read forwarded headers and before CreatorAnnotation:
+//
+//   - when the Principal already has a Credential, another strategy
+//     verified the token and it does not apply; likewise when the request
+//     carries no bearer token (see TokenSource); a malformed one is rejected;
+//   - it asks the API server to review the token for the configured
+//     audiences. A token the API server does not authenticate, or accepts
+//     for none of those audiences, is rejected; an API server that cannot
+//     be reached fails the request (503);
+//   - a ServiceAccount's token becomes the Actor, with its uid, and the
+//     Credential (type "tokenreview", the credential id and the bound pod
+//     and node, if any); a forwarded identity or an Actor established
+//     before must name the same ServiceAccount (see bindToken). A token for
+//     any other user becomes the User, which must match a forwarded user;
+//   - answers are cached under an HMAC of the token, never the token: for
+//     WithReviewCacheTTL, never past a JWT's exp claim, and concurrent
+//     requests with the same uncached token share one review.
+//
+// Unlike the other strategies it calls the API server while answering, on a
+// cache miss only and for at most WithReviewTimeout. The client needs RBAC
+// permission to create tokenreviews (system:auth-delegator grants it).
+// Credential.ExpiresAt stays zero: TokenReview does not return the expiry,
+// and a JWT's exp claim read without its signature is used only to shorten
+// the cache TTL.
+//
+// The User and Credential of a cached answer share their slices and maps
+// between requests; treat them as read-only.
+//
+// It returns an error if client is nil, an option is invalid, or no
+// audience is set.
+func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...TokenReviewOption) (*TokenReviewStrategy, error) {
+	c := tokenReviewConfig{
+		successTTL: defaultReviewSuccessTTL,
+		failureTTL: defaultReviewFailureTTL,
+		size:       defaultReviewCacheSize,
+		timeout:    defaultReviewTimeout,
+		source:     TokensFromAuthorization(),
+		now:        time.Now,
+	}
+	if client == nil {
+		c.errorf("client is nil")
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			c.errorf("option %d is nil", i)
+			continue
+		}
+		opt(&c)
+	}
+	if len(c.audiences) == 0 {
+		c.errorf("no audience: use WithReviewAudiences, since a token accepted for any audience " +
+			"may have been issued to another service")
+	}
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
+	}
+	s := &TokenReviewStrategy{client: client, audiences: c.audiences, source: c.source}
+	cache, err := newTokenCache(tokenCacheConfig{
+		size:       c.size,
+		successTTL: c.successTTL,
+		failureTTL: c.failureTTL,
+		timeout:    c.timeout,
+		now:        c.now,
+	}, s.review)
+	if err != nil {
+		return nil, fmt.Errorf("strategies: TokenReview: %w", err)
+	}
+	s.cache = cache
+	return s, nil
+}
+
+// Name returns "tokenreview".
+func (*TokenReviewStrategy) Name() string { return "tokenreview" }
+
+// Authenticate implements authn.Strategy; see TokenReview.
+func (s *TokenReviewStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
+	if sofar.Credential != nil {
+		return authn.Skip("credential already verified")
+	}
+	token, reason := s.source.Token(r)
+	if reason != "" {
+		return authn.Reject(reason)
+	}
+	if token == "" {
+		return authn.Skip("no bearer token")
+	}
+	ctx := r.Context()
+	v, err := s.cache.get(ctx, token, s.audiences)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return authn.Fail("request ended before TokenReview answered", err)
+		case errors.Is(err, context.DeadlineExceeded):
+			return authn.Fail("TokenReview timed out", err)
+		}
+		return authn.Fail("TokenReview failed", err)
+	}
+	if v.invalid != "" {
+		return authn.Reject(v.invalid)
+	}
+	// A copy per request, so that no Principal can change the cached one.
+	cred := v.value.cred
+	return bindToken(sofar, v.value.sa, v.value.user, &cred, reasonReviewAuthenticated)
+}
+
+// review asks the API server about token; it is the cache's verify
+// function, so its answer depends on token and audiences alone.
+func (s *TokenReviewStrategy) review(ctx context.Context, token string, audiences []string) (tokenVerdict[reviewedToken], error) {
+	tr, err := s.client.Create(ctx, &authenticationv1.TokenReview{
+		Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: slices.Clone(audiences)},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return tokenVerdict[reviewedToken]{}, err
+	}
+	if tr == nil {
+		return tokenVerdict[reviewedToken]{}, errors.New("TokenReview returned no object")
+	}
+	st := &tr.Status
+	// st.Error is not looked at: it may echo the token back.
+	if !st.Authenticated {
+		return rejectedToken(reasonReviewNotAuthenticated), nil
+	}
+	// The API server answers the intersection of the token's audiences and
+	// ours; an empty answer means "valid for the API server", not for us.
+	accepted := slices.DeleteFunc(slices.Clone(st.Audiences), func(a string) bool {
+		return !slices.Contains(audiences, a)
+	})
+	if len(accepted) == 0 {
+		return rejectedToken(reasonReviewAudience), nil
+	}
+	u := &st.User
+	if u.Username == "" {
+		return rejectedToken(reasonReviewNoUsername), nil
+	}
+	v := reviewedToken{cred: authn.Credential{
+		Type:      "tokenreview",
+		ID:        firstExtra(u.Extra, extraCredentialID),
+		Audiences: accepted,
+		Pod:       boundObject(u.Extra, extraPodName, extraPodUID),
+		Node:      boundObject(u.Extra, extraNodeName, extraNodeUID),
+	}}
+	if authn.IsServiceAccountSubject(u.Username) {
+		sa, err := authn.ParseServiceAccountSubject(u.Username)
+		if err != nil {
+			return rejectedToken(reasonReviewMalformedSubject), nil
+		}
+		sa.UID = u.UID
+		v.sa = &sa
+	} else {
+		v.user = authn.User{Name: u.Username, UID: u.UID, Groups: slices.Clone(u.Groups), Extra: userExtra(u.Extra)}
+	}
+	return tokenVerdict[reviewedToken]{value: v, expiresAt: unverifiedJWTExpiry(token)}, nil
+}
+
+func rejectedToken(reason string) tokenVerdict[reviewedToken] {
+	return tokenVerdict[reviewedToken]{invalid: reason}
+}
+
+func firstExtra(extra map[string]authenticationv1.ExtraValue, key string) string {
+	if v := extra[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// boundObject returns the object a token is bound to, from the extra keys
+// the API server sets, or nil when it sets none.
+func boundObject(extra map[string]authenticationv1.ExtraValue, nameKey, uidKey string) *authn.BoundObject {
+	name := firstExtra(extra, nameKey)
+	if name == "" {
+		return nil
+	}
+	return &authn.BoundObject{Name: name, UID: firstExtra(extra, uidKey)}
+}
+
+func userExtra(extra map[string]authenticationv1.ExtraValue) map[string][]string {
+	if len(extra) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(extra))
+	for k, v := range extra {
+		out[k] = slices.Clone([]string(v))
+	}
+	return out
+}
+
+// maxJWTExpiry is far enough that no real token reaches it, and small
+// enough that converting seconds to time.Time cannot overflow.
+const maxJWTExpiry = 1 << 40
+
+// unverifiedJWTExpiry returns the exp claim of token if it is shaped like a
+// signed JWT (three base64url parts, a JSON payload with a numeric exp),
+// and the zero time otherwise. The signature is NOT checked, so the result
+// may only shorten how long an answer about the token is trusted, never
+// lengthen it or stand as a fact about the token.
+func unverifiedJWTExpiry(token string) time.Time {
+	header, rest, ok := strings.Cut(token, ".")
+	if !ok || header == "" {
+		return time.Time{}
+	}
+	payload, signature, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(signature, '.') >= 0 {
+		return time.Time{}
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return time.Time{}
+	}
+	var claims struct {
+		Exp *float64 `json:"exp"`
+	}
+	if json.Unmarshal(raw, &claims) != nil || claims.Exp == nil {
+		return time.Time{}
+	}
+	exp := *claims.Exp
+	switch {
+	case exp <= 0:
+		// Before 1970: long expired, and still a bound.
+		return time.Unix(0, 0)
+	case exp > maxJWTExpiry:
+		return time.Time{}
+	}
+	sec, frac := math.Modf(exp)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}

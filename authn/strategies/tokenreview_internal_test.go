@@ -1,0 +1,107 @@
+package strategies
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// TestTokenReviewCacheHoldsNoToken looks inside the strategy's cache after
+// valid and invalid tokens: the keys are HMACs of token and audiences, and
+// nothing cached spells a token.
+func TestTokenReviewCacheHoldsNoToken(t *testing.T) {
+	const aud = "https://authchain.example.com"
+	client := fake.NewClientset()
+	client.PrependReactor("create", "tokenreviews", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		tr := action.(k8stesting.CreateAction).GetObject().(*authenticationv1.TokenReview).DeepCopy()
+		if strings.HasPrefix(tr.Spec.Token, "good-") {
+			tr.Status = authenticationv1.TokenReviewStatus{
+				Authenticated: true,
+				Audiences:     tr.Spec.Audiences,
+				User:          authenticationv1.UserInfo{Username: "system:serviceaccount:team:ci-bot", UID: "uid-ci-bot"},
+			}
+		} else {
+			tr.Status = authenticationv1.TokenReviewStatus{Error: "invalid token " + tr.Spec.Token}
+		}
+		return true, tr, nil
+	})
+	s, err := TokenReview(client.AuthenticationV1().TokenReviews(), WithReviewAudiences(aud))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{"good-token-one", "good-" + strings.Repeat("x", 2000), "bad-token-three"}
+	var want []tokenCacheKey
+	for _, tok := range tokens {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		if d := s.Authenticate(r, authn.Principal{}); d.Outcome != authn.Contributed && d.Outcome != authn.Rejected {
+			t.Fatalf("%.12s: %v %q", tok, d.Outcome, d.Reason)
+		}
+		want = append(want, s.cache.key(tok, []string{aud}))
+	}
+	if diff := cmp.Diff(want, s.cache.entries.Keys()); diff != "" {
+		t.Errorf("cache keys (-want +got):\n%s", diff)
+	}
+	held := fmt.Sprintf("%+v %+v", s.cache.entries.Keys(), s.cache.entries.Values())
+	for _, tok := range tokens {
+		if strings.Contains(held, tok) {
+			t.Errorf("the cache holds token %.12q", tok)
+		}
+	}
+}
+
+func TestUnverifiedJWTExpiry(t *testing.T) {
+	enc := base64.RawURLEncoding.EncodeToString
+	jwt := func(payload string) string {
+		return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(payload)) + ".c2lnbmF0dXJl"
+	}
+	for _, tt := range []struct {
+		name  string
+		token string
+		want  time.Time
+	}{
+		{"integer exp", jwt(`{"exp":1796112000}`), time.Unix(1796112000, 0)},
+		{"fractional exp", jwt(`{"exp":1796112000.5}`), time.Unix(1796112000, 5e8)},
+		{"exp in the distant past", jwt(`{"exp":-5}`), time.Unix(0, 0)},
+		{"no exp", jwt(`{"sub":"x"}`), time.Time{}},
+		{"null exp", jwt(`{"exp":null}`), time.Time{}},
+		{"string exp", jwt(`{"exp":"1796112000"}`), time.Time{}},
+		{"absurd exp", jwt(`{"exp":1e300}`), time.Time{}},
+		{"payload not JSON", jwt(`exp=1`), time.Time{}},
+		{"payload not base64url", "eyJ9.@@@.c2ln", time.Time{}},
+		{"padded payload", enc([]byte(`{}`)) + "." + base64.URLEncoding.EncodeToString([]byte(`{"exp": 1796112000}`)) + ".c2ln", time.Time{}},
+		{"two parts", enc([]byte(`{"alg":"none"}`)) + "." + enc([]byte(`{"exp":1796112000}`)), time.Time{}},
+		{"five parts (JWE)", "a.b.c.d.e", time.Time{}},
+		{"empty header", "." + enc([]byte(`{"exp":1796112000}`)) + ".c2ln", time.Time{}},
+		{"opaque token", "sa-token-8b1f0c", time.Time{}},
+	} {
+		if got := unverifiedJWTExpiry(tt.token); !got.Equal(tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestTokenReviewAudiencesAreCopied: the caller's slice is not kept.
+func TestTokenReviewAudiencesAreCopied(t *testing.T) {
+	auds := []string{"https://a.example.com", "https://b.example.com"}
+	s, err := TokenReview(fake.NewClientset().AuthenticationV1().TokenReviews(), WithReviewAudiences(auds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auds[0] = "https://evil.example.com"
+	if !slices.Equal(s.audiences, []string{"https://a.example.com", "https://b.example.com"}) {
+		t.Errorf("audiences = %q, changed with the caller's slice", s.audiences)
+	}
+}
