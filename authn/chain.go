@@ -14,8 +14,10 @@ import (
 type Strategy interface {
 	// Name identifies the strategy in Principal.Via, the Trace and errors.
 	Name() string
-	// Authenticate decides. It must not block on the network: look-ups are
-	// served from caches, and an unready cache is a Fail, not a wait.
+	// Authenticate decides. It should not wait on the network: look-ups are
+	// served from caches, and an unready cache is a Fail, not a wait. Where
+	// a miss must ask (a TokenReview, a key-set refresh for an unknown key
+	// id), the wait is bounded and shared by concurrent callers.
 	Authenticate(r *http.Request, sofar Principal) Decision
 }
 

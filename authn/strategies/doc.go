@@ -8,6 +8,9 @@
 //
 //	Constructor            Name            Applies when                 Contributes
 //	Forwarded(trust)       forwarded       identity headers present     User, from a proxy trust proves
+//	ServiceAccountJWT(…)   jwt             bearer JWT of this issuer    Actor with UID, Credential: the
+//	                                                                    token verified locally
+//	TokenReview(…)         tokenreview     any bearer token             the same, from a cached TokenReview
 //	ServiceAccount()       serviceaccount  User is system:serviceaccount:NS:NAME
 //	                                                                    Actor parsed from it; User cleared
 //	CreatorAnnotation(…)   annotation      Actor set, no User           User: the key's creator, from the
@@ -37,6 +40,8 @@
 //	...
 //	factory.Start(ctx.Done())
 //
-// Every strategy is safe for concurrent use and never calls the API server
-// while answering.
+// Every strategy is safe for concurrent use. Header and annotation
+// strategies never call the API server while answering; the token
+// strategies call it only on a cache miss (TokenReview) or for an unknown
+// key id (a rate-limited key-set refresh), and bound the wait.
 package strategies
