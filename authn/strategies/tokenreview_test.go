@@ -679,9 +679,7 @@ func TestTokenReviewInChain(t *testing.T) {
 	want.User = authn.User{Name: "system-serviceaccount-team-ci-bot"}
 	want.Synthetic = true
 	want.Via = []string{"tokenreview", "synthetic"}
-	// Synthetic builds a new Principal and does not carry the Credential
-	// over; that is Synthetic's business, not this strategy's.
-	if diff := cmp.Diff(want, p, cmpopts.IgnoreFields(authn.Principal{}, "Credential")); diff != "" {
+	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("ServiceAccount token: principal (-want +got):\n%s", diff)
 	}
 
