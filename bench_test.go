@@ -91,7 +91,8 @@ func BenchmarkChainHeaderRestore(b *testing.B) {
 }
 
 // BenchmarkChainHuman: a human through the trusted proxy (user, email,
-// groups); the full four-strategy chain.
+// groups); the full four-strategy chain. 3 allocs/op: the groups, the
+// trace, Via.
 func BenchmarkChainHuman(b *testing.B) {
 	benchPath(b, "10.0.0.1:5000", http.Header{
 		"X-Forwarded-User":   {"alice"},
@@ -101,18 +102,21 @@ func BenchmarkChainHuman(b *testing.B) {
 }
 
 // BenchmarkChainAccessKeyAnnotation: an access key whose creator annotation
-// is served from the informer cache.
+// is served from the informer cache. 6 allocs/op: trace, Via, the Actor
+// twice (from the subject, then with its uid), and the lister's two.
 func BenchmarkChainAccessKeyAnnotation(b *testing.B) {
 	benchPath(b, "10.0.0.1:5000", http.Header{"X-Forwarded-User": {"system:serviceaccount:bench:annotated-key"}}, false)
 }
 
 // BenchmarkChainAccessKeySynthetic: an access key without a creator
-// annotation, resolved to the synthetic id.
+// annotation, resolved to the synthetic id. 7 allocs/op: trace, Via, the
+// Actor, the lister's two, the subject string and the legacy id.
 func BenchmarkChainAccessKeySynthetic(b *testing.B) {
 	benchPath(b, "10.0.0.1:5000", http.Header{"X-Forwarded-User": {"system:serviceaccount:bench:bare-key"}}, false)
 }
 
 // BenchmarkChainRejectUntrusted: identity headers from an untrusted peer.
+// 3 allocs/op: the trace, the reason and the error.
 func BenchmarkChainRejectUntrusted(b *testing.B) {
 	benchPath(b, "192.0.2.1:5000", http.Header{"X-Forwarded-User": {"alice"}}, true)
 }
