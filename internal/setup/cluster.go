@@ -1,19 +1,15 @@
 package setup
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	corev1listers "k8s.io/client-go/listers/core/v1"
 )
 
 // LoadServiceAccounts reads a multi-document YAML (or JSON) stream of
@@ -52,42 +48,3 @@ func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
 	}
 	return fake.NewClientset(objs...)
 }
-
-// Cache is a ServiceAccount informer: the only way the chain reads the
-// cluster.
-type Cache struct {
-	Lister    corev1listers.ServiceAccountLister
-	HasSynced func() bool
-	factory   informers.SharedInformerFactory
-}
-
-// StartCache starts a ServiceAccount informer on client and returns at once;
-// HasSynced turns true after the first full list. Stop it with Shutdown.
-func StartCache(ctx context.Context, client kubernetes.Interface) *Cache {
-	factory := informers.NewSharedInformerFactory(client, 0)
-	informer := factory.Core().V1().ServiceAccounts()
-	c := &Cache{
-		Lister:    informer.Lister(),
-		HasSynced: informer.Informer().HasSynced,
-		factory:   factory,
-	}
-	factory.Start(ctx.Done())
-	return c
-}
-
-// WaitForSync waits until the cache has synced or ctx ends, and reports
-// whether it synced.
-func (c *Cache) WaitForSync(ctx context.Context, timeout time.Duration) bool {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for _, ok := range c.factory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// Shutdown stops the informer and waits for its goroutines. The context
-// given to StartCache must be cancelled first.
-func (c *Cache) Shutdown() { c.factory.Shutdown() }

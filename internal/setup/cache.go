@@ -1,0 +1,374 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/validate/content"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	corev1listers "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Cache is a ServiceAccount informer cache: the only way the chain reads the
+// cluster.
+type Cache struct {
+	// Lister serves the cached ServiceAccounts. Objects are shared with the
+	// cache and must not be modified.
+	Lister corev1listers.ServiceAccountLister
+	// HasSynced reports whether every informer has finished its first list
+	// and, with WithMaxStaleness, none has been cut off from the API server
+	// for longer than allowed. Give it to Config.Chain as hasSynced.
+	HasSynced func() bool
+
+	informers []cache.SharedIndexInformer
+	links     []*apiLink
+	running   sync.WaitGroup
+}
+
+// CacheOption configures NewCache. Options are checked when NewCache builds
+// the cache.
+type CacheOption func(*cacheConfig)
+
+type cacheConfig struct {
+	namespaces   []string
+	selector     string
+	projection   *Projection
+	maxStaleness time.Duration
+	now          func() time.Time
+	errs         []error
+}
+
+func (c *cacheConfig) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("setup: NewCache: "+format, args...))
+}
+
+// WithNamespaces caches only the ServiceAccounts of namespaces, with one
+// watch each. A ServiceAccount elsewhere is then "not in the cache": a key
+// without a verified token gets the synthetic identity, and one with a
+// token is refused as if its ServiceAccount had been deleted. Use it with
+// the same namespaces as Config.RequireNamespaces and only if keys live
+// nowhere else.
+func WithNamespaces(namespaces ...string) CacheOption {
+	return func(c *cacheConfig) {
+		if len(namespaces) == 0 {
+			c.errorf("WithNamespaces needs at least one namespace")
+		}
+		for _, ns := range namespaces {
+			if msgs := content.IsDNS1123Label(ns); len(msgs) > 0 {
+				c.errorf("namespace %q: %v", ns, msgs)
+				continue
+			}
+			if !slices.Contains(c.namespaces, ns) {
+				c.namespaces = append(c.namespaces, ns)
+			}
+		}
+	}
+}
+
+// WithLabelSelector caches only the ServiceAccounts selector matches (the
+// Kubernetes label selector syntax, e.g. "app=ambient-access-key"). As with
+// WithNamespaces, an unmatched ServiceAccount is "not in the cache", so a
+// token-bearing key without the label is refused rather than made
+// synthetic: use it only if every ServiceAccount that may call carries the
+// label.
+func WithLabelSelector(selector string) CacheOption {
+	return func(c *cacheConfig) {
+		if _, err := labels.Parse(selector); err != nil || selector == "" {
+			c.errorf("label selector %q is empty or invalid", selector)
+			return
+		}
+		c.selector = selector
+	}
+}
+
+// WithProjection stores, of each ServiceAccount, only its namespace, name,
+// uid, resourceVersion and the labels and annotations p names, so that the
+// cache holds what the chain reads and no more (no managedFields, secrets
+// or unrelated metadata). Build p with Config.Projection, so that it keeps
+// everything the chain reads.
+func WithProjection(p Projection) CacheOption {
+	return func(c *cacheConfig) {
+		for _, k := range slices.Concat(p.Labels, p.Annotations) {
+			if msgs := content.IsLabelKey(k); len(msgs) > 0 {
+				c.errorf("projection key %q: %v", k, msgs)
+			}
+		}
+		c.projection = &p
+	}
+}
+
+// WithMaxStaleness bounds how long the cache answers after losing its
+// watch on the API server: once no list or watch has succeeded for longer
+// than d, HasSynced reports false (the annotation strategy then fails with
+// 503) until the informer is back. Without it an informer serves its last
+// state for as long as the API server is away, so a key deleted meanwhile
+// keeps working. d must be positive.
+func WithMaxStaleness(d time.Duration) CacheOption {
+	return func(c *cacheConfig) {
+		if d <= 0 {
+			c.errorf("WithMaxStaleness(%v): must be positive", d)
+			return
+		}
+		c.maxStaleness = d
+	}
+}
+
+// withCacheClock sets the clock staleness is measured with, for tests.
+func withCacheClock(now func() time.Time) CacheOption {
+	return func(c *cacheConfig) { c.now = now }
+}
+
+// StartCache starts a ServiceAccount informer over every namespace on
+// client and returns at once; HasSynced turns true after the first full
+// list. Stop it with Shutdown. It is NewCache without options.
+func StartCache(ctx context.Context, client kubernetes.Interface) *Cache {
+	c, err := NewCache(ctx, client)
+	if err != nil {
+		panic(err) // unreachable: only options can be invalid
+	}
+	return c
+}
+
+// NewCache starts ServiceAccount informers on client, configured by opts,
+// and returns at once; HasSynced turns true after the first full list.
+// Stop them by cancelling ctx, then calling Shutdown.
+func NewCache(ctx context.Context, client kubernetes.Interface, opts ...CacheOption) (*Cache, error) {
+	cfg := cacheConfig{now: time.Now}
+	if client == nil {
+		cfg.errorf("client is nil")
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			cfg.errorf("option %d is nil", i)
+			continue
+		}
+		opt(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
+
+	namespaces := cfg.namespaces
+	if namespaces == nil {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	c := &Cache{}
+	listers := make(namespacedLister, len(namespaces))
+	for _, ns := range namespaces {
+		link := &apiLink{now: cfg.now}
+		informer := cache.NewSharedIndexInformerWithOptions(
+			cache.ToListWatcherWithWatchListSemantics(serviceAccountListWatch(client, ns, cfg.selector, link), client),
+			&corev1.ServiceAccount{},
+			cache.SharedIndexInformerOptions{
+				Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+			},
+		)
+		if cfg.projection != nil {
+			if err := informer.SetTransform(cfg.projection.transform()); err != nil {
+				return nil, fmt.Errorf("setup: NewCache: %w", err)
+			}
+		}
+		c.informers = append(c.informers, informer)
+		c.links = append(c.links, link)
+		listers[ns] = corev1listers.NewServiceAccountLister(informer.GetIndexer())
+	}
+	if len(namespaces) == 1 && namespaces[0] == metav1.NamespaceAll {
+		c.Lister = listers[metav1.NamespaceAll]
+	} else {
+		c.Lister = listers
+	}
+	c.HasSynced = func() bool {
+		for i, inf := range c.informers {
+			if !inf.HasSynced() {
+				return false
+			}
+			if cfg.maxStaleness > 0 && c.links[i].downFor() > cfg.maxStaleness {
+				return false
+			}
+		}
+		return true
+	}
+	for _, inf := range c.informers {
+		c.running.Go(func() { inf.RunWithContext(ctx) })
+	}
+	return c, nil
+}
+
+// WaitForSync waits until the cache has synced or ctx ends, and reports
+// whether it synced.
+func (c *Cache) WaitForSync(ctx context.Context, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	synced := make([]cache.InformerSynced, len(c.informers))
+	for i, inf := range c.informers {
+		synced[i] = inf.HasSynced
+	}
+	return cache.WaitForCacheSync(ctx.Done(), synced...)
+}
+
+// Len returns the number of cached ServiceAccounts.
+func (c *Cache) Len() int {
+	n := 0
+	for _, inf := range c.informers {
+		n += len(inf.GetStore().ListKeys())
+	}
+	return n
+}
+
+// Shutdown waits for the informers to stop. The context given to NewCache
+// or StartCache must be cancelled first.
+func (c *Cache) Shutdown() { c.running.Wait() }
+
+// serviceAccountListWatch lists and watches the ServiceAccounts of
+// namespace matching selector, reporting every success and failure to
+// link.
+func serviceAccountListWatch(client kubernetes.Interface, namespace, selector string, link *apiLink) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = selector
+			list, err := client.CoreV1().ServiceAccounts(namespace).List(ctx, opts)
+			link.report(err)
+			return list, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = selector
+			w, err := client.CoreV1().ServiceAccounts(namespace).Watch(ctx, opts)
+			link.report(err)
+			if err != nil {
+				return nil, err
+			}
+			return link.track(w), nil
+		},
+	}
+}
+
+// apiLink remembers since when an informer has been unable to reach the
+// API server: from the first failed list or watch, or the moment an open
+// watch ended on its own, until the next list or watch succeeds.
+type apiLink struct {
+	now       func() time.Time
+	mu        sync.Mutex
+	downSince time.Time // zero while the link is up
+}
+
+func (l *apiLink) report(err error) {
+	if err == nil {
+		l.up()
+	} else {
+		l.down()
+	}
+}
+
+func (l *apiLink) up() {
+	l.mu.Lock()
+	l.downSince = time.Time{}
+	l.mu.Unlock()
+}
+
+func (l *apiLink) down() {
+	l.mu.Lock()
+	if l.downSince.IsZero() {
+		l.downSince = l.now()
+	}
+	l.mu.Unlock()
+}
+
+// downFor returns how long the link has been down, or 0 while it is up.
+func (l *apiLink) downFor() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.downSince.IsZero() {
+		return 0
+	}
+	return l.now().Sub(l.downSince)
+}
+
+// track returns w, observed: a result channel that closes without Stop
+// being called means the connection ended, which marks the link down
+// until the informer's next list or watch succeeds. Watches that end
+// normally (server timeouts) are followed by a new watch at once, so they
+// mark it down only for a moment.
+func (l *apiLink) track(w watch.Interface) watch.Interface {
+	t := &trackedWatch{inner: w, out: make(chan watch.Event), stop: make(chan struct{})}
+	go func() {
+		defer close(t.out)
+		in := w.ResultChan()
+		for {
+			select {
+			case ev, ok := <-in:
+				if !ok {
+					l.down()
+					return
+				}
+				select {
+				case t.out <- ev:
+				case <-t.stop:
+					return
+				}
+			case <-t.stop:
+				return
+			}
+		}
+	}()
+	return t
+}
+
+type trackedWatch struct {
+	inner watch.Interface
+	out   chan watch.Event
+	stop  chan struct{}
+	once  sync.Once
+}
+
+func (t *trackedWatch) ResultChan() <-chan watch.Event { return t.out }
+
+func (t *trackedWatch) Stop() {
+	t.once.Do(func() {
+		close(t.stop)
+		t.inner.Stop()
+	})
+}
+
+// namespacedLister serves ServiceAccounts from one lister per namespace;
+// other namespaces hold none.
+type namespacedLister map[string]corev1listers.ServiceAccountLister
+
+func (l namespacedLister) List(selector labels.Selector) ([]*corev1.ServiceAccount, error) {
+	var out []*corev1.ServiceAccount
+	for _, ns := range slices.Sorted(maps.Keys(l)) {
+		sas, err := l[ns].List(selector)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sas...)
+	}
+	return out, nil
+}
+
+func (l namespacedLister) ServiceAccounts(namespace string) corev1listers.ServiceAccountNamespaceLister {
+	if lister, ok := l[namespace]; ok {
+		return lister.ServiceAccounts(namespace)
+	}
+	return absentNamespace{}
+}
+
+// absentNamespace is a namespace the cache does not watch.
+type absentNamespace struct{}
+
+func (absentNamespace) List(labels.Selector) ([]*corev1.ServiceAccount, error) { return nil, nil }
+
+func (absentNamespace) Get(name string) (*corev1.ServiceAccount, error) {
+	return nil, apierrors.NewNotFound(corev1.Resource("serviceaccount"), name)
+}

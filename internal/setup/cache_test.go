@@ -1,0 +1,357 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
+)
+
+func serviceAccount(ns, name string, lbls, annotations map[string]string) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: ns, Name: name, UID: types.UID("uid-" + ns + "-" + name), ResourceVersion: "7",
+		Labels: lbls, Annotations: annotations,
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate}},
+		Finalizers:    []string{"example.com/keep"},
+	}, Secrets: []corev1.ObjectReference{{Name: "token"}}}
+}
+
+func startTestCache(t *testing.T, client *fake.Clientset, opts ...CacheOption) *Cache {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := NewCache(ctx, client, opts...)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); c.Shutdown() })
+	if !c.WaitForSync(ctx, 10*time.Second) {
+		t.Fatal("cache did not sync")
+	}
+	return c
+}
+
+func TestNewCacheRejectsInvalidOptions(t *testing.T) {
+	client := fake.NewClientset()
+	for name, opt := range map[string]CacheOption{
+		"no namespaces":      WithNamespaces(),
+		"bad namespace":      WithNamespaces("Not_A_Namespace"),
+		"empty selector":     WithLabelSelector(""),
+		"bad selector":       WithLabelSelector("app in (("),
+		"bad projection key": WithProjection(Projection{Annotations: []string{"not a key"}}),
+		"zero staleness":     WithMaxStaleness(0),
+		"nil option":         nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if c, err := NewCache(t.Context(), client, opt); err == nil {
+				t.Cleanup(c.Shutdown)
+				t.Fatal("NewCache accepted an invalid option")
+			}
+		})
+	}
+	if _, err := NewCache(t.Context(), nil); err == nil {
+		t.Error("NewCache accepted a nil client")
+	}
+}
+
+func TestConfigProjection(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want Projection
+	}{{
+		name: "defaults",
+		want: Projection{Annotations: []string{strategies.DefaultCreatorAnnotation}},
+	}, {
+		name: "every key the chain reads",
+		cfg: Config{
+			Annotation:     "example.com/owner",
+			RequireLabels:  map[string]string{"app": "ambient-access-key", "tier": "keys"},
+			BindingKey:     "0123456789abcdef0123456789abcdef",
+			CopyAttributes: []string{"ambient-code.io/role", "app"},
+		},
+		want: Projection{
+			Labels:      []string{"ambient-code.io/role", "app", "tier"},
+			Annotations: []string{strategies.DefaultBindingAnnotation, "ambient-code.io/role", "app", "example.com/owner"},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.cfg.Projection()); diff != "" {
+				t.Errorf("Projection() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
+	sa := serviceAccount("keys", "k1",
+		map[string]string{"app": "ambient-access-key", "team": "x"},
+		map[string]string{strategies.DefaultCreatorAnnotation: "alice", "kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 500)})
+	transform := Projection{Labels: []string{"app", "absent"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}.transform()
+	got, err := transform(sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "keys", Name: "k1", UID: "uid-keys-k1", ResourceVersion: "7",
+		Labels:      map[string]string{"app": "ambient-access-key"},
+		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("projected (-want +got):\n%s", diff)
+	}
+	again, err := transform(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, again); diff != "" {
+		t.Errorf("transform is not idempotent (-once +twice):\n%s", diff)
+	}
+	if len(sa.ManagedFields) == 0 || len(sa.Annotations) != 2 {
+		t.Error("transform modified its input")
+	}
+	tombstone := "not a ServiceAccount"
+	if out, _ := transform(tombstone); out != tombstone {
+		t.Error("transform changed an object that is not a ServiceAccount")
+	}
+}
+
+func TestCacheFilters(t *testing.T) {
+	labelled := map[string]string{"app": "ambient-access-key"}
+	client := fake.NewClientset(
+		serviceAccount("keys", "labelled", labelled, nil),
+		serviceAccount("keys", "plain", nil, nil),
+		serviceAccount("more-keys", "labelled", labelled, nil),
+		serviceAccount("elsewhere", "labelled", labelled, nil),
+	)
+	for _, tc := range []struct {
+		name string
+		opts []CacheOption
+		want []string // namespace/name found by Get
+	}{
+		{"everything", nil, []string{"keys/labelled", "keys/plain", "more-keys/labelled", "elsewhere/labelled"}},
+		{"namespaces", []CacheOption{WithNamespaces("keys", "more-keys")}, []string{"keys/labelled", "keys/plain", "more-keys/labelled"}},
+		{"label selector", []CacheOption{WithLabelSelector("app=ambient-access-key")}, []string{"keys/labelled", "more-keys/labelled", "elsewhere/labelled"}},
+		{"both", []CacheOption{WithNamespaces("keys"), WithLabelSelector("app=ambient-access-key")}, []string{"keys/labelled"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startTestCache(t, client, tc.opts...)
+			var found []string
+			for _, key := range []string{"keys/labelled", "keys/plain", "more-keys/labelled", "elsewhere/labelled"} {
+				ns, name, _ := strings.Cut(key, "/")
+				sa, err := c.Lister.ServiceAccounts(ns).Get(name)
+				switch {
+				case err == nil && sa.Name == name && sa.Namespace == ns:
+					found = append(found, key)
+				case err != nil && !apierrors.IsNotFound(err):
+					t.Errorf("Get(%s): %v, want a NotFound error", key, err)
+				}
+			}
+			if diff := cmp.Diff(tc.want, found); diff != "" {
+				t.Errorf("found (-want +got):\n%s", diff)
+			}
+			all, err := c.Lister.List(labels.Everything())
+			if err != nil || len(all) != len(tc.want) || c.Len() != len(tc.want) {
+				t.Errorf("List: %d objects, Len %d, err %v; want %d", len(all), c.Len(), err, len(tc.want))
+			}
+		})
+	}
+}
+
+// TestProjectedCacheAnswersAsFullCache runs the golden cases that need
+// neither tokens nor client certificates against a full and a projected
+// cache: the answers must be the same, or the projection drops something
+// the chain reads.
+func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden cases: %v", err)
+	}
+	ran := 0
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sections := map[string][]byte{}
+		for _, f := range ar.Files {
+			sections[f.Name] = f.Data
+		}
+		var cfg struct {
+			Config
+			Unsynced bool `json:"unsynced"`
+		}
+		if err := json.Unmarshal(sections["config.json"], &cfg); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if cfg.Unsynced || cfg.Issuer != "" || len(cfg.TrustClientNames) > 0 ||
+			bytes.Contains(sections["request"], []byte("{{")) || len(sections["cluster.yaml"]) == 0 {
+			continue
+		}
+		ran++
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			sas := goldenServiceAccounts(t, cfg.BindingKey, sections["cluster.yaml"])
+			answer := func(opts ...CacheOption) string {
+				c := startTestCache(t, FakeClient(sas).(*fake.Clientset), opts...)
+				chain, err := cfg.Chain(c.Lister, c.HasSynced)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req, _, err := ParseRequest(bytes.NewReader(sections["request"]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, trace, err := chain.Authenticate(req)
+				out, _ := json.MarshalIndent(struct {
+					P     authn.Principal
+					Trace authn.Trace
+					Err   string
+				}{p, trace, errString(err)}, "", "  ")
+				return string(out)
+			}
+			full, projected := answer(), answer(WithProjection(cfg.Projection()))
+			if diff := cmp.Diff(full, projected); diff != "" {
+				t.Errorf("projected cache answers differently (-full +projected):\n%s", diff)
+			}
+		})
+	}
+	if ran < 20 {
+		t.Errorf("only %d golden cases ran; the filter above skips too much", ran)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func goldenServiceAccounts(t *testing.T, bindingKey string, yamlTemplate []byte) []*corev1.ServiceAccount {
+	t.Helper()
+	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
+		"sign": func(ns, name, uid, user string) string {
+			return strategies.SignBinding([]byte(bindingKey), ns, name, uid, user)
+		},
+	}).Parse(string(yamlTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := tmpl.Execute(&text, nil); err != nil {
+		t.Fatal(err)
+	}
+	sas, err := LoadServiceAccounts(&text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sas
+}
+
+// fakeClock is a settable clock for staleness.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestMaxStaleness cuts the informer's watch and refuses new ones: the
+// cache stays usable for the allowed staleness, then reports unsynced until
+// a watch succeeds again.
+func TestMaxStaleness(t *testing.T) {
+	client := fake.NewClientset(serviceAccount("keys", "k1", nil, nil))
+	var (
+		mu      sync.Mutex
+		current *watch.FakeWatcher
+		refuse  bool
+	)
+	client.PrependWatchReactor("serviceaccounts", func(k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if refuse {
+			return true, nil, errors.New("connection refused")
+		}
+		current = watch.NewFake()
+		return true, current, nil
+	})
+	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
+	c := startTestCache(t, client, WithMaxStaleness(time.Minute), withCacheClock(clock.Now))
+	waitFor(t, "the first watch", func() bool { mu.Lock(); defer mu.Unlock(); return current != nil })
+
+	mu.Lock()
+	refuse = true
+	current.Stop() // the API server went away: the result channel closes
+	mu.Unlock()
+	waitFor(t, "the link to go down", func() bool { clock.Add(time.Millisecond); return c.links[0].downFor() > 0 })
+	if !c.HasSynced() {
+		t.Fatal("HasSynced false right after the watch ended; want the cache usable within the staleness bound")
+	}
+	clock.Add(time.Minute)
+	if c.HasSynced() {
+		t.Fatal("HasSynced true after the staleness bound passed")
+	}
+
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	waitFor(t, "the informer to watch again", c.HasSynced)
+}
+
+func TestWatchStoppedByInformerIsNotAnOutage(t *testing.T) {
+	link := &apiLink{now: time.Now}
+	inner := watch.NewFake()
+	w := link.track(inner)
+	go inner.Add(&corev1.ServiceAccount{})
+	if ev := <-w.ResultChan(); ev.Type != watch.Added {
+		t.Fatalf("event %v, want Added", ev.Type)
+	}
+	w.Stop()
+	w.Stop() // idempotent
+	for range w.ResultChan() {
+	}
+	if d := link.downFor(); d != 0 {
+		t.Errorf("downFor = %v after Stop; want 0", d)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
