@@ -319,24 +319,15 @@ func (*JWTStrategy) Name() string { return "jwt" }
 // on the network only when the token's kid is unknown to keys (see
 // OIDCKeys.Key); tokens signed with known keys are verified in memory.
 func (s *JWTStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
-	if sofar.Credential != nil {
-		return authn.Skip("credential already verified")
-	}
-	token, reason := s.source.Token(r)
-	switch {
-	case reason != "":
-		return authn.Reject(reason)
-	case token == "":
-		return authn.Skip("no bearer token")
+	token, d, ok := presentedToken(s.source, r, sofar)
+	if !ok {
+		return d
 	}
 	if strings.Count(token, ".") != 2 {
 		// Opaque tokens, told apart without allocating.
 		return authn.Skip("not a JWT")
 	}
-	var (
-		v *verifiedJWT
-		d authn.Decision
-	)
+	var v *verifiedJWT
 	if s.cache != nil {
 		v, d = s.verifyCached(r.Context(), token)
 	} else {

@@ -124,6 +124,24 @@ func isAlnumByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
+// presentedToken is how every token strategy starts: a credential already
+// verified by an earlier strategy leaves nothing to do, a malformed token is
+// rejected, and no token is not applicable. ok reports that token is there
+// to verify; otherwise d is the decision to return.
+func presentedToken(src TokenSource, r *http.Request, sofar authn.Principal) (token string, d authn.Decision, ok bool) {
+	if sofar.Credential != nil {
+		return "", authn.Skip("credential already verified"), false
+	}
+	token, reason := src.Token(r)
+	switch {
+	case reason != "":
+		return "", authn.Reject(reason), false
+	case token == "":
+		return "", authn.Skip("no bearer token"), false
+	}
+	return token, authn.Decision{}, true
+}
+
 // bindToken joins the identity a verified token proves to the Principal
 // established so far, and is the one place the subject-binding rule lives:
 //

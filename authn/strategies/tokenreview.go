@@ -249,15 +249,9 @@ func (*TokenReviewStrategy) Name() string { return "tokenreview" }
 
 // Authenticate implements authn.Strategy; see TokenReview.
 func (s *TokenReviewStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
-	if sofar.Credential != nil {
-		return authn.Skip("credential already verified")
-	}
-	token, reason := s.source.Token(r)
-	if reason != "" {
-		return authn.Reject(reason)
-	}
-	if token == "" {
-		return authn.Skip("no bearer token")
+	token, d, ok := presentedToken(s.source, r, sofar)
+	if !ok {
+		return d
 	}
 	ctx := r.Context()
 	v, err := s.cache.get(ctx, token, s.audiences)
