@@ -1,0 +1,13 @@
+// Package e2e is authchain's real-cluster test tier. It builds etcd,
+// kube-apiserver and oauth2-proxy from source (the tool module in
+// e2e/tools, cached under .cache/bin), runs them on loopback with
+// certificates and ports chosen at run time, mounts the library in a chi
+// server upstream of oauth2-proxy, and checks what a request acts for
+// against a real API server.
+//
+// `go test ./...` runs it; `go test -short ./...` skips it. It needs Linux
+// (process groups and parent-death signals keep processes from outliving
+// the test binary), the Go toolchain and access to the Go module proxy for
+// the first build. AUTHCHAIN_E2E_SCALE sets how many ServiceAccounts the
+// informer memory test creates.
+package e2e

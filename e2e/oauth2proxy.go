@@ -1,0 +1,98 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// OAuth2Proxy is a running oauth2-proxy.
+type OAuth2Proxy struct {
+	// URL is where clients call, http://127.0.0.1:PORT.
+	URL  string
+	proc *Process
+}
+
+// StartOAuth2Proxy starts oauth2-proxy in front of upstream and stops it
+// when t ends. It lets through:
+//   - ServiceAccount tokens of cluster's issuer for audience
+//     (--skip-jwt-bearer-tokens, --extra-jwt-issuers), passed on with the
+//     Authorization header intact and X-Forwarded-User set to the token's
+//     subject, system:serviceaccount:NS:NAME;
+//   - the basic-auth users of users (name to password), which stand in
+//     for humans who signed in: no identity provider is reachable here.
+//
+// Identity headers a client sends are replaced (--skip-auth-strip-headers,
+// the default). The OAuth provider is a placeholder that is never called.
+func (h *Harness) StartOAuth2Proxy(t testing.TB, cluster *Cluster, upstream, audience string, users map[string]string) *OAuth2Proxy {
+	t.Helper()
+	dir := t.TempDir()
+	var htpasswd strings.Builder
+	for user, password := range users {
+		// SHA-1 is what htpasswd -s writes; fine for a test password.
+		sum := sha1.Sum([]byte(password))
+		fmt.Fprintf(&htpasswd, "%s:{SHA}%s\n", user, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	htpasswdFile := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(htpasswdFile, []byte(htpasswd.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyURL := "http://" + hostPort(port)
+	p, err := h.Reaper.Start(h.ctx, "oauth2-proxy", filepath.Join(dir, "oauth2-proxy.log"), h.Tools.OAuth2Proxy,
+		"--http-address="+hostPort(port),
+		"--upstream="+upstream,
+		"--provider=google", // never used: no client signs in through a provider
+		"--client-id=authchain-e2e",
+		"--client-secret=unused",
+		"--cookie-secret="+randomHex(16), // 32 characters
+		"--cookie-secure=false",
+		"--email-domain=*",
+		"--skip-jwt-bearer-tokens",
+		"--extra-jwt-issuers="+cluster.URL+"="+audience,
+		"--provider-ca-file="+cluster.CAFile, // for the issuer's discovery and keys
+		"--htpasswd-file="+htpasswdFile,
+		"--bearer-token-login-fallback=false", // a bad token is a 403, not a login page
+		"--silence-ping-logging",
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.Stop(5 * time.Second)
+		if t.Failed() {
+			t.Logf("--- oauth2-proxy log (last 30 lines) ---\n%s", p.Tail(30))
+		}
+	})
+	client := &http.Client{Timeout: time.Second}
+	ctx, cancel := context.WithTimeout(h.ctx, time.Minute)
+	defer cancel()
+	err = waitReady(ctx, p, 30*time.Second, func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proxyURL+"/ping", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%w: /ping %d", errNotReady, resp.StatusCode)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &OAuth2Proxy{URL: proxyURL, proc: p}
+}

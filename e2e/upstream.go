@@ -1,0 +1,91 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/chiadapter"
+)
+
+// NewApp returns the service under test: a chi router that mounts, for
+// each prefix, chiadapter.Authenticate with that chain in front of GET
+// /PREFIX/whoami, which answers the request's Principal as JSON.
+func NewApp(chains map[string]*authn.Chain) http.Handler {
+	r := chi.NewRouter()
+	for prefix, chain := range chains {
+		r.Route("/"+prefix, func(r chi.Router) {
+			r.Use(chiadapter.Authenticate(chain))
+			r.Get("/whoami", whoami)
+		})
+	}
+	return r
+}
+
+func whoami(w http.ResponseWriter, r *http.Request) {
+	p, _ := authn.FromContext(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Labels and annotations of access keys, as the platform writes them.
+const (
+	AccessKeyLabel      = "app"
+	AccessKeyLabelValue = "ambient-access-key"
+)
+
+// CreateAccessKey creates an access key the way the platform does: a
+// ServiceAccount with the access-key label and the creator annotation,
+// then, once the API server has assigned its uid, the signed binding of
+// that incarnation to creator. extra is added to the annotations. An empty
+// creator makes a key without a creator (it gets a synthetic identity).
+func CreateAccessKey(ctx context.Context, client kubernetes.Interface, ns, name, creator string, bindingKey []byte, extra map[string]string) (*corev1.ServiceAccount, error) {
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Name:        name,
+		Labels:      map[string]string{AccessKeyLabel: AccessKeyLabelValue},
+		Annotations: map[string]string{},
+	}}
+	for k, v := range extra {
+		sa.Annotations[k] = v
+	}
+	if creator != "" {
+		sa.Annotations[strategies.DefaultCreatorAnnotation] = creator
+	}
+	created, err := client.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{})
+	if err != nil || creator == "" {
+		return created, err
+	}
+	return SetCreator(ctx, client, created, creator, bindingKey)
+}
+
+// SetCreator records creator on sa with a binding signed for sa's uid.
+func SetCreator(ctx context.Context, client kubernetes.Interface, sa *corev1.ServiceAccount, creator string, bindingKey []byte) (*corev1.ServiceAccount, error) {
+	sa = sa.DeepCopy()
+	sa.Annotations[strategies.DefaultCreatorAnnotation] = creator
+	sa.Annotations[strategies.DefaultBindingAnnotation] = strategies.SignBinding(bindingKey, sa.Namespace, sa.Name, string(sa.UID), creator)
+	return client.CoreV1().ServiceAccounts(sa.Namespace).Update(ctx, sa, metav1.UpdateOptions{})
+}
+
+// RequestToken asks the API server for a token of the ServiceAccount, valid
+// for an hour, for audience.
+func RequestToken(ctx context.Context, client kubernetes.Interface, ns, name, audience string) (string, error) {
+	expiry := int64(time.Hour / time.Second)
+	tr, err := client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{Audiences: []string{audience}, ExpirationSeconds: &expiry},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return "", err
+	}
+	return tr.Status.Token, nil
+}
