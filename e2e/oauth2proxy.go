@@ -64,8 +64,8 @@ func (h *Harness) StartOAuth2Proxy(t testing.TB, cluster *Cluster, upstream, aud
 		"--extra-jwt-issuers="+cluster.URL+"="+audience,
 		"--provider-ca-file="+cluster.CAFile, // for the issuer's discovery and keys
 		"--htpasswd-file="+htpasswdFile,
-		"--bearer-token-login-fallback=false", // a bad token is a 403, not a login page
 		"--silence-ping-logging",
+		"--request-logging=false", // authentication is still logged
 	)
 	if err != nil {
 		t.Fatal(err)
