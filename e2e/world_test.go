@@ -159,7 +159,7 @@ func newWorld(t *testing.T) *world {
 		// Any certificate is accepted in the handshake, so that what is
 		// tested is the library's verification, not crypto/tls's.
 		ClientAuth: tls.RequestClientCert,
-		MinVersion:   tls.VersionTLS12,
+		MinVersion: tls.VersionTLS12,
 	}
 	w.front.StartTLS()
 	t.Cleanup(w.front.Close)
