@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
@@ -115,6 +117,12 @@ func WithProjection(p Projection) CacheOption {
 // 503) until the informer is back. Without it an informer serves its last
 // state for as long as the API server is away, so a key deleted meanwhile
 // keeps working. d must be positive.
+//
+// Since those 503s last until the informer reconnects, the cache then also
+// retries an unreachable API server itself, at most reconnectMaxDelay
+// apart, rather than leaving it to client-go's backoff, which grows to 30
+// seconds (60 with jitter) and would prolong the 503s by as much after the
+// API server is back.
 func WithMaxStaleness(d time.Duration) CacheOption {
 	return func(c *cacheConfig) {
 		if d <= 0 {
@@ -167,7 +175,7 @@ func NewCache(ctx context.Context, client kubernetes.Interface, opts ...CacheOpt
 	c := &Cache{}
 	listers := make(namespacedLister, len(namespaces))
 	for _, ns := range namespaces {
-		link := &apiLink{now: cfg.now}
+		link := &apiLink{now: cfg.now, retry: cfg.maxStaleness > 0}
 		informer := cache.NewSharedIndexInformerWithOptions(
 			cache.ToListWatcherWithWatchListSemantics(serviceAccountListWatch(client, ns, cfg.selector, link), client),
 			&corev1.ServiceAccount{},
@@ -238,14 +246,20 @@ func serviceAccountListWatch(client kubernetes.Interface, namespace, selector st
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			opts.LabelSelector = selector
-			list, err := client.CoreV1().ServiceAccounts(namespace).List(ctx, opts)
-			link.report(err)
+			var list *corev1.ServiceAccountList
+			err := link.call(ctx, func() (err error) {
+				list, err = client.CoreV1().ServiceAccounts(namespace).List(ctx, opts)
+				return err
+			})
 			return list, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 			opts.LabelSelector = selector
-			w, err := client.CoreV1().ServiceAccounts(namespace).Watch(ctx, opts)
-			link.report(err)
+			var w watch.Interface
+			err := link.call(ctx, func() (err error) {
+				w, err = client.CoreV1().ServiceAccounts(namespace).Watch(ctx, opts)
+				return err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -254,13 +268,56 @@ func serviceAccountListWatch(client kubernetes.Interface, namespace, selector st
 	}
 }
 
+// Delays between the cache's own retries of an unreachable API server.
+const (
+	reconnectMinDelay = 100 * time.Millisecond
+	reconnectMaxDelay = time.Second
+)
+
 // apiLink remembers since when an informer has been unable to reach the
 // API server: from the first failed list or watch, or the moment an open
 // watch ended on its own, until the next list or watch succeeds.
 type apiLink struct {
-	now       func() time.Time
+	now func() time.Time
+	// retry makes call retry an unreachable API server; see
+	// WithMaxStaleness.
+	retry     bool
 	mu        sync.Mutex
 	downSince time.Time // zero while the link is up
+}
+
+// call runs a list or watch call and reports its outcome. With retry set,
+// a call that could not reach the API server is made again, with delays
+// growing from reconnectMinDelay to reconnectMaxDelay, until it reaches
+// it or ctx ends. Other errors (an expired resource version, a denial) go
+// back to the informer at once, which must act on them.
+func (l *apiLink) call(ctx context.Context, do func() error) error {
+	delay := reconnectMinDelay
+	for {
+		err := do()
+		l.report(err)
+		if err == nil || !l.retry || !unreachable(err) {
+			return err
+		}
+		// Jitter spreads the retries of many replicas.
+		timer := time.NewTimer(delay/2 + rand.N(delay/2+1))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return err
+		case <-timer.C:
+		}
+		delay = min(2*delay, reconnectMaxDelay)
+	}
+}
+
+// unreachable reports whether err means the API server could not be
+// reached or is not serving yet. 429 is not among them: the server asks
+// for less traffic, and the informer's own backoff gives it that.
+func unreachable(err error) bool {
+	return utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) ||
+		utilnet.IsProbableEOF(err) || utilnet.IsTimeout(err) || utilnet.IsHTTP2ConnectionLost(err) ||
+		apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err)
 }
 
 func (l *apiLink) report(err error) {

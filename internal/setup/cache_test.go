@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -300,7 +302,7 @@ func TestMaxStaleness(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if refuse {
-			return true, nil, errors.New("connection refused")
+			return true, nil, fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED)
 		}
 		current = watch.NewFake()
 		return true, current, nil
@@ -322,10 +324,62 @@ func TestMaxStaleness(t *testing.T) {
 		t.Fatal("HasSynced true after the staleness bound passed")
 	}
 
+	// The informer's own backoff has grown meanwhile; the cache's retries
+	// find the API server back within reconnectMaxDelay.
+	time.Sleep(3 * time.Second)
 	mu.Lock()
 	refuse = false
 	mu.Unlock()
+	back := time.Now()
 	waitFor(t, "the informer to watch again", c.HasSynced)
+	if took := time.Since(back); took > reconnectMaxDelay+500*time.Millisecond {
+		t.Errorf("reconnected %v after the API server was back; want within %v", took, reconnectMaxDelay)
+	}
+}
+
+func TestCallRetriesOnlyAnUnreachableServer(t *testing.T) {
+	refused := fmt.Errorf("dial tcp: %w", syscall.ECONNREFUSED)
+	denied := apierrors.NewForbidden(corev1.Resource("serviceaccounts"), "", errors.New("RBAC"))
+	for _, tc := range []struct {
+		name      string
+		retry     bool
+		errs      []error // returned by successive calls, then nil
+		wantCalls int
+		wantErr   bool
+	}{
+		{"success", true, nil, 1, false},
+		{"refused, then back", true, []error{refused, refused}, 3, false},
+		{"unavailable, then back", true, []error{apierrors.NewServiceUnavailable("starting")}, 2, false},
+		{"denied is the informer's to handle", true, []error{denied}, 1, true},
+		{"expired is the informer's to handle", true, []error{apierrors.NewResourceExpired("too old")}, 1, true},
+		{"without a staleness bound", false, []error{refused}, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			link := &apiLink{now: time.Now, retry: tc.retry}
+			calls := 0
+			err := link.call(t.Context(), func() error {
+				calls++
+				if calls <= len(tc.errs) {
+					return tc.errs[calls-1]
+				}
+				return nil
+			})
+			if calls != tc.wantCalls || (err != nil) != tc.wantErr {
+				t.Errorf("%d calls, err %v; want %d calls, error %v", calls, err, tc.wantCalls, tc.wantErr)
+			}
+			if err == nil && link.downFor() != 0 {
+				t.Error("link down after a successful call")
+			}
+		})
+	}
+	t.Run("ends with its context", func(t *testing.T) {
+		link := &apiLink{now: time.Now, retry: true}
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		if err := link.call(ctx, func() error { return refused }); err == nil {
+			t.Error("call succeeded against a server that never came back")
+		}
+	})
 }
 
 func TestWatchStoppedByInformerIsNotAnOutage(t *testing.T) {
