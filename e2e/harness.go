@@ -125,12 +125,21 @@ func (c *Cluster) StartAPIServer(t testing.TB) {
 }
 
 // StopAPIServer stops the API server, gracefully if it complies within
-// 10 seconds. etcd keeps running, so a restart finds every object again.
-func (c *Cluster) StopAPIServer() {
+// 10 seconds. A graceful stop closes the listener at once but waits for
+// open watches to end, which clients keep open: an app's informers see
+// the end only when the process does. etcd keeps running, so a restart
+// finds every object again.
+func (c *Cluster) StopAPIServer() { c.stopAPIServer(10 * time.Second) }
+
+// KillAPIServer kills the API server at once, as a crash or a lost node
+// would: every connection to it ends.
+func (c *Cluster) KillAPIServer() { c.stopAPIServer(0) }
+
+func (c *Cluster) stopAPIServer(grace time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.apiserver != nil {
-		c.apiserver.Stop(10 * time.Second)
+		c.apiserver.Stop(grace)
 		c.apiserver = nil
 	}
 }

@@ -213,6 +213,7 @@ func (w *world) token(t *testing.T, name string) string {
 // answer is what a client got back.
 type answer struct {
 	Status    int
+	Header    http.Header
 	Principal authn.Principal
 	// Problem is the RFC 9457 body of an error, decoded.
 	Problem map[string]any
@@ -247,7 +248,7 @@ func (w *world) call(t *testing.T, client *http.Client, url string, edit func(*h
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := answer{Status: resp.StatusCode, Body: string(body)}
+	a := answer{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		if err := json.Unmarshal(body, &a.Principal); err != nil {
