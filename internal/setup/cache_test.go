@@ -409,3 +409,60 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestProjectionSharesRepeatedValues(t *testing.T) {
+	transform := Projection{Labels: []string{"app"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}.transform()
+	project := func(sa *corev1.ServiceAccount) *corev1.ServiceAccount {
+		out, err := transform(sa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(*corev1.ServiceAccount)
+	}
+	key := map[string]string{"app": "ambient-access-key", "team": "a"}
+	a := project(serviceAccount("keys", "a", key, map[string]string{strategies.DefaultCreatorAnnotation: "alice"}))
+	b := project(serviceAccount("keys", "b", map[string]string{"app": "ambient-access-key", "team": "b"}, map[string]string{strategies.DefaultCreatorAnnotation: "alice"}))
+	other := project(serviceAccount("keys", "c", map[string]string{"app": "other"}, nil))
+	none := project(serviceAccount("keys", "d", map[string]string{"team": "a"}, nil))
+
+	if !sameMap(a.Labels, b.Labels) {
+		t.Error("equal projected labels are not shared")
+	}
+	if sameMap(a.Labels, other.Labels) || other.Labels["app"] != "other" {
+		t.Errorf("different labels shared or wrong: %v", other.Labels)
+	}
+	if none.Labels != nil {
+		t.Errorf("labels %v, want nil when none is projected", none.Labels)
+	}
+	if sameMap(a.Annotations, b.Annotations) {
+		t.Error("annotations are shared; they hold per-key values")
+	}
+}
+
+func TestInternerIsBounded(t *testing.T) {
+	var in interner
+	for i := range maxInternedStrings + 10 {
+		in.str(fmt.Sprint(i))
+	}
+	for i := range maxInternedLabels + 10 {
+		in.labelSet(map[string]string{"app": fmt.Sprint(i)}, []string{"app"})
+	}
+	if len(in.strs) > maxInternedStrings || len(in.labelSets) > maxInternedLabels {
+		t.Errorf("interner holds %d strings and %d label sets; bounds are %d and %d",
+			len(in.strs), len(in.labelSets), maxInternedStrings, maxInternedLabels)
+	}
+	if got := in.labelSet(map[string]string{"app": "new"}, []string{"app"}); got["app"] != "new" {
+		t.Errorf("a full interner returned %v", got)
+	}
+}
+
+// sameMap reports whether a and b are the same map, not merely equal.
+func sameMap(a, b map[string]string) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	a["\x00probe"] = "x"
+	defer delete(a, "\x00probe")
+	_, ok := b["\x00probe"]
+	return ok
+}
