@@ -51,7 +51,11 @@ func runE2E(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: processes still running after teardown:", pids)
 		code = 1
 	}
-	report := filepath.Join(root, ".cache", "e2e-report.txt")
+	name := "e2e-report.txt"
+	if raceEnabled {
+		name = "e2e-report-race.txt"
+	}
+	report := filepath.Join(root, ".cache", name)
 	if err := harness.Report.WriteFile(report); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 	}

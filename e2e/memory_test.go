@@ -47,6 +47,9 @@ const maxBytesPerKey = 1024
 //     reads), without and with the label selector of the access keys.
 func TestInformerMemory(t *testing.T) {
 	h := requireHarness(t)
+	if raceEnabled {
+		t.Skip("heap measurements: run without -race")
+	}
 	n := defaultScale
 	if v := os.Getenv(scaleEnv); v != "" {
 		var err error
