@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -119,8 +120,7 @@ func WithProjection(p Projection) CacheOption {
 // keeps working. d must be positive.
 //
 // Since those 503s last until the informer reconnects, the cache then also
-// retries an unreachable API server itself, at most reconnectMaxDelay
-// apart, rather than leaving it to client-go's backoff, which grows to 30
+// retries an unreachable API server itself, at most a second apart, rather than leaving it to client-go's backoff, which grows to 30
 // seconds (60 with jitter) and would prolong the 503s by as much after the
 // API server is back.
 func WithMaxStaleness(d time.Duration) CacheOption {
@@ -281,9 +281,10 @@ type apiLink struct {
 	now func() time.Time
 	// retry makes call retry an unreachable API server; see
 	// WithMaxStaleness.
-	retry     bool
-	mu        sync.Mutex
-	downSince time.Time // zero while the link is up
+	retry bool
+	// downSince is when the link went down, in Unix nanoseconds, or 0
+	// while it is up. Atomic, because HasSynced reads it on every request.
+	downSince atomic.Int64
 }
 
 // call runs a list or watch call and reports its outcome. With retry set,
@@ -322,34 +323,22 @@ func unreachable(err error) bool {
 
 func (l *apiLink) report(err error) {
 	if err == nil {
-		l.up()
+		l.downSince.Store(0)
 	} else {
 		l.down()
 	}
 }
 
-func (l *apiLink) up() {
-	l.mu.Lock()
-	l.downSince = time.Time{}
-	l.mu.Unlock()
-}
-
-func (l *apiLink) down() {
-	l.mu.Lock()
-	if l.downSince.IsZero() {
-		l.downSince = l.now()
-	}
-	l.mu.Unlock()
-}
+// down marks the link down, unless it already is: the outage began then.
+func (l *apiLink) down() { l.downSince.CompareAndSwap(0, l.now().UnixNano()) }
 
 // downFor returns how long the link has been down, or 0 while it is up.
 func (l *apiLink) downFor() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.downSince.IsZero() {
+	since := l.downSince.Load()
+	if since == 0 {
 		return 0
 	}
-	return l.now().Sub(l.downSince)
+	return time.Duration(l.now().UnixNano() - since)
 }
 
 // track returns w, observed: a result channel that closes without Stop
