@@ -77,12 +77,14 @@ func TestInformerMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	gvr := corev1.SchemeGroupVersion.WithResource("serviceaccounts")
+	// A variant starts a cache, waits for it to sync, and returns how to
+	// count its objects and how to stop it.
 	type variant struct {
 		name  string
-		start func(ctx context.Context) (count func() int, stop func())
+		start func(t *testing.T, ctx context.Context) (count func() int, stop func())
 	}
-	factoryInformer := func(opts ...informers.SharedInformerOption) func(ctx context.Context) (func() int, func()) {
-		return func(ctx context.Context) (func() int, func()) {
+	factoryInformer := func(opts ...informers.SharedInformerOption) func(*testing.T, context.Context) (func() int, func()) {
+		return func(_ *testing.T, ctx context.Context) (func() int, func()) {
 			f := informers.NewSharedInformerFactoryWithOptions(client, 0, opts...)
 			inf := f.Core().V1().ServiceAccounts().Informer()
 			f.Start(ctx.Done())
@@ -90,8 +92,8 @@ func TestInformerMemory(t *testing.T) {
 			return storeLen(inf), f.Shutdown
 		}
 	}
-	setupCache := func(opts ...setup.CacheOption) func(ctx context.Context) (func() int, func()) {
-		return func(ctx context.Context) (func() int, func()) {
+	setupCache := func(opts ...setup.CacheOption) func(*testing.T, context.Context) (func() int, func()) {
+		return func(t *testing.T, ctx context.Context) (func() int, func()) {
 			cache, err := setup.NewCache(ctx, client, opts...)
 			if err != nil {
 				t.Fatal(err)
@@ -102,7 +104,7 @@ func TestInformerMemory(t *testing.T) {
 	}
 	for _, v := range []variant{
 		{"typed", factoryInformer()},
-		{"metadata", func(ctx context.Context) (func() int, func()) {
+		{"metadata", func(_ *testing.T, ctx context.Context) (func() int, func()) {
 			f := metadatainformer.NewSharedInformerFactory(metaClient, 0)
 			inf := f.ForResource(gvr).Informer()
 			f.Start(ctx.Done())
@@ -117,7 +119,7 @@ func TestInformerMemory(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			before := liveHeap()
-			count, stop := v.start(ctx)
+			count, stop := v.start(t, ctx)
 			after := liveHeap()
 			objects := count()
 			cancel()

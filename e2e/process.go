@@ -109,6 +109,11 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 // more than once.
 func (p *Process) Stop(grace time.Duration) {
 	p.stop.Do(func() {
+		select {
+		case <-p.exited:
+			return // its pid, and so its group id, may be another's by now
+		default:
+		}
 		_ = syscall.Kill(-p.Pid(), syscall.SIGTERM)
 		select {
 		case <-p.exited:

@@ -72,6 +72,9 @@ func CreateAccessKey(ctx context.Context, client kubernetes.Interface, ns, name,
 // SetCreator records creator on sa with a binding signed for sa's uid.
 func SetCreator(ctx context.Context, client kubernetes.Interface, sa *corev1.ServiceAccount, creator string, bindingKey []byte) (*corev1.ServiceAccount, error) {
 	sa = sa.DeepCopy()
+	if sa.Annotations == nil {
+		sa.Annotations = map[string]string{}
+	}
 	sa.Annotations[strategies.DefaultCreatorAnnotation] = creator
 	sa.Annotations[strategies.DefaultBindingAnnotation] = strategies.SignBinding(bindingKey, sa.Namespace, sa.Name, string(sa.UID), creator)
 	return client.CoreV1().ServiceAccounts(sa.Namespace).Update(ctx, sa, metav1.UpdateOptions{})
