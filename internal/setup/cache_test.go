@@ -212,6 +212,7 @@ func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
 		}
 		ran++
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			t.Parallel() // most of the time is waiting for informers to sync
 			sas := goldenServiceAccounts(t, cfg.BindingKey, sections["cluster.yaml"])
 			answer := func(opts ...CacheOption) string {
 				c := startTestCache(t, FakeClient(sas).(*fake.Clientset), opts...)
