@@ -24,6 +24,7 @@ import (
 
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/internal/setup"
+	"github.com/authchain/authchain/kubecache"
 )
 
 // scaleEnv sets how many access keys TestInformerMemory creates.
@@ -43,7 +44,7 @@ const maxBytesPerKey = 1024
 //   - typed: the informer factory's ServiceAccount informer, as is;
 //   - metadata: a metadata-only informer (PartialObjectMetadata);
 //   - typed without managedFields: a transform clears them;
-//   - projection: setup.NewCache with Config.Projection (what the chain
+//   - projection: kubecache.New with Config.Projection (what the chain
 //     reads), without and with the label selector of the access keys.
 func TestInformerMemory(t *testing.T) {
 	h := requireHarness(t)
@@ -92,9 +93,9 @@ func TestInformerMemory(t *testing.T) {
 			return storeLen(inf), f.Shutdown
 		}
 	}
-	setupCache := func(opts ...setup.CacheOption) func(*testing.T, context.Context) (func() int, func()) {
+	setupCache := func(opts ...kubecache.Option) func(*testing.T, context.Context) (func() int, func()) {
 		return func(t *testing.T, ctx context.Context) (func() int, func()) {
-			cache, err := setup.NewCache(ctx, client, opts...)
+			cache, err := kubecache.New(ctx, client, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,9 +113,9 @@ func TestInformerMemory(t *testing.T) {
 			return storeLen(inf), f.Shutdown
 		}},
 		{"typed without managedFields", factoryInformer(informers.WithTransform(dropManagedFields))},
-		{"projection", setupCache(setup.WithProjection(config.Projection()))},
-		{"projection, label selector", setupCache(setup.WithProjection(config.Projection()),
-			setup.WithLabelSelector(AccessKeyLabel+"="+AccessKeyLabelValue))},
+		{"projection", setupCache(kubecache.WithProjection(config.Projection()))},
+		{"projection, label selector", setupCache(kubecache.WithProjection(config.Projection()),
+			kubecache.WithLabelSelector(AccessKeyLabel+"="+AccessKeyLabelValue))},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())

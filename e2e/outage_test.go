@@ -5,9 +5,10 @@ package e2e
 import (
 	"net/http"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestAPIServerOutage kills kube-apiserver under a running app, as a crash

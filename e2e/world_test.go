@@ -20,6 +20,7 @@ import (
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/internal/setup"
+	"github.com/authchain/authchain/kubecache"
 )
 
 const (
@@ -68,7 +69,7 @@ type world struct {
 	front *httptest.Server
 	// frontProxyCA issues the front proxy's client certificate.
 	frontProxyCA *CA
-	fresh, last  *setup.Cache
+	fresh, last  *kubecache.Cache
 	keys         *strategies.OIDCKeys
 	http         *http.Client
 }
@@ -117,8 +118,8 @@ func newWorld(t *testing.T) *world {
 		CopyAttributes: []string{roleAnnotation},
 	}
 	cacheCtx, stopCaches := context.WithCancel(context.Background())
-	w.fresh = newCache(t, cacheCtx, appClient, setup.WithProjection(base.Projection()), setup.WithMaxStaleness(maxStaleness))
-	w.last = newCache(t, cacheCtx, appClient, setup.WithProjection(base.Projection()))
+	w.fresh = newCache(t, cacheCtx, appClient, kubecache.WithProjection(base.Projection()), kubecache.WithMaxStaleness(maxStaleness))
+	w.last = newCache(t, cacheCtx, appClient, kubecache.WithProjection(base.Projection()))
 	t.Cleanup(func() { stopCaches(); w.fresh.Shutdown(); w.last.Shutdown() })
 
 	keyClient := &http.Client{Timeout: 10 * time.Second, Transport: w.calls.Wrap(&http.Transport{
@@ -172,16 +173,16 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func newCache(t *testing.T, ctx context.Context, client kubernetes.Interface, opts ...setup.CacheOption) *setup.Cache {
+func newCache(t *testing.T, ctx context.Context, client kubernetes.Interface, opts ...kubecache.Option) *kubecache.Cache {
 	t.Helper()
-	c, err := setup.NewCache(ctx, client, opts...)
+	c, err := kubecache.New(ctx, client, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func chain(t *testing.T, cfg setup.Config, c *setup.Cache) *authn.Chain {
+func chain(t *testing.T, cfg setup.Config, c *kubecache.Cache) *authn.Chain {
 	t.Helper()
 	ch, err := cfg.Chain(c.Lister, c.HasSynced)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/internal/setup"
+	"github.com/authchain/authchain/kubecache"
 )
 
 //go:embed demo-cluster.yaml
@@ -37,6 +38,7 @@ type options struct {
 	bindingKeyFile string
 	explain        bool
 	syncTimeout    time.Duration
+	maxStaleness   time.Duration
 	jwksFile       string
 	issuerCAFile   string
 	tokenReview    bool
@@ -65,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.tokenReview, "tokenreview", false, "verify bearer tokens with TokenReview through -kubeconfig")
 	fs.BoolVar(&o.config.ForwardedAccessToken, "forwarded-access-token", false, "the trusted proxy sets X-Forwarded-Access-Token itself (oauth2-proxy --pass-access-token): read tokens from it")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
+	fs.DurationVar(&o.maxStaleness, "max-staleness", 30*time.Second, "with -kubeconfig, answer 503 once the ServiceAccount cache has lost the API server for this long")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -137,7 +140,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	cacheCtx, stopCache := context.WithCancel(ctx)
-	cache := setup.StartCache(cacheCtx, client)
+	var cacheOpts []kubecache.Option
+	if o.kubeconfig != "" {
+		// A real cluster: keep only what the chain reads, and answer 503
+		// rather than serve a cache cut off from the API server.
+		cacheOpts = append(cacheOpts, kubecache.WithProjection(o.config.Projection()), kubecache.WithMaxStaleness(o.maxStaleness))
+	}
+	cache, err := kubecache.New(cacheCtx, client, cacheOpts...)
+	if err != nil {
+		stopCache()
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
 	defer func() { stopCache(); cache.Shutdown() }()
 
 	if o.tokenReview {

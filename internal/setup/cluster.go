@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/authchain/authchain/kubecache"
 )
 
 // LoadServiceAccounts reads a multi-document YAML (or JSON) stream of
@@ -47,4 +50,15 @@ func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
 		objs[i] = sa
 	}
 	return fake.NewClientset(objs...)
+}
+
+// StartCache starts a kubecache.Cache over every ServiceAccount of client,
+// without filters or projection, and returns at once, for the demo server
+// and tests. Stop it by cancelling ctx, then calling Shutdown.
+func StartCache(ctx context.Context, client kubernetes.Interface) *kubecache.Cache {
+	c, err := kubecache.New(ctx, client)
+	if err != nil {
+		panic(err) // unreachable: only options can be invalid, and none are given
+	}
+	return c
 }

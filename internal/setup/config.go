@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/kubecache"
 )
 
 // Config describes the standard chain: forwarded headers, ServiceAccount
@@ -196,4 +198,31 @@ func (c Config) annotationOptions() []strategies.AnnotationOption {
 		opts = append(opts, strategies.CopyAttributes(c.CopyAttributes...))
 	}
 	return opts
+}
+
+// Projection returns what the chain built from c reads of a ServiceAccount:
+// the required labels, the creator and binding annotations, and the
+// attributes it copies (as labels and as annotations, since CopyAttributes
+// reads either). A cache projected to it answers every request as a full
+// cache would.
+func (c Config) Projection() kubecache.Projection {
+	var p kubecache.Projection
+	for k := range c.RequireLabels {
+		p.Labels = append(p.Labels, k)
+	}
+	creator := c.Annotation
+	if creator == "" {
+		creator = strategies.DefaultCreatorAnnotation
+	}
+	p.Annotations = append(p.Annotations, creator)
+	if c.BindingKey != "" {
+		p.Annotations = append(p.Annotations, strategies.DefaultBindingAnnotation)
+	}
+	p.Labels = append(p.Labels, c.CopyAttributes...)
+	p.Annotations = append(p.Annotations, c.CopyAttributes...)
+	slices.Sort(p.Labels)
+	slices.Sort(p.Annotations)
+	p.Labels = slices.Compact(p.Labels)
+	p.Annotations = slices.Compact(p.Annotations)
+	return p
 }

@@ -1,4 +1,4 @@
-package setup
+package kubecache
 
 import (
 	"context"
@@ -32,7 +32,7 @@ type Cache struct {
 	Lister corev1listers.ServiceAccountLister
 	// HasSynced reports whether every informer has finished its first list
 	// and, with WithMaxStaleness, none has been cut off from the API server
-	// for longer than allowed. Give it to Config.Chain as hasSynced.
+	// for longer than allowed. Give it to the strategies as hasSynced.
 	HasSynced func() bool
 
 	informers []cache.SharedIndexInformer
@@ -40,11 +40,11 @@ type Cache struct {
 	running   sync.WaitGroup
 }
 
-// CacheOption configures NewCache. Options are checked when NewCache builds
+// Option configures New. Options are checked when New builds
 // the cache.
-type CacheOption func(*cacheConfig)
+type Option func(*config)
 
-type cacheConfig struct {
+type config struct {
 	namespaces   []string
 	selector     string
 	projection   *Projection
@@ -53,8 +53,8 @@ type cacheConfig struct {
 	errs         []error
 }
 
-func (c *cacheConfig) errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("setup: NewCache: "+format, args...))
+func (c *config) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("kubecache: New: "+format, args...))
 }
 
 // WithNamespaces caches only the ServiceAccounts of namespaces, with one
@@ -63,8 +63,8 @@ func (c *cacheConfig) errorf(format string, args ...any) {
 // token is refused as if its ServiceAccount had been deleted. Use it with
 // the same namespaces as Config.RequireNamespaces and only if keys live
 // nowhere else.
-func WithNamespaces(namespaces ...string) CacheOption {
-	return func(c *cacheConfig) {
+func WithNamespaces(namespaces ...string) Option {
+	return func(c *config) {
 		if len(namespaces) == 0 {
 			c.errorf("WithNamespaces needs at least one namespace")
 		}
@@ -86,8 +86,8 @@ func WithNamespaces(namespaces ...string) CacheOption {
 // token-bearing key without the label is refused rather than made
 // synthetic: use it only if every ServiceAccount that may call carries the
 // label.
-func WithLabelSelector(selector string) CacheOption {
-	return func(c *cacheConfig) {
+func WithLabelSelector(selector string) Option {
+	return func(c *config) {
 		if _, err := labels.Parse(selector); err != nil || selector == "" {
 			c.errorf("label selector %q is empty or invalid", selector)
 			return
@@ -101,8 +101,8 @@ func WithLabelSelector(selector string) CacheOption {
 // cache holds what the chain reads and no more (no managedFields, secrets
 // or unrelated metadata). Build p with Config.Projection, so that it keeps
 // everything the chain reads.
-func WithProjection(p Projection) CacheOption {
-	return func(c *cacheConfig) {
+func WithProjection(p Projection) Option {
+	return func(c *config) {
 		for _, k := range slices.Concat(p.Labels, p.Annotations) {
 			if msgs := content.IsLabelKey(k); len(msgs) > 0 {
 				c.errorf("projection key %q: %v", k, msgs)
@@ -123,8 +123,8 @@ func WithProjection(p Projection) CacheOption {
 // retries an unreachable API server itself, at most a second apart, rather than leaving it to client-go's backoff, which grows to 30
 // seconds (60 with jitter) and would prolong the 503s by as much after the
 // API server is back.
-func WithMaxStaleness(d time.Duration) CacheOption {
-	return func(c *cacheConfig) {
+func WithMaxStaleness(d time.Duration) Option {
+	return func(c *config) {
 		if d <= 0 {
 			c.errorf("WithMaxStaleness(%v): must be positive", d)
 			return
@@ -134,26 +134,15 @@ func WithMaxStaleness(d time.Duration) CacheOption {
 }
 
 // withCacheClock sets the clock staleness is measured with, for tests.
-func withCacheClock(now func() time.Time) CacheOption {
-	return func(c *cacheConfig) { c.now = now }
+func withCacheClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
 }
 
-// StartCache starts a ServiceAccount informer over every namespace on
-// client and returns at once; HasSynced turns true after the first full
-// list. Stop it with Shutdown. It is NewCache without options.
-func StartCache(ctx context.Context, client kubernetes.Interface) *Cache {
-	c, err := NewCache(ctx, client)
-	if err != nil {
-		panic(err) // unreachable: only options can be invalid
-	}
-	return c
-}
-
-// NewCache starts ServiceAccount informers on client, configured by opts,
+// New starts ServiceAccount informers on client, configured by opts,
 // and returns at once; HasSynced turns true after the first full list.
 // Stop them by cancelling ctx, then calling Shutdown.
-func NewCache(ctx context.Context, client kubernetes.Interface, opts ...CacheOption) (*Cache, error) {
-	cfg := cacheConfig{now: time.Now}
+func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cache, error) {
+	cfg := config{now: time.Now}
 	if client == nil {
 		cfg.errorf("client is nil")
 	}
@@ -185,7 +174,7 @@ func NewCache(ctx context.Context, client kubernetes.Interface, opts ...CacheOpt
 		)
 		if cfg.projection != nil {
 			if err := informer.SetTransform(cfg.projection.transform()); err != nil {
-				return nil, fmt.Errorf("setup: NewCache: %w", err)
+				return nil, fmt.Errorf("kubecache: New: %w", err)
 			}
 		}
 		c.informers = append(c.informers, informer)
@@ -235,7 +224,7 @@ func (c *Cache) Len() int {
 	return n
 }
 
-// Shutdown waits for the informers to stop. The context given to NewCache
+// Shutdown waits for the informers to stop. The context given to New
 // or StartCache must be cancelled first.
 func (c *Cache) Shutdown() { c.running.Wait() }
 

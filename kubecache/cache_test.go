@@ -1,21 +1,16 @@
-package setup
+package kubecache
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/tools/txtar"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,7 +20,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 )
 
@@ -38,10 +32,10 @@ func serviceAccount(ns, name string, lbls, annotations map[string]string) *corev
 	}, Secrets: []corev1.ObjectReference{{Name: "token"}}}
 }
 
-func startTestCache(t *testing.T, client *fake.Clientset, opts ...CacheOption) *Cache {
+func startTestCache(t *testing.T, client *fake.Clientset, opts ...Option) *Cache {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := NewCache(ctx, client, opts...)
+	c, err := New(ctx, client, opts...)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -55,7 +49,7 @@ func startTestCache(t *testing.T, client *fake.Clientset, opts ...CacheOption) *
 
 func TestNewCacheRejectsInvalidOptions(t *testing.T) {
 	client := fake.NewClientset()
-	for name, opt := range map[string]CacheOption{
+	for name, opt := range map[string]Option{
 		"no namespaces":      WithNamespaces(),
 		"bad namespace":      WithNamespaces("Not_A_Namespace"),
 		"empty selector":     WithLabelSelector(""),
@@ -65,43 +59,14 @@ func TestNewCacheRejectsInvalidOptions(t *testing.T) {
 		"nil option":         nil,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if c, err := NewCache(t.Context(), client, opt); err == nil {
+			if c, err := New(t.Context(), client, opt); err == nil {
 				t.Cleanup(c.Shutdown)
-				t.Fatal("NewCache accepted an invalid option")
+				t.Fatal("New accepted an invalid option")
 			}
 		})
 	}
-	if _, err := NewCache(t.Context(), nil); err == nil {
-		t.Error("NewCache accepted a nil client")
-	}
-}
-
-func TestConfigProjection(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-		want Projection
-	}{{
-		name: "defaults",
-		want: Projection{Annotations: []string{strategies.DefaultCreatorAnnotation}},
-	}, {
-		name: "every key the chain reads",
-		cfg: Config{
-			Annotation:     "example.com/owner",
-			RequireLabels:  map[string]string{"app": "ambient-access-key", "tier": "keys"},
-			BindingKey:     "0123456789abcdef0123456789abcdef",
-			CopyAttributes: []string{"ambient-code.io/role", "app"},
-		},
-		want: Projection{
-			Labels:      []string{"ambient-code.io/role", "app", "tier"},
-			Annotations: []string{strategies.DefaultBindingAnnotation, "ambient-code.io/role", "app", "example.com/owner"},
-		},
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, tc.cfg.Projection()); diff != "" {
-				t.Errorf("Projection() (-want +got):\n%s", diff)
-			}
-		})
+	if _, err := New(t.Context(), nil); err == nil {
+		t.Error("New accepted a nil client")
 	}
 }
 
@@ -148,13 +113,13 @@ func TestCacheFilters(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		name string
-		opts []CacheOption
+		opts []Option
 		want []string // namespace/name found by Get
 	}{
 		{"everything", nil, []string{"keys/labelled", "keys/plain", "more-keys/labelled", "elsewhere/labelled"}},
-		{"namespaces", []CacheOption{WithNamespaces("keys", "more-keys")}, []string{"keys/labelled", "keys/plain", "more-keys/labelled"}},
-		{"label selector", []CacheOption{WithLabelSelector("app=ambient-access-key")}, []string{"keys/labelled", "more-keys/labelled", "elsewhere/labelled"}},
-		{"both", []CacheOption{WithNamespaces("keys"), WithLabelSelector("app=ambient-access-key")}, []string{"keys/labelled"}},
+		{"namespaces", []Option{WithNamespaces("keys", "more-keys")}, []string{"keys/labelled", "keys/plain", "more-keys/labelled"}},
+		{"label selector", []Option{WithLabelSelector("app=ambient-access-key")}, []string{"keys/labelled", "more-keys/labelled", "elsewhere/labelled"}},
+		{"both", []Option{WithNamespaces("keys"), WithLabelSelector("app=ambient-access-key")}, []string{"keys/labelled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startTestCache(t, client, tc.opts...)
@@ -178,97 +143,6 @@ func TestCacheFilters(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestProjectedCacheAnswersAsFullCache runs the golden cases that need
-// neither tokens nor client certificates against a full and a projected
-// cache: the answers must be the same, or the projection drops something
-// the chain reads.
-func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
-	files, err := filepath.Glob("../../testdata/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden cases: %v", err)
-	}
-	ran := 0
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sections := map[string][]byte{}
-		for _, f := range ar.Files {
-			sections[f.Name] = f.Data
-		}
-		var cfg struct {
-			Config
-			Unsynced bool `json:"unsynced"`
-		}
-		if err := json.Unmarshal(sections["config.json"], &cfg); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		if cfg.Unsynced || cfg.Issuer != "" || len(cfg.TrustClientNames) > 0 ||
-			bytes.Contains(sections["request"], []byte("{{")) || len(sections["cluster.yaml"]) == 0 {
-			continue
-		}
-		ran++
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			t.Parallel() // most of the time is waiting for informers to sync
-			sas := goldenServiceAccounts(t, cfg.BindingKey, sections["cluster.yaml"])
-			answer := func(opts ...CacheOption) string {
-				c := startTestCache(t, FakeClient(sas).(*fake.Clientset), opts...)
-				chain, err := cfg.Chain(c.Lister, c.HasSynced)
-				if err != nil {
-					t.Fatal(err)
-				}
-				req, _, err := ParseRequest(bytes.NewReader(sections["request"]))
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, trace, err := chain.Authenticate(req)
-				out, _ := json.MarshalIndent(struct {
-					P     authn.Principal
-					Trace authn.Trace
-					Err   string
-				}{p, trace, errString(err)}, "", "  ")
-				return string(out)
-			}
-			full, projected := answer(), answer(WithProjection(cfg.Projection()))
-			if diff := cmp.Diff(full, projected); diff != "" {
-				t.Errorf("projected cache answers differently (-full +projected):\n%s", diff)
-			}
-		})
-	}
-	if ran < 20 {
-		t.Errorf("only %d golden cases ran; the filter above skips too much", ran)
-	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-func goldenServiceAccounts(t *testing.T, bindingKey string, yamlTemplate []byte) []*corev1.ServiceAccount {
-	t.Helper()
-	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
-		"sign": func(ns, name, uid, user string) string {
-			return strategies.SignBinding([]byte(bindingKey), ns, name, uid, user)
-		},
-	}).Parse(string(yamlTemplate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	if err := tmpl.Execute(&text, nil); err != nil {
-		t.Fatal(err)
-	}
-	sas, err := LoadServiceAccounts(&text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sas
 }
 
 // fakeClock is a settable clock for staleness.
@@ -472,7 +346,7 @@ func sameMap(a, b map[string]string) bool {
 // makes on every request when the cache has a staleness bound: 0 allocs/op.
 func BenchmarkHasSyncedWithStaleness(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := NewCache(ctx, fake.NewClientset(serviceAccount("keys", "k1", nil, nil)),
+	c, err := New(ctx, fake.NewClientset(serviceAccount("keys", "k1", nil, nil)),
 		WithNamespaces("keys", "more-keys"), WithMaxStaleness(time.Minute))
 	if err != nil {
 		b.Fatal(err)

@@ -1,0 +1,156 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/kubecache"
+)
+
+// startTestCache starts a cache over sas and waits for it to sync.
+func startTestCache(t *testing.T, sas []*corev1.ServiceAccount, opts ...kubecache.Option) *kubecache.Cache {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := kubecache.New(ctx, FakeClient(sas), opts...)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); c.Shutdown() })
+	if !c.WaitForSync(ctx, 10*time.Second) {
+		t.Fatal("cache did not sync")
+	}
+	return c
+}
+
+func TestConfigProjection(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want kubecache.Projection
+	}{{
+		name: "defaults",
+		want: kubecache.Projection{Annotations: []string{strategies.DefaultCreatorAnnotation}},
+	}, {
+		name: "every key the chain reads",
+		cfg: Config{
+			Annotation:     "example.com/owner",
+			RequireLabels:  map[string]string{"app": "ambient-access-key", "tier": "keys"},
+			BindingKey:     "0123456789abcdef0123456789abcdef",
+			CopyAttributes: []string{"ambient-code.io/role", "app"},
+		},
+		want: kubecache.Projection{
+			Labels:      []string{"ambient-code.io/role", "app", "tier"},
+			Annotations: []string{strategies.DefaultBindingAnnotation, "ambient-code.io/role", "app", "example.com/owner"},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.cfg.Projection()); diff != "" {
+				t.Errorf("Projection() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestProjectedCacheAnswersAsFullCache runs the golden cases that need
+// neither tokens nor client certificates against a full and a projected
+// cache: the answers must be the same, or the projection drops something
+// the chain reads.
+func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden cases: %v", err)
+	}
+	ran := 0
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sections := map[string][]byte{}
+		for _, f := range ar.Files {
+			sections[f.Name] = f.Data
+		}
+		var cfg struct {
+			Config
+			Unsynced bool `json:"unsynced"`
+		}
+		if err := json.Unmarshal(sections["config.json"], &cfg); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if cfg.Unsynced || cfg.Issuer != "" || len(cfg.TrustClientNames) > 0 ||
+			bytes.Contains(sections["request"], []byte("{{")) || len(sections["cluster.yaml"]) == 0 {
+			continue
+		}
+		ran++
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			t.Parallel() // most of the time is waiting for informers to sync
+			sas := goldenServiceAccounts(t, cfg.BindingKey, sections["cluster.yaml"])
+			answer := func(opts ...kubecache.Option) string {
+				c := startTestCache(t, sas, opts...)
+				chain, err := cfg.Chain(c.Lister, c.HasSynced)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req, _, err := ParseRequest(bytes.NewReader(sections["request"]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, trace, err := chain.Authenticate(req)
+				out, _ := json.MarshalIndent(struct {
+					P     authn.Principal
+					Trace authn.Trace
+					Err   string
+				}{p, trace, errString(err)}, "", "  ")
+				return string(out)
+			}
+			full, projected := answer(), answer(kubecache.WithProjection(cfg.Projection()))
+			if diff := cmp.Diff(full, projected); diff != "" {
+				t.Errorf("projected cache answers differently (-full +projected):\n%s", diff)
+			}
+		})
+	}
+	if ran < 20 {
+		t.Errorf("only %d golden cases ran; the filter above skips too much", ran)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func goldenServiceAccounts(t *testing.T, bindingKey string, yamlTemplate []byte) []*corev1.ServiceAccount {
+	t.Helper()
+	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
+		"sign": func(ns, name, uid, user string) string {
+			return strategies.SignBinding([]byte(bindingKey), ns, name, uid, user)
+		},
+	}).Parse(string(yamlTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := tmpl.Execute(&text, nil); err != nil {
+		t.Fatal(err)
+	}
+	sas, err := LoadServiceAccounts(&text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sas
+}

@@ -1,0 +1,18 @@
+// Package kubecache is the ServiceAccount informer cache the authchain
+// strategies read, so that no request waits on the API server.
+//
+// Beyond a plain client-go informer it can filter by namespaces and label
+// selector, project each ServiceAccount down to what the chain reads (under
+// 1 KiB per key instead of about 1.9 KiB), and bound how long it answers
+// after losing the API server, so that a cut-off cache fails closed (503)
+// instead of serving a deleted key forever:
+//
+//	c, err := kubecache.New(ctx, clientset,
+//		kubecache.WithProjection(kubecache.Projection{
+//			Labels:      []string{"app"},
+//			Annotations: []string{strategies.DefaultCreatorAnnotation, strategies.DefaultBindingAnnotation},
+//		}),
+//		kubecache.WithMaxStaleness(30*time.Second))
+//	...
+//	annotation, err := strategies.CreatorAnnotation(c.Lister, c.HasSynced, …)
+package kubecache
