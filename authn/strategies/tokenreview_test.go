@@ -106,28 +106,6 @@ func (api *reviewAPI) set(f func(api *reviewAPI)) {
 	f(api)
 }
 
-// reviewClock is a settable clock, safe for concurrent use.
-type reviewClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newReviewClock() *reviewClock {
-	return &reviewClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *reviewClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *reviewClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // Tokens the fake API server knows.
 const (
 	ciBotToken    = "sa-token-ci-bot-8b1f0c"
@@ -422,7 +400,7 @@ func wantCalls(t testing.TB, api *reviewAPI, want int64, when string) {
 
 func TestTokenReviewCachesSuccess(t *testing.T) {
 	api := newReviewAPI(reviewTokens())
-	clock := newReviewClock()
+	clock := strategies.NewTestClock()
 	s := newTokenReview(t, api, strategies.WithReviewClock(clock.Now))
 
 	authenticateN(t, s, ciBotToken, 1000, authn.Contributed)
@@ -439,7 +417,7 @@ func TestTokenReviewCachesSuccess(t *testing.T) {
 
 func TestTokenReviewCachesFailure(t *testing.T) {
 	api := newReviewAPI(reviewTokens())
-	clock := newReviewClock()
+	clock := strategies.NewTestClock()
 	s := newTokenReview(t, api, strategies.WithReviewClock(clock.Now), strategies.WithReviewCacheTTL(time.Minute, 5*time.Second))
 
 	authenticateN(t, s, unknownToken, 1, authn.Rejected)
@@ -482,7 +460,7 @@ func jwtToken(exp time.Time) string {
 // TestTokenReviewJWTExpiry: a JWT's exp claim shortens the success TTL, and
 // every hit is checked against it again.
 func TestTokenReviewJWTExpiry(t *testing.T) {
-	clock := newReviewClock()
+	clock := strategies.NewTestClock()
 	short := jwtToken(clock.Now().Add(30 * time.Second))
 	long := jwtToken(clock.Now().Add(time.Hour))
 	tokens := reviewTokens()
