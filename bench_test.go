@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/internal/setup"
@@ -34,16 +33,13 @@ metadata:
 
 func benchChain(b *testing.B) *authn.Chain {
 	b.Helper()
-	sas, err := setup.LoadServiceAccounts(strings.NewReader(benchCluster))
+	ctx, cancel := context.WithCancel(context.Background())
+	cache, err := setup.FakeCache(ctx, strings.NewReader(benchCluster))
 	if err != nil {
+		cancel()
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cache := setup.StartCache(ctx, setup.FakeClient(sas))
 	b.Cleanup(func() { cancel(); cache.Shutdown() })
-	if !cache.WaitForSync(ctx, 10*time.Second) {
-		b.Fatal("cache did not sync")
-	}
 	chain, err := setup.Config{
 		TrustCIDRs:    []string{"10.0.0.0/8"},
 		RequireLabels: map[string]string{"app": "ambient-access-key"},

@@ -232,16 +232,13 @@ func goldenCluster(t *testing.T, cfg goldenConfig, yamlTemplate []byte) (corev1l
 	if err := tmpl.Execute(&yamlText, nil); err != nil {
 		t.Fatalf("cluster.yaml: %v", err)
 	}
-	sas, err := setup.LoadServiceAccounts(&yamlText)
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := setup.FakeCache(ctx, &yamlText)
 	if err != nil {
+		cancel()
 		t.Fatalf("cluster.yaml: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := setup.StartCache(ctx, setup.FakeClient(sas))
 	t.Cleanup(func() { cancel(); c.Shutdown() })
-	if !c.WaitForSync(ctx, 10*time.Second) {
-		t.Fatal("informer did not sync")
-	}
 	return c.Lister, c.HasSynced
 }
 

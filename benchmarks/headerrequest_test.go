@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/request/headerrequest"
@@ -179,16 +178,13 @@ func BenchmarkAuthchainForwardedTrustedCIDR(b *testing.B) {
 // forwarded skip without allocating; the extra bytes are the trace and Via
 // sized for four strategies.
 func BenchmarkAuthchainFullChainHuman(b *testing.B) {
-	sas, err := setup.LoadServiceAccounts(strings.NewReader(benchCluster))
+	ctx, cancel := context.WithCancel(context.Background())
+	cache, err := setup.FakeCache(ctx, strings.NewReader(benchCluster))
 	if err != nil {
+		cancel()
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cache := setup.StartCache(ctx, setup.FakeClient(sas))
 	b.Cleanup(func() { cancel(); cache.Shutdown() })
-	if !cache.WaitForSync(ctx, 10*time.Second) {
-		b.Fatal("ServiceAccount cache did not sync")
-	}
 	chain, err := setup.Config{
 		Headers:       "front-proxy",
 		TrustCIDRs:    []string{"10.0.0.0/8"},

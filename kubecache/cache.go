@@ -225,7 +225,7 @@ func (c *Cache) Len() int {
 }
 
 // Shutdown waits for the informers to stop. The context given to New
-// or StartCache must be cancelled first.
+// must be cancelled first.
 func (c *Cache) Shutdown() { c.running.Wait() }
 
 // serviceAccountListWatch lists and watches the ServiceAccounts of

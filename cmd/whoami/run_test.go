@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -210,12 +209,12 @@ func TestExplainRejectsBadInput(t *testing.T) {
 }
 
 func TestServer(t *testing.T) {
-	sas, err := setup.LoadServiceAccounts(bytes.NewReader(demoCluster))
+	ctx, cancel := context.WithCancel(context.Background())
+	cache, err := setup.FakeCache(ctx, bytes.NewReader(demoCluster))
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cache := setup.StartCache(ctx, setup.FakeClient(sas))
 	t.Cleanup(func() { cancel(); cache.Shutdown() })
 	o, err := parseFlags(nil, io.Discard)
 	if err != nil {
@@ -224,9 +223,6 @@ func TestServer(t *testing.T) {
 	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !cache.WaitForSync(ctx, 10*time.Second) {
-		t.Fatal("cache did not sync")
 	}
 	srv := httptest.NewServer(newHandler(chain, cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -52,13 +53,20 @@ func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
 	return fake.NewClientset(objs...)
 }
 
-// StartCache starts a kubecache.Cache over every ServiceAccount of client,
-// without filters or projection, and returns at once, for the demo server
-// and tests. Stop it by cancelling ctx, then calling Shutdown.
-func StartCache(ctx context.Context, client kubernetes.Interface) *kubecache.Cache {
-	c, err := kubecache.New(ctx, client)
+// FakeCache serves the ServiceAccounts of a YAML stream from an in-memory
+// clientset through a synced kubecache.Cache, for the demo server, tests and
+// benchmarks. Stop it by cancelling ctx, then calling Shutdown.
+func FakeCache(ctx context.Context, yaml io.Reader) (*kubecache.Cache, error) {
+	sas, err := LoadServiceAccounts(yaml)
 	if err != nil {
-		panic(err) // unreachable: only options can be invalid, and none are given
+		return nil, err
 	}
-	return c
+	c, err := kubecache.New(ctx, FakeClient(sas))
+	if err != nil {
+		return nil, err
+	}
+	if !c.WaitForSync(ctx, 10*time.Second) {
+		return nil, errors.New("setup: the in-memory ServiceAccount cache did not sync")
+	}
+	return c, nil
 }
