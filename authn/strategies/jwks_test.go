@@ -613,13 +613,11 @@ func TestOIDCKeySetKnownKidsDoNotWait(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	begin := time.Now()
+	// The refresh is held until release, so returning at all, with the
+	// context's error, shows the wait ended with the context.
 	_, err := keys.Key(ctx, "never-published")
 	if !errors.Is(err, strategies.ErrKeysUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("unknown kid, context ending during the refresh: %v", err)
-	}
-	if waited := time.Since(begin); waited > 2*time.Second {
-		t.Errorf("waited %v past the context's deadline", waited)
 	}
 
 	close(release)
