@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,6 +54,20 @@ type User struct {
 // IsZero reports whether no user has been established.
 func (u User) IsZero() bool { return u.Name == "" }
 
+// Clone returns a deep copy of u, for handing a cached User to a request
+// that may modify it.
+func (u User) Clone() User {
+	u.Groups = slices.Clone(u.Groups)
+	if u.Extra != nil {
+		extra := make(map[string][]string, len(u.Extra))
+		for k, v := range u.Extra {
+			extra[k] = slices.Clone(v)
+		}
+		u.Extra = extra
+	}
+	return u
+}
+
 // ServiceAccount identifies a Kubernetes ServiceAccount acting for a user.
 type ServiceAccount struct {
 	Namespace string `json:"namespace"`
@@ -86,6 +101,21 @@ type Credential struct {
 	Node *BoundObject `json:"node,omitempty"`
 	// LegacySecret names the Secret of a legacy, non-expiring token.
 	LegacySecret string `json:"legacySecret,omitempty"`
+}
+
+// Clone returns a deep copy of c, for handing a cached Credential to a
+// request that may modify it.
+func (c Credential) Clone() *Credential {
+	c.Audiences = slices.Clone(c.Audiences)
+	if c.Pod != nil {
+		pod := *c.Pod
+		c.Pod = &pod
+	}
+	if c.Node != nil {
+		node := *c.Node
+		c.Node = &node
+	}
+	return &c
 }
 
 // BoundObject is a Kubernetes object a token is bound to.

@@ -131,3 +131,17 @@ func TestServiceAccountSubject(t *testing.T) {
 		t.Errorf("Subject() = %q", got)
 	}
 }
+
+func TestCloneIsDeep(t *testing.T) {
+	u := authn.User{Name: "alice", Groups: []string{"dev"}, Extra: map[string][]string{"scopes": {"read"}}}
+	c := authn.Credential{Type: "tokenreview", Audiences: []string{"api"}, Pod: &authn.BoundObject{Name: "p"}, Node: &authn.BoundObject{Name: "n"}}
+	uc, cc := u.Clone(), c.Clone()
+	uc.Groups[0], uc.Extra["scopes"][0] = "cluster-admins", "write"
+	cc.Audiences[0], cc.Pod.Name, cc.Node.Name = "other", "q", "m"
+	if diff := cmp.Diff(authn.User{Name: "alice", Groups: []string{"dev"}, Extra: map[string][]string{"scopes": {"read"}}}, u); diff != "" {
+		t.Errorf("editing the clone changed the user (-want +got):\n%s", diff)
+	}
+	if c.Audiences[0] != "api" || c.Pod.Name != "p" || c.Node.Name != "n" {
+		t.Errorf("editing the clone changed the credential: %+v", c)
+	}
+}

@@ -350,19 +350,7 @@ type verifiedJWT struct {
 
 // credential returns a deep copy of v.cred, so that no Principal shares
 // anything with a cached value.
-func (v *verifiedJWT) credential() *authn.Credential {
-	c := v.cred
-	c.Audiences = slices.Clone(c.Audiences)
-	if c.Pod != nil {
-		pod := *c.Pod
-		c.Pod = &pod
-	}
-	if c.Node != nil {
-		node := *c.Node
-		c.Node = &node
-	}
-	return &c
-}
+func (v *verifiedJWT) credential() *authn.Credential { return v.cred.Clone() }
 
 // jwtDecisionError carries through the cache a decision that must not be
 // cached: a token that is not this strategy's, or keys unavailable. The

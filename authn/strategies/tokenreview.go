@@ -198,8 +198,8 @@ type TokenReviewStrategy struct {
 // and a JWT's exp claim read without its signature is used only to shorten
 // the cache TTL.
 //
-// The User and Credential of a cached answer share their slices and maps
-// between requests; treat them as read-only.
+// Every request gets its own deep copy of a cached answer's User and
+// Credential, so no handler can change what another request sees.
 //
 // It returns an error if client is nil, an option is invalid, or no
 // audience is set.
@@ -267,9 +267,9 @@ func (s *TokenReviewStrategy) Authenticate(r *http.Request, sofar authn.Principa
 	if v.invalid != "" {
 		return authn.Reject(v.invalid)
 	}
-	// A copy per request, so that no Principal can change the cached one.
-	cred := v.value.cred
-	return bindToken(sofar, v.value.sa, v.value.user, &cred, reasonReviewAuthenticated)
+	// Deep copies per request, so that no Principal can change the cached
+	// answer another request will get.
+	return bindToken(sofar, v.value.sa, v.value.user.Clone(), v.value.cred.Clone(), reasonReviewAuthenticated)
 }
 
 // review asks the API server about token; it is the cache's verify
