@@ -1,6 +1,7 @@
 package strategies
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -37,10 +38,22 @@ func TokensFromAuthorization() TokenSource { return TokenSource{} }
 // the proxy. Configure it only if the proxy sets that header itself:
 // oauth2-proxy overwrites it with --pass-access-token and otherwise passes a
 // client's value through. On requests trust does not verify, the header is
-// removed unread. Authorization is read first; when both carry a token they
-// must be the same token.
-func TokensAlsoFromForwardedAccessToken(trust TrustPolicy) TokenSource {
-	return TokenSource{forwardedTrust: trust}
+// removed unread, in every spelling; on trusted ones, a non-canonical or
+// repeated spelling is refused. Authorization is read first; when both
+// carry a token they must be the same token.
+//
+// trust must decide from the connection (peer address, client certificate):
+// a policy that reads request headers, such as TrustSharedSecret, is refused,
+// because the forwarded strategy strips those headers before a token
+// strategy runs, and the trusted proxy's token would then be dropped unread.
+func TokensAlsoFromForwardedAccessToken(trust TrustPolicy) (TokenSource, error) {
+	switch {
+	case trust == nil:
+		return TokenSource{}, errors.New("strategies: TokensAlsoFromForwardedAccessToken needs a TrustPolicy")
+	case len(trust.StrippedHeaders()) > 0:
+		return TokenSource{}, errors.New("strategies: TokensAlsoFromForwardedAccessToken needs a trust policy that reads no request headers (CIDR or client certificate)")
+	}
+	return TokenSource{forwardedTrust: trust}, nil
 }
 
 // Token returns the request's bearer token, "" when it carries none, or a
@@ -52,16 +65,30 @@ func (s TokenSource) Token(r *http.Request) (token, reason string) {
 	if reason != "" || s.forwardedTrust == nil {
 		return token, reason
 	}
-	values, ok := r.Header[ForwardedAccessTokenHeader]
-	if !ok {
+	// Every spelling counts ('_' for '-', any case), as for the forwarded
+	// identity headers: something behind us may fold them together.
+	var (
+		values       []string
+		spellings    int
+		nonCanonical bool
+	)
+	for k, vs := range r.Header {
+		if headerNameEqual(k, ForwardedAccessTokenHeader) {
+			values, spellings, nonCanonical = vs, spellings+1, nonCanonical || k != ForwardedAccessTokenHeader
+		}
+	}
+	if spellings == 0 {
 		return token, ""
 	}
 	if s.forwardedTrust.Verify(r) != nil {
 		// A client's own value, passed through: never believed.
-		delete(r.Header, ForwardedAccessTokenHeader)
+		headerSet{names: []string{ForwardedAccessTokenHeader}}.strip(r.Header)
 		return token, ""
 	}
-	if len(values) != 1 {
+	switch {
+	case nonCanonical:
+		return "", ForwardedAccessTokenHeader + " header sent under a non-canonical name"
+	case spellings > 1 || len(values) != 1:
 		return "", "duplicate " + ForwardedAccessTokenHeader + " header"
 	}
 	forwarded := strings.TrimSpace(values[0])

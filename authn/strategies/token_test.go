@@ -26,7 +26,20 @@ func (peerTrust) StrippedHeaders() []string { return nil }
 func TestTokenSource(t *testing.T) {
 	const proxy = "10.0.0.1:1000"
 	const tok = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"
-	forwarded := TokensAlsoFromForwardedAccessToken(peerTrust(proxy))
+	forwarded, err := TokensAlsoFromForwardedAccessToken(peerTrust(proxy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := TrustSharedSecret("X-Proxy-Secret", []byte(strings.Repeat("s", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TokensAlsoFromForwardedAccessToken(secret); err == nil {
+		t.Error("a header-reading trust policy was accepted for X-Forwarded-Access-Token")
+	}
+	if _, err := TokensAlsoFromForwardedAccessToken(nil); err == nil {
+		t.Error("a nil trust policy was accepted")
+	}
 	tests := []struct {
 		name       string
 		src        TokenSource
@@ -74,6 +87,15 @@ func TestTokenSource(t *testing.T) {
 			headers:    http.Header{"Authorization": {"Bearer " + tok}, "X-Forwarded-Access-Token": {"other.token.x"}},
 			wantReason: "Authorization and X-Forwarded-Access-Token carry different tokens",
 			wantLeft:   []string{"Authorization", "X-Forwarded-Access-Token"},
+		},
+		{
+			name: "forged underscore spelling from a client is dropped too", src: forwarded, peer: "192.0.2.1:5",
+			headers: http.Header{"X_forwarded_access_token": {tok}, "X-Forwarded-Access-Token": {tok}},
+		},
+		{
+			name: "underscore spelling from the proxy is refused", src: forwarded, peer: proxy,
+			headers:    http.Header{"X_forwarded_access_token": {tok}},
+			wantReason: "X-Forwarded-Access-Token header sent under a non-canonical name",
 		},
 		{
 			name: "duplicate forwarded access token", src: forwarded, peer: proxy,

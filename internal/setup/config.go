@@ -140,7 +140,10 @@ func (c Config) trust() (strategies.TrustPolicy, error) {
 func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy, error) {
 	src := strategies.TokensFromAuthorization()
 	if c.ForwardedAccessToken {
-		src = strategies.TokensAlsoFromForwardedAccessToken(trust)
+		var err error
+		if src, err = strategies.TokensAlsoFromForwardedAccessToken(trust); err != nil {
+			return nil, err
+		}
 	}
 	var out []authn.Strategy
 	if c.Issuer != "" {
