@@ -139,7 +139,18 @@ func (p Principal) IsHuman() bool { return !p.User.IsZero() && !p.Synthetic }
 // [A-Za-z0-9.-] (including '_' itself) are written as '_' followed by two
 // lower-case hex digits, so the encoding can be reversed. It returns "" for a
 // zero User.
-func (p Principal) StorageKey() string { return storageKey(p.User.Name) }
+//
+// For a synthetic user the key is that of the Actor's subject, not of the
+// synthetic name: the default synthetic name is the lossy legacy id, under
+// which namespace "team-x" key "bot" and namespace "team" key "x-bot"
+// collide. No human can be named like a subject (the chain refuses it), so
+// the keys stay distinct.
+func (p Principal) StorageKey() string {
+	if p.Synthetic && p.Actor != nil {
+		return storageKey(p.Actor.Subject())
+	}
+	return storageKey(p.User.Name)
+}
 
 func storageKey(name string) string {
 	const hex = "0123456789abcdef"

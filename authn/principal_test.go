@@ -145,3 +145,20 @@ func TestCloneIsDeep(t *testing.T) {
 		t.Errorf("editing the clone changed the credential: %+v", c)
 	}
 }
+
+func TestStorageKeyOfSyntheticUsersFollowsTheActor(t *testing.T) {
+	synthetic := func(ns, name string) authn.Principal {
+		actor := &authn.ServiceAccount{Namespace: ns, Name: name}
+		return authn.Principal{User: authn.User{Name: authn.LegacyID(actor.Subject())}, Actor: actor, Synthetic: true}
+	}
+	a, b := synthetic("team-x", "bot"), synthetic("team", "x-bot")
+	if a.User.Name != b.User.Name {
+		t.Fatalf("the legacy names were expected to collide: %q, %q", a.User.Name, b.User.Name)
+	}
+	if a.StorageKey() == b.StorageKey() {
+		t.Errorf("synthetic users of different ServiceAccounts share the storage key %q", a.StorageKey())
+	}
+	if got, want := a.StorageKey(), "system_3aserviceaccount_3ateam-x_3abot"; got != want {
+		t.Errorf("StorageKey = %q, want %q", got, want)
+	}
+}

@@ -37,6 +37,12 @@ type SyntheticStrategy struct {
 // so that authorization can tell a stand-in from a resolved human. A name
 // that is empty or starts with "system:" is rejected, so the result is
 // never an empty or reserved identity. Otherwise it does not apply.
+//
+// The default name is the legacy id, kept so that data stored under it is
+// found; it is lossy (namespace "team-x" key "bot" and namespace "team" key
+// "x-bot" share it). Key data by Principal.StorageKey, which for a synthetic
+// user follows the Actor and stays distinct, and authorize a synthetic
+// principal by its Actor, never by its name.
 func Synthetic(opts ...SyntheticOption) *SyntheticStrategy {
 	c := syntheticConfig{name: legacySyntheticName}
 	for _, opt := range opts {
