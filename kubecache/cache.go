@@ -119,10 +119,16 @@ func WithProjection(p Projection) Option {
 // state for as long as the API server is away, so a key deleted meanwhile
 // keeps working. d must be positive.
 //
+// d counts from when the loss is noticed. A stopped or restarted API server
+// ends the watch at once; a silent network partition is noticed only when
+// the connection's health check fails (about 45 seconds with client-go's
+// HTTP/2 pings), so the cache may then answer for up to d plus that.
+//
 // Since those 503s last until the informer reconnects, the cache then also
-// retries an unreachable API server itself, at most a second apart, rather than leaving it to client-go's backoff, which grows to 30
-// seconds (60 with jitter) and would prolong the 503s by as much after the
-// API server is back.
+// retries an unreachable API server itself, at most a second apart, rather
+// than leaving it to client-go's backoff, which grows to 30 seconds (60
+// with jitter) and would prolong the 503s by as much after the API server
+// is back.
 func WithMaxStaleness(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
