@@ -71,7 +71,10 @@ type world struct {
 	frontProxyCA *CA
 	fresh, last  *kubecache.Cache
 	keys         *strategies.OIDCKeys
-	http         *http.Client
+	// jwtConfig and frontConfig configure the /jwt and front routes, for
+	// tests that mount them again over another cache.
+	jwtConfig, frontConfig setup.Config
+	http                   *http.Client
 }
 
 // frontClient returns a client of the front route presenting a certificate
@@ -131,13 +134,13 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(w.keys.Close)
 
-	jwt := base
-	jwt.Issuer, jwt.Keys = w.cluster.URL, w.keys
+	w.jwtConfig = base
+	w.jwtConfig.Issuer, w.jwtConfig.Keys = w.cluster.URL, w.keys
 	review := base
 	review.TokenReviews = appClient.AuthenticationV1().TokenReviews()
 	w.app = httptest.NewServer(NewApp(map[string]*authn.Chain{
-		"jwt":         chain(t, jwt, w.fresh),
-		"lastknown":   chain(t, jwt, w.last),
+		"jwt":         chain(t, w.jwtConfig, w.fresh),
+		"lastknown":   chain(t, w.jwtConfig, w.last),
 		"tokenreview": chain(t, review, w.last),
 	}))
 	t.Cleanup(w.app.Close)
@@ -145,25 +148,12 @@ func newWorld(t *testing.T) *world {
 	if w.frontProxyCA, err = NewCA("front-proxy CA"); err != nil {
 		t.Fatal(err)
 	}
-	front := base
-	front.Headers = "front-proxy"
-	front.TrustCIDRs = nil
-	front.TrustClientNames = []string{"front-proxy-client"}
-	front.ClientCAs = w.frontProxyCA.Pool()
-	w.front = httptest.NewUnstartedServer(NewApp(map[string]*authn.Chain{"front": chain(t, front, w.fresh)}))
-	serving, err := w.cluster.CA.IssueServer("front")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.front.TLS = &tls.Config{
-		Certificates: []tls.Certificate{serving.TLS},
-		// Any certificate is accepted in the handshake, so that what is
-		// tested is the library's verification, not crypto/tls's.
-		ClientAuth: tls.RequestClientCert,
-		MinVersion: tls.VersionTLS12,
-	}
-	w.front.StartTLS()
-	t.Cleanup(w.front.Close)
+	w.frontConfig = base
+	w.frontConfig.Headers = "front-proxy"
+	w.frontConfig.TrustCIDRs = nil
+	w.frontConfig.TrustClientNames = []string{"front-proxy-client"}
+	w.frontConfig.ClientCAs = w.frontProxyCA.Pool()
+	w.front = w.serveFront(t, NewApp(map[string]*authn.Chain{"front": chain(t, w.frontConfig, w.fresh)}))
 
 	w.proxy = h.StartOAuth2Proxy(t, w.cluster, w.app.URL+"/", audience, users)
 
@@ -171,6 +161,28 @@ func newWorld(t *testing.T) *world {
 		return w.fresh.HasSynced() && w.last.HasSynced() && w.keys.Synced()
 	})
 	return w
+}
+
+// serveFront serves app over TLS, with a certificate of the cluster's CA,
+// until t ends; it asks clients for a certificate, as a Kubernetes
+// aggregated server does of its front proxy.
+func (w *world) serveFront(t *testing.T, app http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(app)
+	serving, err := w.cluster.CA.IssueServer("front")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.TLS = &tls.Config{
+		Certificates: []tls.Certificate{serving.TLS},
+		// Any certificate is accepted in the handshake, so that what is
+		// tested is the library's verification, not crypto/tls's.
+		ClientAuth: tls.RequestClientCert,
+		MinVersion: tls.VersionTLS12,
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func newCache(t *testing.T, ctx context.Context, client kubernetes.Interface, opts ...kubecache.Option) *kubecache.Cache {
