@@ -78,23 +78,48 @@ const (
 	keyFetchTimeout = 10 * time.Second
 )
 
+// algorithmKeySet is implemented by the package's key sets, which know the
+// algorithm each key was published for (a JWK's "alg", RFC 7517 section
+// 4.4). It is unexported so that KeySet stays one method for users to
+// implement; ServiceAccountJWT uses it when its KeySet has it.
+type algorithmKeySet interface {
+	// keyAndAlgorithm is Key, and also returns the algorithm a token
+	// verified with the key must use, or "" when any is allowed. Key and
+	// algorithm come from one snapshot of the set, so that a refresh
+	// between two lookups cannot pair a key with another's algorithm.
+	keyAndAlgorithm(ctx context.Context, kid string) (crypto.PublicKey, string, error)
+}
+
+var (
+	_ algorithmKeySet = staticKeySet{}
+	_ algorithmKeySet = (*OIDCKeys)(nil)
+)
+
+// verificationKey is a public key and the algorithm it is bound to ("" for
+// none: a PEM key, or a JWK without "alg").
+type verificationKey struct {
+	key crypto.PublicKey
+	alg string
+}
+
 // keyMap is an immutable set of verification keys by kid; it is replaced
 // whole, never edited, so readers need no lock.
 type keyMap struct {
-	byID map[string]crypto.PublicKey
-	// only is the key of a one-key set, which a token without a kid may use.
-	only crypto.PublicKey
+	byID map[string]verificationKey
+	// only is the key of a one-key set, which a token without a kid may
+	// use; its key is nil otherwise.
+	only verificationKey
 }
 
-func (m *keyMap) lookup(kid string) (crypto.PublicKey, bool) {
+func (m *keyMap) lookup(kid string) (verificationKey, bool) {
 	if kid == "" {
-		return m.only, m.only != nil
+		return m.only, m.only.key != nil
 	}
 	k, ok := m.byID[kid]
 	return k, ok
 }
 
-func newKeyMap(byID map[string]crypto.PublicKey) *keyMap {
+func newKeyMap(byID map[string]verificationKey) *keyMap {
 	m := &keyMap{byID: byID}
 	if len(byID) == 1 {
 		for _, k := range byID {
@@ -117,7 +142,10 @@ func newKeyMap(byID map[string]crypto.PublicKey) *keyMap {
 //
 // From a JWKS, the RSA, EC and Ed25519 keys meant for signatures are kept;
 // keys of other types or uses, and keys that do not parse, are ignored
-// (RFC 7517, section 5). Private key
+// (RFC 7517, section 5). A JWK with "alg" verifies only tokens whose
+// header names that algorithm (RFC 7517, section 4.4); one without it, like
+// a PEM key, verifies any algorithm ServiceAccountJWT accepts that suits
+// the key's type. Private key
 // material, in either form, is an error rather than ignored: a verifier
 // must never be handed a signing key. So are two keys with one kid, and a
 // set without a usable key.
@@ -127,7 +155,7 @@ func newKeyMap(byID map[string]crypto.PublicKey) *keyMap {
 func StaticKeySet(data []byte) (KeySet, error) {
 	data = bytes.TrimSpace(data)
 	var (
-		keys map[string]crypto.PublicKey
+		keys map[string]verificationKey
 		err  error
 	)
 	switch {
@@ -146,15 +174,21 @@ func StaticKeySet(data []byte) (KeySet, error) {
 
 type staticKeySet struct{ keys *keyMap }
 
-func (s staticKeySet) Key(_ context.Context, kid string) (crypto.PublicKey, error) {
-	if k, ok := s.keys.lookup(kid); ok {
-		return k, nil
-	}
-	return nil, ErrUnknownKey
+func (s staticKeySet) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
+	key, _, err := s.keyAndAlgorithm(ctx, kid)
+	return key, err
 }
 
-// parseJWKS returns the signature keys of a JWKS document by kid.
-func parseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
+func (s staticKeySet) keyAndAlgorithm(_ context.Context, kid string) (crypto.PublicKey, string, error) {
+	if k, ok := s.keys.lookup(kid); ok {
+		return k.key, k.alg, nil
+	}
+	return nil, "", ErrUnknownKey
+}
+
+// parseJWKS returns the signature keys of a JWKS document, with their
+// "alg", by kid.
+func parseJWKS(data []byte) (map[string]verificationKey, error) {
 	// Keys are decoded one at a time so that one key of a type this package
 	// does not know does not discard the set.
 	var doc struct {
@@ -166,7 +200,7 @@ func parseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
 	if doc.Keys == nil {
 		return nil, errors.New(`JWKS has no "keys" list`)
 	}
-	keys := make(map[string]crypto.PublicKey, len(doc.Keys))
+	keys := make(map[string]verificationKey, len(doc.Keys))
 	for i, raw := range doc.Keys {
 		var jwk jose.JSONWebKey
 		if err := jwk.UnmarshalJSON(raw); err != nil {
@@ -187,7 +221,7 @@ func parseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
 		if _, dup := keys[jwk.KeyID]; dup {
 			return nil, fmt.Errorf("JWKS has two keys with kid %.100q", jwk.KeyID)
 		}
-		keys[jwk.KeyID] = jwk.Key
+		keys[jwk.KeyID] = verificationKey{key: jwk.Key, alg: jwk.Algorithm}
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("JWKS has no usable signature key")
@@ -195,9 +229,10 @@ func parseJWKS(data []byte) (map[string]crypto.PublicKey, error) {
 	return keys, nil
 }
 
-// parsePEMKeys returns the public keys of PEM data by kid.
-func parsePEMKeys(data []byte) (map[string]crypto.PublicKey, error) {
-	keys := make(map[string]crypto.PublicKey)
+// parsePEMKeys returns the public keys of PEM data by kid, bound to no
+// algorithm.
+func parsePEMKeys(data []byte) (map[string]verificationKey, error) {
+	keys := make(map[string]verificationKey)
 	for n := 1; ; n++ {
 		block, rest := pem.Decode(data)
 		if block == nil {
@@ -237,7 +272,7 @@ func parsePEMKeys(data []byte) (map[string]crypto.PublicKey, error) {
 			return nil, fmt.Errorf("PEM block %d: %w", n, err)
 		}
 		// A key given twice (as a key and in a certificate) is one key.
-		keys[kid] = key
+		keys[kid] = verificationKey{key: key}
 	}
 	switch {
 	case len(bytes.TrimSpace(data)) > 0:
@@ -492,25 +527,31 @@ func httpsOnlyRedirects(c *http.Client) *http.Client {
 // wrapping ErrKeysUnavailable when no set has been fetched, the set is
 // stale, or the refresh failed or did not finish in time.
 func (k *OIDCKeys) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
+	key, _, err := k.keyAndAlgorithm(ctx, kid)
+	return key, err
+}
+
+// keyAndAlgorithm is Key, with the "alg" the issuer published for the key.
+func (k *OIDCKeys) keyAndAlgorithm(ctx context.Context, kid string) (crypto.PublicKey, string, error) {
 	if snap := k.current.Load(); snap != nil && !k.stale(snap, k.now()) {
 		if key, ok := snap.keys.lookup(kid); ok {
-			return key, nil
+			return key.key, key.alg, nil
 		}
 	}
 	if err := k.waitForRefresh(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}
 	snap := k.current.Load()
 	switch {
 	case snap == nil:
-		return nil, fmt.Errorf("%w: no key set fetched yet", ErrKeysUnavailable)
+		return nil, "", fmt.Errorf("%w: no key set fetched yet", ErrKeysUnavailable)
 	case k.stale(snap, k.now()):
-		return nil, fmt.Errorf("%w: key set fetched at %v is stale", ErrKeysUnavailable, snap.fetchedAt)
+		return nil, "", fmt.Errorf("%w: key set fetched at %v is stale", ErrKeysUnavailable, snap.fetchedAt)
 	}
 	if key, ok := snap.keys.lookup(kid); ok {
-		return key, nil
+		return key.key, key.alg, nil
 	}
-	return nil, ErrUnknownKey
+	return nil, "", ErrUnknownKey
 }
 
 // Synced reports whether a key set has been fetched and is not stale, for
@@ -602,7 +643,7 @@ func (k *OIDCKeys) fetch() error {
 		}
 	}
 	body, err := k.get(ctx, uri, "application/jwk-set+json, application/json")
-	var keys map[string]crypto.PublicKey
+	var keys map[string]verificationKey
 	if err == nil {
 		keys, err = parseJWKS(body)
 	}

@@ -461,6 +461,32 @@ func TestOIDCKeySetCachedTokenAfterRotation(t *testing.T) {
 	wantOutcome(t, "key A, cached, after its removal", authenticate(s, tokenA), authn.Rejected, "token signed with an unknown key")
 }
 
+// TestOIDCKeySetCachedTokenAfterAlgorithmBound: a cached PS256 token is
+// refused once the issuer publishes its key with "alg":"RS256".
+func TestOIDCKeySetCachedTokenAfterAlgorithmBound(t *testing.T) {
+	verifyNoLeaks(t)
+	k := jwtTestKeys()
+	f := newFakeIssuer(t)
+	f.update(func(f *fakeIssuer) { f.jwks = jwksWithAlg(t, "", &k.rsa.PublicKey) })
+	clock := newTestClock()
+	keys := newOIDCKeys(t, f, clock)
+	s, err := strategies.ServiceAccountJWT(f.srv.URL, keys,
+		strategies.WithAudiences(jwtAudience), strategies.WithJWTClock(jwtTestNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps256 := mintJWT(t, jwt.SigningMethodPS256, k.rsa, kubeKID(t, &k.rsa.PublicKey), jwtClaims(set("iss", f.srv.URL)))
+	wantOutcome(t, "PS256, key without alg", authenticate(s, ps256), authn.Contributed, "")
+	wantOutcome(t, "PS256, key without alg, cached", authenticate(s, ps256), authn.Contributed, "")
+
+	f.update(func(f *fakeIssuer) { f.jwks = jwksWithAlg(t, "RS256", &k.rsa.PublicKey) })
+	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	// An unknown kid makes the set refresh.
+	wantOutcome(t, "unknown kid", authenticate(s, oidcToken(t, f, k.rsa2)), authn.Rejected, "token signed with an unknown key")
+	wantOutcome(t, "PS256, cached, key now bound to RS256", authenticate(s, ps256), authn.Rejected, "token algorithm does not match its key")
+	wantOutcome(t, "RS256", authenticate(s, oidcToken(t, f, k.rsa)), authn.Contributed, "")
+}
+
 func TestOIDCKeySetStaleness(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()

@@ -192,8 +192,10 @@ func WithJWTClock(now func() time.Time) JWTOption {
 // issuer's public keys. Build it with ServiceAccountJWT. It is safe for
 // concurrent use.
 type JWTStrategy struct {
-	issuer     string
-	keys       KeySet
+	issuer string
+	keys   KeySet
+	// boundKeys is keys when it knows each key's algorithm, else nil.
+	boundKeys  algorithmKeySet
 	audiences  []string
 	algorithms []string
 	source     TokenSource
@@ -219,7 +221,9 @@ type JWTStrategy struct {
 // (never passed on) unless all of these hold:
 //   - the header's alg is an accepted algorithm and the header has no
 //     "crit" parameters; the kid selects the key in keys (an unknown kid
-//     may make keys refresh first);
+//     may make keys refresh first); when keys is StaticKeySet or OIDCKeys
+//     and the key was published with an "alg", the header's alg is that
+//     one (RFC 7517, section 4.4);
 //   - the signature verifies;
 //   - exp is present and not past, nbf (if any) is not in the future, and
 //     iat (if any) is not in the future, all give or take the clock skew;
@@ -294,6 +298,7 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 		boundTimes:  jwt.NewValidator(append(timeChecks, jwt.WithExpirationRequired())...),
 		legacyTimes: jwt.NewValidator(timeChecks...),
 	}
+	s.boundKeys, _ = keys.(algorithmKeySet)
 	if c.cacheTTL > 0 {
 		cache, err := newTokenCache(tokenCacheConfig{
 			size:       c.cacheSize,
@@ -339,13 +344,14 @@ func (s *JWTStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn
 	return bindToken(sofar, &v.sa, authn.User{}, v.credential(), "ServiceAccount token verified")
 }
 
-// verifiedJWT is what a verified token proves, and the key that proved it.
-// Cached values are shared: never modify one.
+// verifiedJWT is what a verified token proves, and the key and algorithm
+// that proved it. Cached values are shared: never modify one.
 type verifiedJWT struct {
 	sa   authn.ServiceAccount
 	cred authn.Credential
 	kid  string
 	key  crypto.PublicKey
+	alg  string
 }
 
 // credential returns a deep copy of v.cred, so that no Principal shares
@@ -391,7 +397,7 @@ func (s *JWTStrategy) verifyCached(ctx context.Context, token string) (*verified
 		return nil, authn.Reject(verdict.invalid)
 	}
 	v := verdict.value
-	key, err := s.keys.Key(ctx, v.kid)
+	key, keyAlg, err := s.key(ctx, v.kid)
 	switch {
 	case errors.Is(err, ErrUnknownKey):
 		return nil, authn.Reject("token signed with an unknown key")
@@ -400,8 +406,25 @@ func (s *JWTStrategy) verifyCached(ctx context.Context, token string) (*verified
 	case !sameKey(key, v.key):
 		// The kid now names another key, which did not sign the token.
 		return nil, authn.Reject("token signature invalid")
+	case keyAlg != "" && keyAlg != v.alg:
+		// The issuer has since bound the key to another algorithm.
+		return nil, authn.Reject(reasonKeyAlgorithmMismatch)
 	}
 	return v, authn.Decision{}
+}
+
+// reasonKeyAlgorithmMismatch is the reason for a token whose alg is not the
+// one its key was published for.
+const reasonKeyAlgorithmMismatch = "token algorithm does not match its key"
+
+// key returns the key for kid and the algorithm it is bound to, "" when
+// keys does not say or the key has none.
+func (s *JWTStrategy) key(ctx context.Context, kid string) (crypto.PublicKey, string, error) {
+	if s.boundKeys != nil {
+		return s.boundKeys.keyAndAlgorithm(ctx, kid)
+	}
+	key, err := s.keys.Key(ctx, kid)
+	return key, "", err
 }
 
 // sameKey reports whether a and b are the same public key. A refetched set
@@ -483,12 +506,17 @@ func (s *JWTStrategy) verify(ctx context.Context, token string) (*verifiedJWT, a
 			return nil, authn.Reject("token header kid is not a string")
 		}
 	}
-	key, err := s.keys.Key(ctx, kid)
+	alg := parsed.Method.Alg()
+	key, keyAlg, err := s.key(ctx, kid)
 	switch {
 	case errors.Is(err, ErrUnknownKey):
 		return nil, authn.Reject("token signed with an unknown key")
 	case err != nil:
 		return nil, authn.Fail("signing keys unavailable", err)
+	case keyAlg != "" && keyAlg != alg:
+		// An RS256 key must not verify a PS256 signature, say: the issuer
+		// bound the key to one algorithm (RFC 7517, section 4.4).
+		return nil, authn.Reject(reasonKeyAlgorithmMismatch)
 	}
 	// ParseUnverified found exactly two dots.
 	signed := token[:strings.LastIndexByte(token, '.')]
@@ -512,7 +540,7 @@ func (s *JWTStrategy) verify(ctx context.Context, token string) (*verifiedJWT, a
 		v, d = s.boundIdentity(&claims)
 	}
 	if v != nil {
-		v.kid, v.key = kid, key
+		v.kid, v.key, v.alg = kid, key, alg
 	}
 	return v, d
 }

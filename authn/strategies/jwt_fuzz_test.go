@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -64,6 +65,8 @@ func FuzzJWT(f *testing.F) {
 		f.Add(seed)
 	}
 	pubs := map[string]any{rsaKID: &k.rsa.PublicKey, kubeKID(f, &k.ec.PublicKey): &k.ec.PublicKey}
+	// The algorithms jwtStaticKeys publishes the keys for.
+	algs := map[string]string{rsaKID: "RS256", kubeKID(f, &k.ec.PublicKey): "ES256"}
 	uncached, cached := fuzzJWTStrategies(f)
 	if d := authenticate(uncached, valid); d.Outcome != authn.Contributed {
 		f.Fatalf("the valid seed is not verified (%v): the checks below would never run", d)
@@ -82,6 +85,9 @@ func FuzzJWT(f *testing.F) {
 		token = strings.TrimSpace(token)
 		parsed, err := jwt.Parse(token, func(tok *jwt.Token) (any, error) {
 			kid, _ := tok.Header["kid"].(string)
+			if tok.Method.Alg() != algs[kid] {
+				return nil, errors.New("token algorithm does not match its key")
+			}
 			return pubs[kid], nil
 		}, jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"}), jwt.WithoutClaimsValidation())
 		if err != nil || !parsed.Valid {

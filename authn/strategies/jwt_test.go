@@ -314,7 +314,12 @@ func TestServiceAccountJWT(t *testing.T) {
 		// Verified.
 		{name: "RS256", token: valid, want: jwtVerified()},
 		{name: "ES256", token: ecJWT(t, jwtClaims()), want: jwtVerified()},
-		{name: "PS256", token: mintJWT(t, jwt.SigningMethodPS256, k.rsa, rsaKID, jwtClaims()), want: jwtVerified()},
+		{
+			// The set publishes the RSA key with "alg":"RS256".
+			name:  "PS256 with a key bound to RS256",
+			token: mintJWT(t, jwt.SigningMethodPS256, k.rsa, rsaKID, jwtClaims()),
+			want:  authn.Reject("token algorithm does not match its key"),
+		},
 		{
 			name:  "aud as a single string",
 			token: rsaJWT(t, jwtClaims(set("aud", jwtAudience))),
@@ -417,9 +422,11 @@ func TestServiceAccountJWT(t *testing.T) {
 			want:  authn.Reject("token signature algorithm not accepted"),
 		},
 		{
+			// Published for RS256; see TestServiceAccountJWTKeyAlgorithm
+			// for a key without "alg".
 			name:  "ES256 header on an RSA key",
 			token: mintJWT(t, jwt.SigningMethodES256, k.ec, rsaKID, jwtClaims()),
-			want:  authn.Reject("token signature invalid"),
+			want:  authn.Reject("token algorithm does not match its key"),
 		},
 		{
 			name:  "tampered payload",
@@ -595,6 +602,95 @@ func TestServiceAccountJWTKeyContext(t *testing.T) {
 	}
 	if gotKID != kubeKID(t, &k.rsa.PublicKey) || gotValue != "request" {
 		t.Errorf("Key called with kid %q and context value %v", gotKID, gotValue)
+	}
+}
+
+// jwksWithAlg is a JWKS of pubs under their Kubernetes kids, each with
+// "alg" set to alg, or without "alg" when alg is "".
+func jwksWithAlg(t testing.TB, alg string, pubs ...crypto.PublicKey) []byte {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	for _, pub := range pubs {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: pub, KeyID: kubeKID(t, pub), Algorithm: alg, Use: "sig"})
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestServiceAccountJWTKeyAlgorithm: a JWK's "alg" binds the key to that
+// algorithm (RFC 7517, section 4.4); a key without one, or a PEM key,
+// verifies any accepted algorithm that suits it.
+func TestServiceAccountJWTKeyAlgorithm(t *testing.T) {
+	k := jwtTestKeys()
+	rsaKID, ecKID := kubeKID(t, &k.rsa.PublicKey), kubeKID(t, &k.ec.PublicKey)
+	rs256 := mintJWT(t, jwt.SigningMethodRS256, k.rsa, rsaKID, jwtClaims())
+	ps256 := mintJWT(t, jwt.SigningMethodPS256, k.rsa, rsaKID, jwtClaims())
+	ps256NoKID := mintJWT(t, jwt.SigningMethodPS256, k.rsa, "", jwtClaims())
+	es256 := mintJWT(t, jwt.SigningMethodES256, k.ec, ecKID, jwtClaims())
+	mismatch := authn.Reject("token algorithm does not match its key")
+	static := func(data []byte) strategies.KeySet {
+		keys, err := strategies.StaticKeySet(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	rsaPS := []strategies.JWTOption{strategies.WithAlgorithms("RS256", "PS256")}
+
+	tests := []struct {
+		name  string
+		keys  strategies.KeySet
+		token string
+		opts  []strategies.JWTOption
+		want  authn.Decision
+	}{
+		{name: "alg RS256, RS256 token", keys: static(jwksWithAlg(t, "RS256", &k.rsa.PublicKey)), token: rs256, want: jwtVerified()},
+		{name: "alg RS256, PS256 token", keys: static(jwksWithAlg(t, "RS256", &k.rsa.PublicKey)), token: ps256, want: mismatch},
+		{name: "alg RS256, PS256 token without kid", keys: static(jwksWithAlg(t, "RS256", &k.rsa.PublicKey)), token: ps256NoKID, want: mismatch},
+		{name: "alg PS256, PS256 token", keys: static(jwksWithAlg(t, "PS256", &k.rsa.PublicKey)), token: ps256, want: jwtVerified()},
+		{name: "alg PS256, RS256 token", keys: static(jwksWithAlg(t, "PS256", &k.rsa.PublicKey)), token: rs256, want: mismatch},
+		{name: "alg ES384, ES256 token", keys: static(jwksWithAlg(t, "ES384", &k.ec.PublicKey)), token: es256, want: mismatch},
+		{
+			// Accepted algorithms are checked first, and say why.
+			name:  "alg PS256, PS256 not accepted",
+			keys:  static(jwksWithAlg(t, "PS256", &k.rsa.PublicKey)),
+			token: ps256,
+			opts:  []strategies.JWTOption{strategies.WithAlgorithms("RS256")},
+			want:  authn.Reject("token signature algorithm not accepted"),
+		},
+		{name: "no alg, RS256 token", keys: static(jwksWithAlg(t, "", &k.rsa.PublicKey)), token: rs256, opts: rsaPS, want: jwtVerified()},
+		{name: "no alg, PS256 token", keys: static(jwksWithAlg(t, "", &k.rsa.PublicKey)), token: ps256, opts: rsaPS, want: jwtVerified()},
+		{name: "no alg, PS256 token without kid", keys: static(jwksWithAlg(t, "", &k.rsa.PublicKey)), token: ps256NoKID, opts: rsaPS, want: jwtVerified()},
+		{
+			name:  "no alg, ES256 header on an RSA key",
+			keys:  static(jwksWithAlg(t, "", &k.rsa.PublicKey)),
+			token: mintJWT(t, jwt.SigningMethodES256, k.ec, rsaKID, jwtClaims()),
+			want:  authn.Reject("token signature invalid"),
+		},
+		{name: "PEM key, PS256 token", keys: static(pkixPEM(t, &k.rsa.PublicKey)), token: ps256, opts: rsaPS, want: jwtVerified()},
+		{
+			// A KeySet of the user's own says nothing of algorithms.
+			name: "user KeySet, PS256 token",
+			keys: jwtKeySetFunc(func(context.Context, string) (crypto.PublicKey, error) {
+				return &k.rsa.PublicKey, nil
+			}),
+			token: ps256,
+			want:  jwtVerified(),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cached := newJWT(t, tt.keys, tt.opts...)
+			uncached := newJWT(t, tt.keys, append(tt.opts, strategies.WithJWTCacheTTL(0))...)
+			for i, s := range []*strategies.JWTStrategy{uncached, cached, cached} {
+				if diff := cmp.Diff(tt.want, s.Authenticate(bearerRequest(tt.token), authn.Principal{})); diff != "" {
+					t.Errorf("call %d: Authenticate (-want +got):\n%s", i, diff)
+				}
+			}
+		})
 	}
 }
 
