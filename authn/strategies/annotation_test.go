@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	corev1listers "k8s.io/client-go/listers/core/v1"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn"
@@ -992,10 +994,16 @@ func TestCreatorAnnotationNoAPICalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := httptest.NewRequest("GET", "/", nil)
-		before := len(client.Actions())
-		if before == 0 {
-			t.Fatal("the informer made no list or watch call; is it running?")
+		// The informer opens its watch just after the cache syncs; count
+		// from then on, or that call lands among the answers.
+		deadline := time.Now().Add(10 * time.Second)
+		for !slices.ContainsFunc(client.Actions(), func(a k8stesting.Action) bool { return a.GetVerb() == "watch" }) {
+			if time.Now().After(deadline) {
+				t.Fatal("the informer never opened its watch; is it running?")
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
+		before := len(client.Actions())
 		want := map[string]authn.Outcome{"key": authn.Contributed, "plain": authn.NotApplicable, "dangling": authn.Rejected, "absent": authn.NotApplicable}
 		for i := range 1000 {
 			for name, outcome := range want {
