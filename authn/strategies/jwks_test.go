@@ -30,26 +30,6 @@ import (
 	"github.com/authchain/authchain/authn/strategies"
 )
 
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: jwtTestNow()} }
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func pemBlock(t testing.TB, typ string, der []byte) []byte {
 	t.Helper()
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
@@ -314,11 +294,11 @@ func verifyNoLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
 
-func newOIDCKeys(t *testing.T, f *fakeIssuer, clock *testClock, opts ...strategies.OIDCKeySetOption) *strategies.OIDCKeys {
+func newOIDCKeys(t *testing.T, f *fakeIssuer, clock *strategies.TestClock, opts ...strategies.OIDCKeySetOption) *strategies.OIDCKeys {
 	t.Helper()
 	opts = append([]strategies.OIDCKeySetOption{
 		strategies.WithHTTPClient(f.srv.Client()),
-		strategies.WithClock(clock.now),
+		strategies.WithClock(clock.Now),
 	}, opts...)
 	keys, err := strategies.OIDCKeySet(context.Background(), f.srv.URL, opts...)
 	if err != nil {
@@ -369,7 +349,7 @@ func TestOIDCKeySetRotation(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
 	f := newFakeIssuer(t, &k.rsa.PublicKey)
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := newOIDCKeys(t, f, clock)
 	s := newOIDCJWT(t, f, keys)
 	tokenA, tokenB, tokenC := oidcToken(t, f, k.rsa), oidcToken(t, f, k.rsa2), oidcToken(t, f, k.ec)
@@ -392,7 +372,7 @@ func TestOIDCKeySetRotation(t *testing.T) {
 
 	// The issuer adds B. A burst of requests with B shares one refresh.
 	f.setKeys(t, &k.rsa.PublicKey, &k.rsa2.PublicKey)
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	const burst = 50
 	start := make(chan struct{})
 	decisions := make([]authn.Decision, burst)
@@ -426,7 +406,7 @@ func TestOIDCKeySetRotation(t *testing.T) {
 
 	// The issuer drops A. Once a refresh has run, A stops verifying.
 	f.setKeys(t, &k.rsa2.PublicKey)
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	wantOutcome(t, "key C after the interval", authenticate(s, tokenC), authn.Rejected, "token signed with an unknown key")
 	if n := f.fetches.Load(); n != 3 {
 		t.Errorf("unknown kid after the minimum refresh interval: %d fetches, want 3", n)
@@ -444,7 +424,7 @@ func TestOIDCKeySetCachedTokenAfterRotation(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
 	f := newFakeIssuer(t, &k.rsa.PublicKey)
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := newOIDCKeys(t, f, clock)
 	s, err := strategies.ServiceAccountJWT(f.srv.URL, keys,
 		strategies.WithAudiences(jwtAudience), strategies.WithJWTClock(jwtTestNow))
@@ -456,7 +436,7 @@ func TestOIDCKeySetCachedTokenAfterRotation(t *testing.T) {
 	wantOutcome(t, "key A, cached", authenticate(s, tokenA), authn.Contributed, "")
 
 	f.setKeys(t, &k.rsa2.PublicKey)
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	wantOutcome(t, "key B", authenticate(s, tokenB), authn.Contributed, "")
 	wantOutcome(t, "key A, cached, after its removal", authenticate(s, tokenA), authn.Rejected, "token signed with an unknown key")
 }
@@ -468,7 +448,7 @@ func TestOIDCKeySetCachedTokenAfterAlgorithmBound(t *testing.T) {
 	k := jwtTestKeys()
 	f := newFakeIssuer(t)
 	f.update(func(f *fakeIssuer) { f.jwks = jwksWithAlg(t, "", &k.rsa.PublicKey) })
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := newOIDCKeys(t, f, clock)
 	s, err := strategies.ServiceAccountJWT(f.srv.URL, keys,
 		strategies.WithAudiences(jwtAudience), strategies.WithJWTClock(jwtTestNow))
@@ -480,7 +460,7 @@ func TestOIDCKeySetCachedTokenAfterAlgorithmBound(t *testing.T) {
 	wantOutcome(t, "PS256, key without alg, cached", authenticate(s, ps256), authn.Contributed, "")
 
 	f.update(func(f *fakeIssuer) { f.jwks = jwksWithAlg(t, "RS256", &k.rsa.PublicKey) })
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	// An unknown kid makes the set refresh.
 	wantOutcome(t, "unknown kid", authenticate(s, oidcToken(t, f, k.rsa2)), authn.Rejected, "token signed with an unknown key")
 	wantOutcome(t, "PS256, cached, key now bound to RS256", authenticate(s, ps256), authn.Rejected, "token algorithm does not match its key")
@@ -491,14 +471,14 @@ func TestOIDCKeySetStaleness(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
 	f := newFakeIssuer(t, &k.rsa.PublicKey)
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := newOIDCKeys(t, f, clock)
 	s := newOIDCJWT(t, f, keys)
 	tokenA, tokenB := oidcToken(t, f, k.rsa), oidcToken(t, f, k.rsa2)
 	wantOutcome(t, "fresh", authenticate(s, tokenA), authn.Contributed, "")
 
 	f.update(func(f *fakeIssuer) { f.status = http.StatusInternalServerError })
-	clock.advance(strategies.DefaultMaxKeyStaleness - time.Minute)
+	clock.Advance(strategies.DefaultMaxKeyStaleness - time.Minute)
 	wantOutcome(t, "known kid, fetches failing, not stale", authenticate(s, tokenA), authn.Contributed, "")
 	if !keys.Synced() {
 		t.Error("Synced() = false before the set is stale")
@@ -511,7 +491,7 @@ func TestOIDCKeySetStaleness(t *testing.T) {
 		t.Errorf("cause %v: want ErrKeysUnavailable, and no response body", d.Cause)
 	}
 
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	d = authenticate(s, tokenA)
 	wantOutcome(t, "known kid, stale", d, authn.Failed, "signing keys unavailable")
 	if !errors.Is(d.Cause, strategies.ErrKeysUnavailable) {
@@ -526,7 +506,7 @@ func TestOIDCKeySetStaleness(t *testing.T) {
 
 	// The issuer recovers; the next refresh due brings the set back.
 	f.update(func(f *fakeIssuer) { f.status = 0 })
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	wantOutcome(t, "recovered", authenticate(s, tokenA), authn.Contributed, "")
 	if !keys.Synced() {
 		t.Error("Synced() = false after recovery")
@@ -538,7 +518,7 @@ func TestOIDCKeySetUnavailableAtStart(t *testing.T) {
 	k := jwtTestKeys()
 	f := newFakeIssuer(t, &k.rsa.PublicKey)
 	f.update(func(f *fakeIssuer) { f.status = http.StatusServiceUnavailable })
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := newOIDCKeys(t, f, clock)
 	s := newOIDCJWT(t, f, keys)
 	token := oidcToken(t, f, k.rsa)
@@ -553,7 +533,7 @@ func TestOIDCKeySetUnavailableAtStart(t *testing.T) {
 	}
 	f.update(func(f *fakeIssuer) { f.status = 0 })
 	wantOutcome(t, "within the minimum refresh interval", authenticate(s, token), authn.Failed, "signing keys unavailable")
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	wantOutcome(t, "issuer up", authenticate(s, token), authn.Contributed, "")
 }
 
@@ -581,7 +561,7 @@ func TestOIDCKeySetFetchErrors(t *testing.T) {
 			verifyNoLeaks(t)
 			f := newFakeIssuer(t, &k.rsa.PublicKey)
 			f.update(tt.edit)
-			keys := newOIDCKeys(t, f, newTestClock())
+			keys := newOIDCKeys(t, f, strategies.NewTestClockAt(jwtTestNow()))
 			_, err := keys.Key(context.Background(), kubeKID(t, &k.rsa.PublicKey))
 			switch {
 			case !errors.Is(err, strategies.ErrKeysUnavailable):
@@ -605,7 +585,7 @@ func TestOIDCKeySetKnownKidsDoNotWait(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
 	f := newFakeIssuer(t, &k.rsa.PublicKey)
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := newOIDCKeys(t, f, clock)
 	kidA, kidB := kubeKID(t, &k.rsa.PublicKey), kubeKID(t, &k.rsa2.PublicKey)
 	if _, err := keys.Key(context.Background(), kidA); err != nil {
@@ -614,7 +594,7 @@ func TestOIDCKeySetKnownKidsDoNotWait(t *testing.T) {
 
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	f.update(func(f *fakeIssuer) { f.release, f.entered = release, entered })
-	clock.advance(strategies.DefaultMinKeyRefreshInterval)
+	clock.Advance(strategies.DefaultMinKeyRefreshInterval)
 	f.setKeys(t, &k.rsa.PublicKey, &k.rsa2.PublicKey)
 	waiting := make(chan error, 1)
 	go func() {

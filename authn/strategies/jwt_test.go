@@ -17,7 +17,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -787,9 +786,9 @@ func (k *switchableKeys) callCount() int {
 // be, against the key set of the moment and never past its exp.
 func TestServiceAccountJWTCache(t *testing.T) {
 	k := jwtTestKeys()
-	clock := newTestClock()
+	clock := strategies.NewTestClockAt(jwtTestNow())
 	keys := &switchableKeys{key: &k.rsa.PublicKey}
-	s := newJWT(t, keys, strategies.WithJWTClock(clock.now), strategies.WithJWTCacheTTL(10*time.Minute))
+	s := newJWT(t, keys, strategies.WithJWTClock(clock.Now), strategies.WithJWTCacheTTL(10*time.Minute))
 	exp := jwtTestNow().Add(2 * time.Minute)
 	token := rsaJWT(t, jwtClaims(set("exp", exp.Unix())))
 	verified := jwtVerified(func(p *authn.Principal) { p.Credential.ExpiresAt = exp })
@@ -827,16 +826,16 @@ func TestServiceAccountJWTCache(t *testing.T) {
 	check("hit, same key refetched", verified)
 
 	// The entry ends at exp; past exp and the skew the token is expired.
-	clock.advance(2*time.Minute - time.Second)
+	clock.Advance(2*time.Minute - time.Second)
 	check("hit just before exp", verified)
-	clock.advance(time.Second + strategies.DefaultClockSkew)
+	clock.Advance(time.Second + strategies.DefaultClockSkew)
 	check("after exp and skew", authn.Reject("token has expired"))
 
 	// Rejections are not cached: once the key set knows the kid, the
 	// token verifies.
-	clock = newTestClock()
+	clock = strategies.NewTestClockAt(jwtTestNow())
 	keys = &switchableKeys{err: strategies.ErrUnknownKey}
-	s = newJWT(t, keys, strategies.WithJWTClock(clock.now))
+	s = newJWT(t, keys, strategies.WithJWTClock(clock.Now))
 	token = rsaJWT(t, jwtClaims())
 	check("unknown kid", authn.Reject("token signed with an unknown key"))
 	keys.answer(&k.rsa.PublicKey, nil)
@@ -927,7 +926,7 @@ func TestServiceAccountJWTAllocs(t *testing.T) {
 		{"opaque", cold, "sha256~Zm9vYmFyYmF6cXV4", 0},
 	}
 	for _, tt := range tests {
-		if tt.s == cached && raceEnabled() {
+		if tt.s == cached && strategies.RaceDetectorOn() {
 			// The race detector makes sync.Pool drop items at random,
 			// and the cache pools its HMAC state.
 			continue
@@ -939,20 +938,6 @@ func TestServiceAccountJWTAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs/op, want at most %v", tt.name, n, tt.max)
 		}
 	}
-}
-
-// raceEnabled reports whether the test binary was built with -race.
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 func benchJWT(b *testing.B, token string, opts ...strategies.JWTOption) {

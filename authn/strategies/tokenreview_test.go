@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -769,7 +768,7 @@ func BenchmarkTokenReviewCachedHit(b *testing.B) {
 // TestTokenReviewHitAllocs holds the hit path to the count documented on
 // BenchmarkTokenReviewCachedHit.
 func TestTokenReviewHitAllocs(t *testing.T) {
-	if raceBuild() {
+	if strategies.RaceDetectorOn() {
 		t.Skip("the race detector drops sync.Pool entries on purpose")
 	}
 	s, api, r := hitFixture(t)
@@ -777,20 +776,6 @@ func TestTokenReviewHitAllocs(t *testing.T) {
 		t.Errorf("%v allocs/op on a cached hit, want at most 5", n)
 	}
 	wantCalls(t, api, 1, "after the hits")
-}
-
-// raceBuild reports whether the test binary was built with -race.
-func raceBuild() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // TestTokenReviewHitsDoNotShareState: a handler editing its Principal must
