@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -213,27 +212,18 @@ func roundTrip(t *testing.T, got goldenResult) goldenResult {
 }
 
 // goldenCluster serves the case's ServiceAccounts from a real informer over
-// the fake clientset. cluster.yaml is a text/template: {{sign NS NAME UID
-// USER}} writes a binding signed with the case's bindingKey.
+// the fake clientset; cluster.yaml is expanded by setup.ExpandCluster.
 func goldenCluster(t *testing.T, cfg goldenConfig, yamlTemplate []byte) (corev1listers.ServiceAccountLister, func() bool) {
 	if cfg.Unsynced {
 		indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 		return corev1listers.NewServiceAccountLister(indexer), func() bool { return false }
 	}
-	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
-		"sign": func(ns, name, uid, user string) string {
-			return strategies.SignBinding([]byte(cfg.BindingKey), ns, name, uid, user)
-		},
-	}).Parse(string(yamlTemplate))
+	yamlText, err := setup.ExpandCluster(yamlTemplate, cfg.BindingKey)
 	if err != nil {
 		t.Fatalf("cluster.yaml: %v", err)
 	}
-	var yamlText bytes.Buffer
-	if err := tmpl.Execute(&yamlText, nil); err != nil {
-		t.Fatalf("cluster.yaml: %v", err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := setup.FakeCache(ctx, &yamlText)
+	c, err := setup.FakeCache(ctx, bytes.NewReader(yamlText))
 	if err != nil {
 		cancel()
 		t.Fatalf("cluster.yaml: %v", err)

@@ -1,9 +1,11 @@
 package setup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/kubecache"
 )
 
@@ -54,14 +57,15 @@ func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
 }
 
 // FakeCache serves the ServiceAccounts of a YAML stream from an in-memory
-// clientset through a synced kubecache.Cache, for the demo server, tests and
-// benchmarks. Stop it by cancelling ctx, then calling Shutdown.
-func FakeCache(ctx context.Context, yaml io.Reader) (*kubecache.Cache, error) {
+// clientset through a synced kubecache.Cache configured by opts, for the
+// demo server, tests and benchmarks. Stop it by cancelling ctx, then calling
+// Shutdown.
+func FakeCache(ctx context.Context, yaml io.Reader, opts ...kubecache.Option) (*kubecache.Cache, error) {
 	sas, err := LoadServiceAccounts(yaml)
 	if err != nil {
 		return nil, err
 	}
-	c, err := kubecache.New(ctx, FakeClient(sas))
+	c, err := kubecache.New(ctx, FakeClient(sas), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -69,4 +73,23 @@ func FakeCache(ctx context.Context, yaml io.Reader) (*kubecache.Cache, error) {
 		return nil, errors.New("setup: the in-memory ServiceAccount cache did not sync")
 	}
 	return c, nil
+}
+
+// ExpandCluster runs the cluster.yaml section of a golden case, a
+// text/template in which {{sign NS NAME UID USER}} writes the binding
+// strategies.SignBinding makes with bindingKey.
+func ExpandCluster(yamlTemplate []byte, bindingKey string) ([]byte, error) {
+	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
+		"sign": func(ns, name, uid, user string) string {
+			return strategies.SignBinding([]byte(bindingKey), ns, name, uid, user)
+		},
+	}).Parse(string(yamlTemplate))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, nil); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }

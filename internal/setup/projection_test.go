@@ -7,33 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"text/template"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/kubecache"
 )
-
-// startTestCache starts a cache over sas and waits for it to sync.
-func startTestCache(t *testing.T, sas []*corev1.ServiceAccount, opts ...kubecache.Option) *kubecache.Cache {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c, err := kubecache.New(ctx, FakeClient(sas), opts...)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); c.Shutdown() })
-	if !c.WaitForSync(ctx, 10*time.Second) {
-		t.Fatal("cache did not sync")
-	}
-	return c
-}
 
 func TestConfigProjection(t *testing.T) {
 	for _, tc := range []struct {
@@ -97,9 +78,18 @@ func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
 		ran++
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
 			t.Parallel() // most of the time is waiting for informers to sync
-			sas := goldenServiceAccounts(t, cfg.BindingKey, sections["cluster.yaml"])
+			cluster, err := ExpandCluster(sections["cluster.yaml"], cfg.BindingKey)
+			if err != nil {
+				t.Fatal(err)
+			}
 			answer := func(opts ...kubecache.Option) string {
-				c := startTestCache(t, sas, opts...)
+				ctx, cancel := context.WithCancel(context.Background())
+				c, err := FakeCache(ctx, bytes.NewReader(cluster), opts...)
+				if err != nil {
+					cancel()
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cancel(); c.Shutdown() })
 				chain, err := cfg.Chain(c.Lister, c.HasSynced)
 				if err != nil {
 					t.Fatal(err)
@@ -132,25 +122,4 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-func goldenServiceAccounts(t *testing.T, bindingKey string, yamlTemplate []byte) []*corev1.ServiceAccount {
-	t.Helper()
-	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
-		"sign": func(ns, name, uid, user string) string {
-			return strategies.SignBinding([]byte(bindingKey), ns, name, uid, user)
-		},
-	}).Parse(string(yamlTemplate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	if err := tmpl.Execute(&text, nil); err != nil {
-		t.Fatal(err)
-	}
-	sas, err := LoadServiceAccounts(&text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sas
 }
