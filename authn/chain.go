@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 )
 
 // Strategy is one step of a Chain. It reads the request and the Principal
@@ -84,8 +86,15 @@ type Decision struct {
 	// Outcome is Contributed.
 	Principal Principal
 	// Reason is a short explanation for the trace and, on rejection, the
-	// response. It must not contain a token or a header value.
+	// response body. It names the check that failed ("creator annotation
+	// failed provenance") but not the policy behind it, and must not
+	// contain a token or a header value.
 	Reason string
+	// Detail says more about a rejection or failure for the trace, the
+	// Error's message and logs, never the response body: which label or
+	// namespace a policy required, say. It must not contain a token or a
+	// header value either.
+	Detail string
 	// Cause is an underlying error for Failed (or Rejected) decisions. It
 	// reaches logs, not clients.
 	Cause error
@@ -107,11 +116,21 @@ func Fail(reason string, cause error) Decision {
 	return Decision{Outcome: Failed, Reason: reason, Cause: cause}
 }
 
+// WithDetail returns d with Detail set: what the trace and logs may say
+// beyond the Reason a client sees.
+func (d Decision) WithDetail(detail string) Decision {
+	d.Detail = detail
+	return d
+}
+
 // TraceEntry records one strategy's decision for one request.
 type TraceEntry struct {
 	Strategy string  `json:"strategy"`
 	Outcome  Outcome `json:"outcome"`
 	Reason   string  `json:"reason,omitempty"`
+	// Detail is the Decision's Detail: policy details kept out of
+	// responses.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Trace lists the decisions of the strategies that ran, in order. Strategies
@@ -127,14 +146,15 @@ type Chain struct {
 
 // NewChain returns a chain of the given strategies, run in the given order.
 // Names must be unique and non-empty so that Via and the Trace are
-// unambiguous.
+// unambiguous. A nil strategy, or a nil pointer (or map, func, …) of a
+// strategy type, is refused here rather than panicking on the first request.
 func NewChain(strategies ...Strategy) (*Chain, error) {
 	if len(strategies) == 0 {
 		return nil, errors.New("authn: a chain needs at least one strategy")
 	}
 	seen := make(map[string]bool, len(strategies))
 	for i, s := range strategies {
-		if s == nil {
+		if isNil(s) {
 			return nil, fmt.Errorf("authn: strategy %d is nil", i)
 		}
 		name := s.Name()
@@ -155,12 +175,16 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 // never a bare ServiceAccount subject: a forwarded
 // system:serviceaccount:… name that no strategy moved into Actor is refused,
 // so a key can never pass as a human called "system:serviceaccount:…".
+// Whatever the strategies did, the result also obeys the identity-name rule:
+// a human's name passes CheckUserName, a synthetic user's starts with
+// SyntheticNamePrefix and passes CheckName, and every group and extra key and
+// value passes CheckName. A result that does not is refused (401).
 func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 	trace := make(Trace, 0, len(c.strategies))
 	var p Principal
 	for _, s := range c.strategies {
 		d := s.Authenticate(r, p)
-		trace = append(trace, TraceEntry{Strategy: s.Name(), Outcome: d.Outcome, Reason: d.Reason})
+		trace = append(trace, TraceEntry{Strategy: s.Name(), Outcome: d.Outcome, Reason: d.Reason, Detail: d.Detail})
 		switch d.Outcome {
 		case NotApplicable:
 		case Contributed:
@@ -176,9 +200,9 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 			}
 			p.Via = append(via, s.Name())
 		case Rejected:
-			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrRejected, Reason: d.Reason, Cause: d.Cause}
+			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrRejected, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
 		case Failed:
-			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: d.Reason, Cause: d.Cause}
+			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
 		default:
 			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: "strategy returned " + d.Outcome.String()}
 		}
@@ -191,7 +215,61 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 	case IsServiceAccountSubject(p.User.Name):
 		return Principal{}, trace, &Error{Strategy: "chain", Kind: ErrUnauthenticated, Reason: "ServiceAccount subject was not resolved to an actor"}
 	}
+	if reason := checkResult(&p); reason != "" {
+		return Principal{}, trace, &Error{Strategy: "chain", Kind: ErrUnauthenticated, Reason: reason}
+	}
 	return p, trace, nil
+}
+
+// checkResult applies the identity-name rule to the chain's result, so that
+// no strategy, built in or custom, can hand a handler a name the rule
+// refuses. It returns why p is refused, or "".
+func checkResult(p *Principal) string {
+	if p.Synthetic {
+		if !strings.HasPrefix(p.User.Name, SyntheticNamePrefix) {
+			return "synthetic user name lacks the synthetic prefix"
+		}
+		if err := CheckName(p.User.Name); err != nil {
+			return "synthetic user name " + err.Error()
+		}
+	} else if err := CheckUserName(p.User.Name); err != nil {
+		return "user name " + err.Error()
+	}
+	if err := CheckName(p.User.UID); err != nil {
+		return "user uid " + err.Error()
+	}
+	if err := CheckName(p.User.Email); err != nil {
+		return "user email " + err.Error()
+	}
+	for _, g := range p.User.Groups {
+		if err := CheckName(g); err != nil {
+			return "group name " + err.Error()
+		}
+	}
+	for k, vs := range p.User.Extra {
+		if err := CheckName(k); err != nil {
+			return "extra key " + err.Error()
+		}
+		for _, v := range vs {
+			if err := CheckName(v); err != nil {
+				return "extra value " + err.Error()
+			}
+		}
+	}
+	return ""
+}
+
+// isNil reports whether s is nil or holds a nil value of a type that can be
+// nil, such as a (*T)(nil) whose methods would dereference it.
+func isNil(s Strategy) bool {
+	if s == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(s); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Strategies returns the names of the chain's strategies in order.

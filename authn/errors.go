@@ -33,6 +33,9 @@ type Error struct {
 	Kind error
 	// Reason is a short, secret-free explanation fit for a response body.
 	Reason string
+	// Detail adds what the response must not show (policy details); it is
+	// part of Error() and so of logs.
+	Detail string
 	// Cause is the underlying error, if any. It is logged, never shown to
 	// the client.
 	Cause error
@@ -40,6 +43,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := "authn: " + e.Strategy + ": " + e.Kind.Error() + ": " + e.Reason
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
 	if e.Cause != nil {
 		msg += ": " + e.Cause.Error()
 	}

@@ -2,6 +2,8 @@ package authn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"slices"
 	"strings"
 	"time"
@@ -133,12 +135,13 @@ func (sa ServiceAccount) Subject() string {
 // IsHuman reports whether the request acts for a resolved, non-synthetic user.
 func (p Principal) IsHuman() bool { return !p.User.IsZero() && !p.Synthetic }
 
-// StorageKey returns a key for the effective user that is safe to use in
-// file names, Kubernetes object names and label-free stores, and is
-// collision-free: distinct names always give distinct keys. Bytes outside
-// [A-Za-z0-9.-] (including '_' itself) are written as '_' followed by two
-// lower-case hex digits, so the encoding can be reversed. It returns "" for a
-// zero User.
+// StorageKey returns a key for the effective user that is safe as a file
+// name or a key in a case-insensitive store, and can be decoded back to the
+// name: every byte outside [a-z0-9.-], upper-case letters and '_' included,
+// is written as '_' followed by two lower-case hex digits. Distinct names
+// always give distinct keys, and keys never differ only in letter case. It
+// is not bounded in length and is not a Kubernetes object name (it may hold
+// '_'); use ObjectName for that. It returns "" for a zero User.
 //
 // For a synthetic user the key is that of the Actor's subject, not of the
 // synthetic name: the default synthetic name is the lossy legacy id, under
@@ -146,10 +149,68 @@ func (p Principal) IsHuman() bool { return !p.User.IsZero() && !p.Synthetic }
 // collide. No human can be named like a subject (the chain refuses it), so
 // the keys stay distinct.
 func (p Principal) StorageKey() string {
-	if p.Synthetic && p.Actor != nil {
-		return storageKey(p.Actor.Subject())
+	return storageKey(p.keyName())
+}
+
+// ObjectName returns a name for the effective user that is a valid
+// Kubernetes object name (a DNS-1123 subdomain: lower case, at most 253
+// bytes) for objects kept per user, such as a Secret of credentials. It is a
+// readable part, the name lower-cased with runs of other bytes turned into
+// '-' and cut to 63 bytes, then '-' and the unpadded lower-case base32 of the
+// SHA-256 of the name StorageKey encodes: "alice-example.com-<52 chars>".
+// Distinct names give distinct object names unless SHA-256 collides, and
+// names that differ only in letter case stay apart. It returns "" for a zero
+// User.
+func (p Principal) ObjectName() string {
+	name := p.keyName()
+	if name == "" {
+		return ""
 	}
-	return storageKey(p.User.Name)
+	sum := sha256.Sum256([]byte(name))
+	digest := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
+	readable := strings.Trim(objectNamePart(name), "-.")
+	if readable == "" {
+		return digest
+	}
+	return readable + "-" + digest
+}
+
+// keyName is the name StorageKey and ObjectName encode.
+func (p Principal) keyName() string {
+	if p.Synthetic && p.Actor != nil {
+		return p.Actor.Subject()
+	}
+	return p.User.Name
+}
+
+// objectNamePart lower-cases name, turns runs of bytes outside [a-z0-9.] into
+// one '-', and cuts the result to 63 bytes.
+func objectNamePart(name string) string {
+	var b strings.Builder
+	dash := false
+	for i := 0; i < len(name) && b.Len() < 63; i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' {
+			b.WriteByte(c)
+			dash = false
+			continue
+		}
+		if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	// ".." and ".-" are not allowed between the parts of a subdomain.
+	s := b.String()
+	for _, bad := range []string{"..", ".-", "-."} {
+		for strings.Contains(s, bad) {
+			s = strings.ReplaceAll(s, bad, "-")
+		}
+	}
+	return s
 }
 
 func storageKey(name string) string {
@@ -158,7 +219,7 @@ func storageKey(name string) string {
 	b.Grow(len(name))
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if isAlnum(c) || c == '.' || c == '-' {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' {
 			b.WriteByte(c)
 			continue
 		}

@@ -1,0 +1,175 @@
+package authn
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// SyntheticNamePrefix starts every synthetic user name, and no other: the
+// identity-name rule reserves it (in any letter case), so a human can never
+// be named like the stand-in of an access key.
+const SyntheticNamePrefix = "system-serviceaccount-"
+
+// Reasons a value breaks the identity-name rule. They are returned as they
+// are, so a check costs no allocation, and they never quote the value.
+var (
+	ErrNameEmpty     = errors.New("is empty")
+	ErrNameUTF8      = errors.New("is not valid UTF-8")
+	ErrNameControl   = errors.New("contains a control character")
+	ErrNameFormat    = errors.New("contains an invisible format character")
+	ErrNameSpace     = errors.New("contains white space other than inner U+0020")
+	ErrNameUnusual   = errors.New("contains an unassigned, private-use or surrogate code point")
+	ErrNameNotNFC    = errors.New("is not in Unicode normalization form C")
+	ErrNameReserved  = errors.New("uses the reserved system: prefix")
+	ErrNameSynthetic = errors.New("uses the reserved synthetic-user prefix")
+)
+
+// CheckName applies the format part of the identity-name rule to v, a user
+// name, group, email, uid or extra key or value, whoever wrote it. It returns
+// nil or one of the ErrName… reasons:
+//
+//   - v is valid UTF-8;
+//   - v holds no control character (C0, DEL, C1), no format character (Cf:
+//     zero-width characters, the BOM, bidi controls), no unassigned,
+//     private-use or surrogate code point, and no white space but U+0020,
+//     which may not start or end it (NBSP, U+3000 and line separators are
+//     refused anywhere);
+//   - v is in Unicode normalization form C, so one name has one spelling.
+//
+// Each refused character makes two values that look alike distinct
+// identities, or lets a value forge a line in a log. It does not check
+// emptiness or length. ASCII values are checked without allocating.
+func CheckName(v string) error {
+	ascii := true
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return ErrNameControl
+			}
+			i++
+			continue
+		}
+		ascii = false
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && size == 1 {
+			return ErrNameUTF8
+		}
+		if err := checkRune(r); err != nil {
+			return err
+		}
+		i += size
+	}
+	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		return ErrNameSpace
+	}
+	if !ascii && !norm.NFC.IsNormalString(v) {
+		return ErrNameNotNFC
+	}
+	return nil
+}
+
+// checkRune judges one non-ASCII rune of a name.
+func checkRune(r rune) error {
+	switch {
+	case unicode.IsPrint(r):
+		return nil
+	case unicode.IsControl(r):
+		return ErrNameControl
+	case unicode.Is(unicode.Cf, r):
+		return ErrNameFormat
+	case unicode.IsSpace(r), unicode.In(r, unicode.Z):
+		return ErrNameSpace
+	}
+	return ErrNameUnusual
+}
+
+// CheckUserName applies the whole identity-name rule to name, a human user
+// name from any source (a forwarded header, a creator annotation, a token
+// claim): it is not empty, passes CheckName, and does not start with
+// "system:" (SystemPrefix) or SyntheticNamePrefix in any letter case, or in
+// any spelling that compatibility normalization turns into one of them
+// (fullwidth letters, U+017F for "s"). A ServiceAccount subject is refused
+// too: callers that accept one recognise it with IsServiceAccountSubject
+// first and parse it with ParseServiceAccountSubject.
+func CheckUserName(name string) error {
+	if name == "" {
+		return ErrNameEmpty
+	}
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	return checkReserved(name)
+}
+
+// CheckGroupName applies the rule to a group that a proxy or annotation
+// asserts: not empty, CheckName, and not a system: group, which only the
+// API server assigns. Groups a TokenReview returns come from the API server
+// itself and need only CheckName.
+func CheckGroupName(group string) error {
+	if group == "" {
+		return ErrNameEmpty
+	}
+	if err := CheckName(group); err != nil {
+		return err
+	}
+	if hasReservedPrefix(group, SystemPrefix) {
+		return ErrNameReserved
+	}
+	return nil
+}
+
+func checkReserved(name string) error {
+	switch {
+	case hasReservedPrefix(name, SystemPrefix):
+		return ErrNameReserved
+	case hasReservedPrefix(name, SyntheticNamePrefix):
+		return ErrNameSynthetic
+	}
+	return nil
+}
+
+// hasReservedPrefix reports whether name starts with prefix (ASCII lower
+// case) under Unicode case folding, after compatibility normalization for
+// non-ASCII names. The ASCII path allocates nothing.
+func hasReservedPrefix(name, prefix string) bool {
+	if len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return hasPrefixFold(norm.NFKC.String(name), prefix)
+		}
+	}
+	return false
+}
+
+// hasPrefixFold is strings.HasPrefix under Unicode simple case folding,
+// rune by rune, so "ſystem:" (U+017F) and "K" (U+212A) fold as Go's
+// EqualFold does.
+func hasPrefixFold(s, prefix string) bool {
+	for _, p := range prefix {
+		r, size := utf8.DecodeRuneInString(s)
+		if size == 0 || !equalFoldRune(r, p) {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
+}
+
+func equalFoldRune(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for r := unicode.SimpleFold(a); r != a; r = unicode.SimpleFold(r) {
+		if r == b {
+			return true
+		}
+	}
+	return false
+}
