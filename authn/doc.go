@@ -8,7 +8,7 @@
 // The result is a Principal that keeps the effective User and the acting
 // ServiceAccount apart, with the strategies that contributed in Via.
 //
-//	chain, err := authn.NewChain(forwarded, serviceAccount, annotation, synthetic)
+//	chain, err := authn.NewChain(forwarded, tokens, serviceAccount, annotation, synthetic)
 //	...
 //	p, trace, err := chain.Authenticate(r)
 //

@@ -12,14 +12,17 @@
 //	                                                                    token verified locally
 //	TokenReview(…)         tokenreview     any bearer token             the same, from a cached TokenReview
 //	ServiceAccount()       serviceaccount  User is system:serviceaccount:NS:NAME
-//	                                                                    Actor parsed from it; User cleared
+//	                                       and no token proved it       nothing: rejected (with
+//	                                                                    InsecureBelieveForwardedSubjects,
+//	                                                                    Actor parsed from it; User cleared)
 //	CreatorAnnotation(…)   annotation      Actor set, no User           User: the key's creator, from the
 //	                                                                    informer cache; Actor.UID
 //	Synthetic()            synthetic       Actor set, still no User     stand-in User, Synthetic = true
 //
 // A present but untrustworthy identity (an unverified proxy, a malformed
-// subject, a creator annotation failing provenance) is rejected, never
-// passed on to a weaker strategy. Leave Synthetic out to refuse keys whose
+// subject, a ServiceAccount subject without its verified token, a creator
+// annotation failing provenance) is rejected, never passed on to a weaker
+// strategy. Leave Synthetic out to refuse keys whose
 // creator is unknown; the chain then answers 401.
 //
 // The code that creates access keys writes two annotations on the key's
@@ -36,7 +39,11 @@
 //	...
 //	forwarded, err := strategies.Forwarded(trust)
 //	...
-//	chain, err := authn.NewChain(forwarded, strategies.ServiceAccount(), annotation, strategies.Synthetic())
+//	keys, err := strategies.OIDCKeySet(ctx, issuer, strategies.WithHTTPClient(apiClient))
+//	...
+//	tokens, err := strategies.ServiceAccountJWT(issuer, keys, strategies.WithAudiences("my-app"))
+//	...
+//	chain, err := authn.NewChain(forwarded, tokens, strategies.ServiceAccount(), annotation, strategies.Synthetic())
 //	...
 //	factory.Start(ctx.Done())
 //

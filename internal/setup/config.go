@@ -15,9 +15,10 @@ import (
 	"github.com/authchain/authchain/kubecache"
 )
 
-// Config describes the standard chain: forwarded headers, ServiceAccount
-// subject detection, creator-annotation look-up and the synthetic fallback.
-// Its JSON form is the config.json section of a golden case.
+// Config describes the standard chain: forwarded headers, bearer tokens,
+// the ServiceAccount subject rule, creator-annotation look-up and the
+// synthetic fallback. Its JSON form is the config.json section of a golden
+// case.
 type Config struct {
 	// Headers names a header preset (see strategies.HeaderPreset); empty
 	// means "oauth2-proxy".
@@ -55,6 +56,11 @@ type Config struct {
 	// ForwardedAccessToken says the proxy itself sets
 	// X-Forwarded-Access-Token, so it may be read on trusted requests.
 	ForwardedAccessToken bool `json:"forwardedAccessToken,omitempty"`
+	// InsecureForwardedSubjectWithoutToken believes a forwarded
+	// system:serviceaccount: subject that no verified token proved
+	// (strategies.InsecureBelieveForwardedSubjects). By default such a
+	// subject is refused.
+	InsecureForwardedSubjectWithoutToken bool `json:"insecureForwardedSubjectWithoutToken,omitempty"`
 	// Now is the clock of time-dependent strategies; nil is time.Now.
 	Now func() time.Time `json:"-"`
 
@@ -91,7 +97,11 @@ func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func(
 		return nil, err
 	}
 	chain := append([]authn.Strategy{forwarded}, tokens...)
-	chain = append(chain, strategies.ServiceAccount(), annotation)
+	var saOpts []strategies.ServiceAccountOption
+	if c.InsecureForwardedSubjectWithoutToken {
+		saOpts = append(saOpts, strategies.InsecureBelieveForwardedSubjects())
+	}
+	chain = append(chain, strategies.ServiceAccount(saOpts...), annotation)
 	if !c.NoSynthetic {
 		chain = append(chain, strategies.Synthetic())
 	}
