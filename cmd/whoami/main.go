@@ -3,8 +3,14 @@
 // errors come back as application/problem+json.
 //
 //	go run ./cmd/whoami                       # demo cluster, trusts 127.0.0.1
-//	curl -H 'X-Forwarded-User: system:serviceaccount:demo:ambient-key-alice-write' \
-//	    localhost:8080/whoami
+//	curl -H "Authorization: Bearer $(go run ./cmd/whoami -demo-token ambient-key-alice-write)" \
+//	    -H 'X-Forwarded-User: system:serviceaccount:demo:ambient-key-alice-write' localhost:8080/whoami
+//
+// A forwarded ServiceAccount subject is believed only together with a
+// verified token of that ServiceAccount (-require-token-proof, on by
+// default). In demo mode a demo issuer, whose key is derived from a public
+// seed, signs those tokens: whoami prints one for each demo ServiceAccount
+// at start-up, and -demo-token NAME prints a fresh one.
 //
 // With -explain it reads one request's headers ("Name: value" lines, plus
 // "@peer: ADDR:PORT") from stdin, prints the principal and the trace, and

@@ -42,7 +42,10 @@ type options struct {
 	jwksFile       string
 	issuerCAFile   string
 	tokenReview    bool
-	config         setup.Config
+	// requireTokenProof is -require-token-proof; config holds its inverse.
+	requireTokenProof bool
+	demoToken         string
+	config            setup.Config
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -66,6 +69,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&audiences, "audience", "audience a token must carry, repeatable; required with -issuer or -tokenreview")
 	fs.BoolVar(&o.tokenReview, "tokenreview", false, "verify bearer tokens with TokenReview through -kubeconfig")
 	fs.BoolVar(&o.config.ForwardedAccessToken, "forwarded-access-token", false, "the trusted proxy sets X-Forwarded-Access-Token itself (oauth2-proxy --pass-access-token): read tokens from it")
+	fs.BoolVar(&o.requireTokenProof, "require-token-proof", true, "believe a forwarded system:serviceaccount: subject only with a verified bearer token of that ServiceAccount in the same request; false believes the header alone")
+	fs.StringVar(&o.demoToken, "demo-token", "", "print a fresh token of the demo issuer for the demo cluster's ServiceAccount `NAME`, and exit")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
 	fs.DurationVar(&o.maxStaleness, "max-staleness", 30*time.Second, "with -kubeconfig, answer 503 once the ServiceAccount cache has lost the API server for this long")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
@@ -78,6 +83,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.clusterFile != "" && o.kubeconfig != "" {
 		return o, errors.New("-cluster and -kubeconfig are exclusive")
 	}
+	if o.demoToken != "" && !o.demo() {
+		return o, errors.New("-demo-token signs for the embedded demo cluster only: drop -cluster and -kubeconfig")
+	}
+	o.config.InsecureForwardedSubjectWithoutToken = !o.requireTokenProof
 	o.config.Audiences = audiences.values
 	if (o.config.Issuer != "" || o.tokenReview) && len(o.config.Audiences) == 0 {
 		return o, errors.New("-audience is required with -issuer and -tokenreview")
@@ -107,6 +116,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// demo reports whether whoami serves the embedded demo cluster.
+func (o options) demo() bool { return o.clusterFile == "" && o.kubeconfig == "" }
+
+// useDemoIssuer makes the chain verify the demo issuer's tokens: the demo
+// cluster's stand-in for kube-apiserver's signer.
+func (o *options) useDemoIssuer(d *demoIssuer) {
+	o.config.Issuer, o.config.Keys = demoIssuerURL, d.keys
+	o.config.Audiences = append(o.config.Audiences, demoAudience)
+}
+
 // listFlag is a repeatable string flag whose default is replaced, not
 // extended, by the first value given.
 type listFlag struct {
@@ -134,6 +153,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
+	// In demo mode without -issuer, the demo issuer's tokens prove the
+	// demo keys, so that they resolve with -require-token-proof on.
+	var demo *demoIssuer
+	if o.demo() && (o.config.Issuer == "" || o.demoToken != "") {
+		if demo, err = newDemoIssuer(demoCluster); err != nil {
+			fmt.Fprintln(stderr, "whoami:", err)
+			return 2
+		}
+	}
+	if o.demoToken != "" {
+		token, err := demo.token(o.demoToken, time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "whoami: -demo-token:", err)
+			return 2
+		}
+		fmt.Fprintln(stdout, token)
+		return 0
+	}
+	if demo != nil {
+		o.useDemoIssuer(demo)
+	}
+
 	client, err := o.client()
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
@@ -158,7 +199,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		o.config.TokenReviews = client.AuthenticationV1().TokenReviews()
 	}
 	ready := cache.HasSynced
-	if o.config.Issuer != "" {
+	if o.config.Issuer != "" && o.config.Keys == nil {
 		if o.config.Keys, err = o.keySet(ctx); err != nil {
 			fmt.Fprintln(stderr, "whoami:", err)
 			return 2
@@ -184,7 +225,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	srv := &http.Server{Handler: newHandler(chain, ready, log), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies())
+	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies(), "requireTokenProof", o.requireTokenProof)
+	if demo != nil {
+		if err := printDemoTokens(stdout, demo, ln.Addr().String(), time.Now()); err != nil {
+			log.Error("demo tokens", "err", err)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,33 +33,65 @@ func explainRun(t *testing.T, request string, args ...string) (explainResult, in
 	return res, code
 }
 
+// demoToken runs `whoami -demo-token NAME` and returns the token it prints.
+func demoToken(t *testing.T, name string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-demo-token", name}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("-demo-token %s: exit %d, stderr %q", name, code, stderr.String())
+	}
+	return strings.TrimSpace(stdout.String())
+}
+
+// keyRequest is a request through the proxy for demo key name: its subject
+// and, if token is not "", its token.
+func keyRequest(name, token string) string {
+	r := "X-Forwarded-User: system:serviceaccount:demo:" + name + "\n"
+	if token != "" {
+		r += "Authorization: Bearer " + token + "\n"
+	}
+	return r
+}
+
 func TestExplainDemoCluster(t *testing.T) {
 	alice := authn.ServiceAccount{Namespace: "demo", Name: "ambient-key-alice-write", UID: "6f1c2a5e-0d7b-4a53-9a51-2b3908aa0001"}
+	aliceToken := demoToken(t, "ambient-key-alice-write")
 	tests := []struct {
 		name       string
 		request    string
+		args       []string
 		wantCode   int
 		wantStatus int
-		wantUser   string
-		wantActor  *authn.ServiceAccount
-		wantSynth  bool
+		// wantRefusedBy is the strategy of a refusal.
+		wantRefusedBy string
+		wantUser      string
+		wantActor     *authn.ServiceAccount
+		wantSynth     bool
+		wantVia       []string
 	}{
 		{
-			name:       "annotated key acts for its creator",
-			request:    "X-Forwarded-User: system:serviceaccount:demo:ambient-key-alice-write\n",
+			name:       "annotated key with its token acts for its creator",
+			request:    keyRequest("ambient-key-alice-write", aliceToken),
 			wantStatus: 200, wantUser: "alice@example.com", wantActor: &alice,
+			wantVia: []string{"forwarded", "jwt", "annotation"},
+		},
+		{
+			name:       "token alone acts for its creator",
+			request:    "Authorization: Bearer " + aliceToken + "\n",
+			wantStatus: 200, wantUser: "alice@example.com", wantActor: &alice,
+			wantVia: []string{"jwt", "annotation"},
 		},
 		{
 			name:       "key minted by a key acts for the root creator",
-			request:    "X-Forwarded-User: system:serviceaccount:demo:ambient-key-minted-by-key\n",
+			request:    keyRequest("ambient-key-minted-by-key", demoToken(t, "ambient-key-minted-by-key")),
 			wantStatus: 200, wantUser: "alice@example.com",
 			wantActor: &authn.ServiceAccount{Namespace: "demo", Name: "ambient-key-minted-by-key", UID: "6f1c2a5e-0d7b-4a53-9a51-2b3908aa0003"},
 		},
 		{
 			name:       "key without creator is synthetic",
-			request:    "X-Forwarded-User: system:serviceaccount:demo:ambient-key-no-creator\n",
+			request:    keyRequest("ambient-key-no-creator", demoToken(t, "ambient-key-no-creator")),
 			wantStatus: 200, wantUser: "system-serviceaccount-demo-ambient-key-no-creator", wantSynth: true,
-			wantActor: &authn.ServiceAccount{Namespace: "demo", Name: "ambient-key-no-creator"},
+			wantActor: &authn.ServiceAccount{Namespace: "demo", Name: "ambient-key-no-creator", UID: "6f1c2a5e-0d7b-4a53-9a51-2b3908aa0002"},
 		},
 		{
 			name:       "human from the trusted proxy",
@@ -68,17 +101,41 @@ func TestExplainDemoCluster(t *testing.T) {
 		{
 			name:     "spoofed headers from an untrusted peer",
 			request:  "@peer: 192.0.2.10:5555\nX-Forwarded-For: 127.0.0.1\nX-Forwarded-User: alice@example.com\n",
-			wantCode: 1, wantStatus: 401,
+			wantCode: 1, wantStatus: 401, wantRefusedBy: "forwarded",
 		},
 		{
 			name:     "forged annotation on a ServiceAccount that is not an access key",
-			request:  "X-Forwarded-User: system:serviceaccount:demo:ci-bot\n",
-			wantCode: 1, wantStatus: 401,
+			request:  keyRequest("ci-bot", demoToken(t, "ci-bot")),
+			wantCode: 1, wantStatus: 401, wantRefusedBy: "annotation",
+		},
+		{
+			name:     "subject without a token is refused",
+			request:  keyRequest("ambient-key-alice-write", ""),
+			wantCode: 1, wantStatus: 401, wantRefusedBy: "serviceaccount",
+		},
+		{
+			name:     "subject with another key's token is refused",
+			request:  keyRequest("ambient-key-alice-write", demoToken(t, "ambient-key-no-creator")),
+			wantCode: 1, wantStatus: 401, wantRefusedBy: "jwt",
+		},
+		{
+			name:       "without token proof the subject alone is believed",
+			request:    keyRequest("ambient-key-alice-write", ""),
+			args:       []string{"-require-token-proof=false"},
+			wantStatus: 200, wantUser: "alice@example.com", wantActor: &alice,
+			wantVia: []string{"forwarded", "serviceaccount", "annotation"},
+		},
+		{
+			name:       "without token proof a token is still checked",
+			request:    keyRequest("ambient-key-alice-write", aliceToken),
+			args:       []string{"-require-token-proof=false"},
+			wantStatus: 200, wantUser: "alice@example.com", wantActor: &alice,
+			wantVia: []string{"forwarded", "jwt", "annotation"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, code := explainRun(t, tt.request)
+			res, code := explainRun(t, tt.request, tt.args...)
 			if code != tt.wantCode || res.Status != tt.wantStatus {
 				t.Fatalf("exit %d status %d (%s), want exit %d status %d", code, res.Status, res.Error, tt.wantCode, tt.wantStatus)
 			}
@@ -86,8 +143,8 @@ func TestExplainDemoCluster(t *testing.T) {
 				t.Error("no trace printed")
 			}
 			if tt.wantStatus != 200 {
-				if res.Principal != nil || res.Error == "" {
-					t.Errorf("refusal printed principal %v, error %q", res.Principal, res.Error)
+				if res.Principal != nil || !strings.HasPrefix(res.Error, tt.wantRefusedBy+": ") {
+					t.Errorf("refusal printed principal %v, error %q; want an error from %s", res.Principal, res.Error, tt.wantRefusedBy)
 				}
 				return
 			}
@@ -96,6 +153,9 @@ func TestExplainDemoCluster(t *testing.T) {
 			}
 			if res.Principal.User.Name != tt.wantUser || res.Principal.Synthetic != tt.wantSynth {
 				t.Errorf("user %q synthetic %v, want %q %v", res.Principal.User.Name, res.Principal.Synthetic, tt.wantUser, tt.wantSynth)
+			}
+			if tt.wantVia != nil && !slices.Equal(res.Principal.Via, tt.wantVia) {
+				t.Errorf("via %v, want %v", res.Principal.Via, tt.wantVia)
 			}
 			if tt.wantActor != nil {
 				got := *res.Principal.Actor
@@ -122,16 +182,23 @@ metadata:
   labels: {kind: robot}
   annotations: {example.com/owner: carol}
 `)
+	// A cluster file has no issuer: the subject is believed without a
+	// token only when asked to.
 	res, code := explainRun(t, "X-Forwarded-User: system:serviceaccount:team:key\n",
 		"-cluster", cluster, "-annotation", "example.com/owner", "-require-label", "kind=robot")
+	if code != 1 || res.Status != 401 || !strings.HasPrefix(res.Error, "serviceaccount: ") {
+		t.Fatalf("with token proof: exit %d status %d (%s), want 1, 401 from serviceaccount", code, res.Status, res.Error)
+	}
+	res, code = explainRun(t, "X-Forwarded-User: system:serviceaccount:team:key\n",
+		"-cluster", cluster, "-annotation", "example.com/owner", "-require-label", "kind=robot", "-require-token-proof=false")
 	if code != 0 || res.Principal == nil || res.Principal.User.Name != "carol" {
 		t.Fatalf("exit %d, result %+v", code, res)
 	}
 	// The default label requirement is replaced, not extended, by -require-label.
 	res, code = explainRun(t, "X-Forwarded-User: system:serviceaccount:team:key\n",
-		"-cluster", cluster, "-annotation", "example.com/owner")
-	if code != 1 || res.Status != 401 {
-		t.Fatalf("without the robot label: exit %d status %d, want 1 and 401", code, res.Status)
+		"-cluster", cluster, "-annotation", "example.com/owner", "-require-token-proof=false")
+	if code != 1 || res.Status != 401 || !strings.HasPrefix(res.Error, "annotation: ") {
+		t.Fatalf("without the robot label: exit %d status %d (%s), want 1, 401 from annotation", code, res.Status, res.Error)
 	}
 }
 
@@ -157,7 +224,8 @@ metadata:
     ambient-code.io/created-by-binding: ` + strategies.SignBinding([]byte(key), "team", sa.name, sa.uid, sa.signedUser) + "\n")
 	}
 	writeFile(t, filepath.Join(dir, "cluster.yaml"), cluster.String())
-	withKey := []string{"-cluster", filepath.Join(dir, "cluster.yaml"), "-binding-key-file", filepath.Join(dir, "key")}
+	// Subjects without tokens, to keep to the binding check.
+	withKey := []string{"-cluster", filepath.Join(dir, "cluster.yaml"), "-binding-key-file", filepath.Join(dir, "key"), "-require-token-proof=false"}
 
 	if res, code := explainRun(t, "X-Forwarded-User: system:serviceaccount:team:signed-key\n", withKey...); code != 0 || res.Principal.User.Name != "dana" {
 		t.Errorf("signed key: exit %d, %+v", code, res)
@@ -167,7 +235,7 @@ metadata:
 	}
 	// Without the key file only the label is checked, and the edit goes unseen:
 	// the flag is what turns binding checks on.
-	if res, code := explainRun(t, "X-Forwarded-User: system:serviceaccount:team:edited-key\n", "-cluster", filepath.Join(dir, "cluster.yaml")); code != 0 || res.Principal.User.Name != "mallory" {
+	if res, code := explainRun(t, "X-Forwarded-User: system:serviceaccount:team:edited-key\n", "-cluster", filepath.Join(dir, "cluster.yaml"), "-require-token-proof=false"); code != 0 || res.Principal.User.Name != "mallory" {
 		t.Errorf("edited key without binding checks: exit %d, %+v", code, res)
 	}
 }
@@ -184,7 +252,7 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 current-context: c
 `)
 	res, code := explainRun(t, "X-Forwarded-User: system:serviceaccount:demo:ambient-key-alice-write\n",
-		"-kubeconfig", kubeconfig, "-sync-timeout", "300ms")
+		"-kubeconfig", kubeconfig, "-sync-timeout", "300ms", "-require-token-proof=false")
 	if code != 1 || res.Status != http.StatusServiceUnavailable {
 		t.Fatalf("exit %d status %d (%s), want 1 and 503", code, res.Status, res.Error)
 	}
@@ -220,6 +288,11 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	demo, err := newDemoIssuer(demoCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.useDemoIssuer(demo)
 	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
 	if err != nil {
 		t.Fatal(err)
@@ -240,6 +313,7 @@ func TestServer(t *testing.T) {
 
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/whoami", nil)
 	req.Header.Set("X-Forwarded-User", "system:serviceaccount:demo:ambient-key-alice-write")
+	req.Header.Set("Authorization", "Bearer "+demoToken(t, "ambient-key-alice-write"))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -249,12 +323,13 @@ func TestServer(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || body.Principal.User.Name != "alice@example.com" || body.Principal.Actor == nil || len(body.Trace) != 4 {
+	if resp.StatusCode != 200 || body.Principal.User.Name != "alice@example.com" || body.Principal.Actor == nil || len(body.Trace) != 5 {
 		t.Errorf("status %d body %+v", resp.StatusCode, body)
 	}
 
 	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/whoami", nil)
 	req.Header.Set("X-Forwarded-User", "system:serviceaccount:demo:ci-bot")
+	req.Header.Set("Authorization", "Bearer "+demoToken(t, "ci-bot"))
 	resp2, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
