@@ -21,8 +21,9 @@ import (
 // the access-key label only (kubecache.WithLabelSelector), as its doc says
 // a deployment may, and checks what that doc promises of a ServiceAccount
 // without the label: it is "not in the cache", so its forwarded subject
-// alone gets the synthetic identity, and its bound token is refused as if
-// the ServiceAccount had been deleted. A labelled key works as usual.
+// alone, where subjects are believed without a token, gets the synthetic
+// identity, and its bound token is refused as if the ServiceAccount had
+// been deleted. A labelled key works as usual.
 func TestLabelSelectorCache(t *testing.T) {
 	w := newWorld(t)
 	ctx := t.Context()
@@ -35,7 +36,9 @@ func TestLabelSelectorCache(t *testing.T) {
 	app := httptest.NewServer(NewApp(map[string]*authn.Chain{"jwt": chain(t, w.jwtConfig, filtered)}))
 	t.Cleanup(app.Close)
 	proxy := w.h.StartOAuth2Proxy(t, w.cluster, app.URL+"/", audience, users)
-	front := w.serveFront(t, NewApp(map[string]*authn.Chain{"front": chain(t, w.frontConfig, filtered)}))
+	believing := w.frontConfig
+	believing.InsecureForwardedSubjectWithoutToken = true
+	front := w.serveFront(t, NewApp(map[string]*authn.Chain{"front": chain(t, believing, filtered)}))
 	waitUntil(t, propagationBound, "the filtered cache", filtered.HasSynced)
 
 	// The unlabelled key is signed for alice like any key, so that only

@@ -31,9 +31,12 @@ type OAuth2Proxy struct {
 //   - the basic-auth users of users (name to password), which stand in
 //     for humans who signed in: no identity provider is reachable here.
 //
-// Identity headers a client sends are replaced (--skip-auth-strip-headers,
-// the default). The OAuth provider is a placeholder that is never called.
-func (h *Harness) StartOAuth2Proxy(t testing.TB, cluster *Cluster, upstream, audience string, users map[string]string) *OAuth2Proxy {
+// extraIssuers ("ISSUER=AUDIENCE") are further bearer-token issuers it
+// trusts in the same way; their discovery must be served with a certificate
+// of cluster's CA. Identity headers a client sends are replaced
+// (--skip-auth-strip-headers, the default). The OAuth provider is a
+// placeholder that is never called.
+func (h *Harness) StartOAuth2Proxy(t testing.TB, cluster *Cluster, upstream, audience string, users map[string]string, extraIssuers ...string) *OAuth2Proxy {
 	t.Helper()
 	dir := t.TempDir()
 	var htpasswd strings.Builder
@@ -51,22 +54,26 @@ func (h *Harness) StartOAuth2Proxy(t testing.TB, cluster *Cluster, upstream, aud
 		t.Fatal(err)
 	}
 	proxyURL := "http://" + hostPort(port)
-	p, err := h.Reaper.Start(h.ctx, "oauth2-proxy", filepath.Join(dir, "oauth2-proxy.log"), h.Tools.OAuth2Proxy,
-		"--http-address="+hostPort(port),
-		"--upstream="+upstream,
+	args := []string{
+		"--http-address=" + hostPort(port),
+		"--upstream=" + upstream,
 		"--provider=google", // never used: no client signs in through a provider
 		"--client-id=authchain-e2e",
 		"--client-secret=unused",
-		"--cookie-secret="+randomHex(16), // 32 characters
+		"--cookie-secret=" + randomHex(16), // 32 characters
 		"--cookie-secure=false",
 		"--email-domain=*",
 		"--skip-jwt-bearer-tokens",
-		"--extra-jwt-issuers="+cluster.URL+"="+audience,
-		"--provider-ca-file="+cluster.CAFile, // for the issuer's discovery and keys
-		"--htpasswd-file="+htpasswdFile,
+		"--extra-jwt-issuers=" + cluster.URL + "=" + audience,
+		"--provider-ca-file=" + cluster.CAFile, // for the issuer's discovery and keys
+		"--htpasswd-file=" + htpasswdFile,
 		"--silence-ping-logging",
 		"--request-logging=false", // authentication is still logged
-	)
+	}
+	for _, issuer := range extraIssuers {
+		args = append(args, "--extra-jwt-issuers="+issuer)
+	}
+	p, err := h.Reaper.Start(h.ctx, "oauth2-proxy", filepath.Join(dir, "oauth2-proxy.log"), h.Tools.OAuth2Proxy, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,10 @@ var users = map[string]string{"alice@example.com": "alice-password", "bob@exampl
 //     cache.
 //
 // front is the Kubernetes front-proxy configuration (X-Remote-* headers,
-// trusted by client certificate) over the /jwt cache.
+// trusted by client certificate) over the /jwt cache. Every route requires
+// token proof for a forwarded ServiceAccount subject, the default; front
+// has no token strategy, since a front proxy forwards no token, so it
+// refuses every such subject.
 type world struct {
 	h       *Harness
 	cluster *Cluster
