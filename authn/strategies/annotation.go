@@ -458,8 +458,11 @@ func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (h
 			}
 			seen = append(seen, r)
 			if hops++; hops > s.maxHops {
-				return "", 0, authn.Reject("creator chain too long").
-					WithDetail("longer than " + strconv.Itoa(s.maxHops) + " keys"), false
+				bound := strconv.Itoa(s.maxHops) + " keys"
+				if s.maxHops == 1 {
+					bound = "1 key"
+				}
+				return "", 0, authn.Reject("creator chain too long").WithDetail("longer than " + bound), false
 			}
 			// From here on the chain must end at a human: a key minted by a
 			// key that cannot be resolved is refused, not made synthetic.

@@ -691,7 +691,7 @@ func hopCases() []annotationCase {
 			opts:    append([]strategies.AnnotationOption{strategies.WithMaxHops(1)}, withLabelAndBinding...),
 			cluster: chain(2),
 			sofar:   keyActor("team", "k0"),
-			want:    authn.Reject("creator chain too long").WithDetail("longer than 1 keys"),
+			want:    authn.Reject("creator chain too long").WithDetail("longer than 1 key"),
 		},
 		{
 			name:    "middle of a chain resolves on its own",
