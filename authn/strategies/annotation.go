@@ -233,23 +233,23 @@ type AnnotationStrategy struct {
 //
 //   - it reads the Actor's ServiceAccount from lister only, an informer cache,
 //     never the API server; until hasSynced reports true it fails (503);
+//   - a ServiceAccount not in the cache is not its business (a later
+//     Synthetic strategy may apply), except that an Actor with a UID (set
+//     from a verified token) whose ServiceAccount is gone is rejected;
 //   - a ServiceAccount whose deletion has begun (metadata.deletionTimestamp
 //     set, a finalizer holding it) is rejected at once, with or without a
 //     creator annotation; Kubernetes keeps accepting its tokens for 60
 //     seconds after that, this strategy does not;
 //   - if Actor.UID is set and differs from the cached object's, the
 //     ServiceAccount was re-created and the request is rejected;
-//   - a ServiceAccount not in the cache, or without the creator annotation,
-//     is not its business (a later Synthetic strategy may apply), except
-//     that an Actor with a UID (set from a verified token) whose
-//     ServiceAccount is gone is rejected;
+//   - a ServiceAccount without the creator annotation is not its business;
 //   - a present creator annotation must pass every configured provenance
 //     check (RequireLabels, RequireNamespaces, RequireSignedBinding) and be
 //     at most 1024 bytes; a value that is not a ServiceAccount subject must
 //     pass authn.CheckUserName, which refuses system: and the synthetic
-//     prefix in any letter case, invisible and white-space characters and
-//     names not in NFC. Otherwise the request is rejected, never passed on
-//     to a weaker strategy;
+//     prefix in any letter case, invisible characters, white space other
+//     than inner spaces, and names not in NFC. Otherwise the request is
+//     rejected, never passed on to a weaker strategy;
 //   - a value that is a ServiceAccount subject names the key this key was
 //     created with. That parent must be in the cache, not being deleted, and
 //     the very incarnation the child was made by: the binding covers its UID
