@@ -177,24 +177,24 @@ func TestKeyLifecycle(t *testing.T) {
 		}{{
 			name:        "no binding",
 			annotations: func(string) map[string]string { return nil },
-			detail:      "binding signature missing",
+			detail:      "creator annotation failed provenance", // binding signature missing in the trace
 		}, {
 			name: "binding copied from alice's key",
 			annotations: func(string) map[string]string {
 				return map[string]string{strategies.DefaultBindingAnnotation: stolen}
 			},
-			detail: "binding signature invalid",
+			detail: "creator annotation failed provenance", // binding signature invalid in the trace
 		}, {
 			name: "binding signed with another key",
 			annotations: func(uid string) map[string]string {
-				return map[string]string{strategies.DefaultBindingAnnotation: strategies.SignBinding([]byte(otherKey), keyNamespace, "forged-other-key", uid, "alice@example.com")}
+				return map[string]string{strategies.DefaultBindingAnnotation: mustSignBinding([]byte(otherKey), strategies.Binding{Namespace: keyNamespace, Name: "forged-other-key", UID: uid, Creator: "alice@example.com"})}
 			},
-			detail: "binding signature invalid",
+			detail: "creator annotation failed provenance", // binding signature invalid in the trace
 		}, {
 			name:        "no access-key label",
 			labels:      map[string]string{},
 			annotations: func(string) map[string]string { return nil },
-			detail:      "label app is not ambient-access-key",
+			detail:      "creator annotation failed provenance", // label app is not ambient-access-key in the trace
 		}} {
 			t.Run(tc.name, func(t *testing.T) {
 				name := "forged-" + strings.ReplaceAll(tc.name, " ", "-")

@@ -220,7 +220,7 @@ func accessKeyAt(i, n int) *corev1.ServiceAccount {
 		},
 		Annotations: map[string]string{
 			strategies.DefaultCreatorAnnotation: creator,
-			strategies.DefaultBindingAnnotation: strategies.SignBinding(bindingKey, ns, name, "00000000-0000-0000-0000-000000000000", creator),
+			strategies.DefaultBindingAnnotation: mustSignBinding(bindingKey, strategies.Binding{Namespace: ns, Name: name, UID: "00000000-0000-0000-0000-000000000000", Creator: creator}),
 			"ambient-code.io/description":       fmt.Sprintf("Access key for the CI pipeline of project %d", i%1000),
 			"ambient-code.io/expires-at":        "2027-06-30T00:00:00Z",
 		},

@@ -76,8 +76,22 @@ func SetCreator(ctx context.Context, client kubernetes.Interface, sa *corev1.Ser
 		sa.Annotations = map[string]string{}
 	}
 	sa.Annotations[strategies.DefaultCreatorAnnotation] = creator
-	sa.Annotations[strategies.DefaultBindingAnnotation] = strategies.SignBinding(bindingKey, sa.Namespace, sa.Name, string(sa.UID), creator)
+	binding, err := strategies.SignBinding(bindingKey, strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: creator})
+	if err != nil {
+		return nil, err
+	}
+	sa.Annotations[strategies.DefaultBindingAnnotation] = binding
 	return client.CoreV1().ServiceAccounts(sa.Namespace).Update(ctx, sa, metav1.UpdateOptions{})
+}
+
+// mustSignBinding is strategies.SignBinding for a binding known to be
+// valid: a key of MinBindingKeyLen bytes or more and a human creator.
+func mustSignBinding(key []byte, b strategies.Binding) string {
+	v, err := strategies.SignBinding(key, b)
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // RequestToken asks the API server for a token of the ServiceAccount, valid

@@ -35,9 +35,10 @@ type Cache struct {
 	// for longer than allowed. Give it to the strategies as hasSynced.
 	HasSynced func() bool
 
-	informers []cache.SharedIndexInformer
-	links     []*apiLink
-	running   sync.WaitGroup
+	projection *Projection
+	informers  []cache.SharedIndexInformer
+	links      []*apiLink
+	running    sync.WaitGroup
 }
 
 // Option configures New. Options are checked when New builds
@@ -97,10 +98,11 @@ func WithLabelSelector(selector string) Option {
 }
 
 // WithProjection stores, of each ServiceAccount, only its namespace, name,
-// uid, resourceVersion and the labels and annotations p names, so that the
-// cache holds what the chain reads and no more (no managedFields, secrets
-// or unrelated metadata). Build p with Config.Projection, so that it keeps
-// everything the chain reads.
+// uid, resourceVersion, deletionTimestamp and the labels and annotations p
+// names, so that the cache holds what the chain reads and no more (no
+// managedFields, secrets or unrelated metadata). Build p from what the
+// strategies read (strategies.AnnotationStrategy.Projection), and check it
+// at start-up with Cache.CheckProjection.
 func WithProjection(p Projection) Option {
 	return func(c *config) {
 		for _, k := range slices.Concat(p.Labels, p.Annotations) {
@@ -108,6 +110,7 @@ func WithProjection(p Projection) Option {
 				c.errorf("projection key %q: %v", k, msgs)
 			}
 		}
+		p = Projection{Labels: slices.Clone(p.Labels), Annotations: slices.Clone(p.Annotations)}
 		c.projection = &p
 	}
 }
@@ -167,7 +170,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 	if namespaces == nil {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	c := &Cache{}
+	c := &Cache{projection: cfg.projection}
 	listers := make(namespacedLister, len(namespaces))
 	for _, ns := range namespaces {
 		link := &apiLink{now: cfg.now, retry: cfg.maxStaleness > 0}
@@ -219,6 +222,19 @@ func (c *Cache) WaitForSync(ctx context.Context, timeout time.Duration) bool {
 		synced[i] = inf.HasSynced
 	}
 	return cache.WaitForCacheSync(ctx.Done(), synced...)
+}
+
+// CheckProjection returns nil if the cache keeps every label and
+// annotation the needs name, as CheckProjection does for the cache's
+// projection; a cache built without WithProjection keeps whole objects and
+// always passes. Call it once the strategies are built, with their
+// Projection(), to refuse to start with a projection that would drop what
+// they read.
+func (c *Cache) CheckProjection(needs ...Projection) error {
+	if c.projection == nil {
+		return nil
+	}
+	return CheckProjection(*c.projection, needs...)
 }
 
 // Len returns the number of cached ServiceAccounts.

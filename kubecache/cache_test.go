@@ -74,6 +74,8 @@ func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
 	sa := serviceAccount("keys", "k1",
 		map[string]string{"app": "ambient-access-key", "team": "x"},
 		map[string]string{strategies.DefaultCreatorAnnotation: "alice", "kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 500)})
+	deleting := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	sa.DeletionTimestamp = &deleting // held by its finalizer
 	transform := Projection{Labels: []string{"app", "absent"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}.transform()
 	got, err := transform(sa)
 	if err != nil {
@@ -81,8 +83,9 @@ func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
 	}
 	want := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
 		Namespace: "keys", Name: "k1", UID: "uid-keys-k1", ResourceVersion: "7",
-		Labels:      map[string]string{"app": "ambient-access-key"},
-		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
+		DeletionTimestamp: &deleting,
+		Labels:            map[string]string{"app": "ambient-access-key"},
+		Annotations:       map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("projected (-want +got):\n%s", diff)
@@ -100,6 +103,88 @@ func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
 	tombstone := "not a ServiceAccount"
 	if out, _ := transform(tombstone); out != tombstone {
 		t.Error("transform changed an object that is not a ServiceAccount")
+	}
+}
+
+// TestProjectedCacheSeesDeletionStart: a key whose deletion a finalizer
+// holds up reaches the strategies with its deletionTimestamp, so they can
+// refuse it.
+func TestProjectedCacheSeesDeletionStart(t *testing.T) {
+	sa := serviceAccount("keys", "held", map[string]string{"app": "ambient-access-key"}, nil)
+	client := fake.NewClientset(sa)
+	c := startTestCache(t, client, WithProjection(Projection{Labels: []string{"app"}}))
+	got, err := c.Lister.ServiceAccounts("keys").Get("held")
+	if err != nil || got.DeletionTimestamp != nil {
+		t.Fatalf("before: %v, %v", got, err)
+	}
+	deleting := sa.DeepCopy()
+	now := metav1.Now()
+	deleting.DeletionTimestamp, deleting.ResourceVersion = &now, "8"
+	if _, err := client.CoreV1().ServiceAccounts("keys").Update(t.Context(), deleting, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := c.Lister.ServiceAccounts("keys").Get("held")
+		if err == nil && got.DeletionTimestamp != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cache never saw the deletion start: %v, %v", got, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCheckProjection(t *testing.T) {
+	need := Projection{Labels: []string{"app", "ambient-code.io/role"}, Annotations: []string{"ambient-code.io/created-by-user-id", "ambient-code.io/role"}}
+	other := Projection{Annotations: []string{"example.com/owner"}}
+	for _, tt := range []struct {
+		name    string
+		p       Projection
+		needs   []Projection
+		missing []string // substrings the error must hold; nil for no error
+	}{
+		{"nothing needed", Projection{}, nil, nil},
+		{"exactly what is needed", need, []Projection{need}, nil},
+		{"more than is needed", Projection{Labels: []string{"app", "ambient-code.io/role", "x"}, Annotations: append([]string{"y"}, need.Annotations...)}, []Projection{need}, nil},
+		{"the role attribute dropped", Projection{Labels: []string{"app"}, Annotations: []string{"ambient-code.io/created-by-user-id"}}, []Projection{need},
+			[]string{`labels ["ambient-code.io/role"]`, `annotations ["ambient-code.io/role"]`}},
+		{"every need is checked", need, []Projection{need, other}, []string{`labels []`, `annotations ["example.com/owner"]`}},
+		{"a label is not an annotation", Projection{Labels: need.Annotations, Annotations: need.Labels}, []Projection{need},
+			[]string{`labels ["app"]`, `annotations ["ambient-code.io/created-by-user-id"]`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckProjection(tt.p, tt.needs...)
+			if tt.missing == nil {
+				if err != nil {
+					t.Fatalf("CheckProjection = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrProjectionIncomplete) {
+				t.Fatalf("CheckProjection = %v, want ErrProjectionIncomplete", err)
+			}
+			for _, m := range tt.missing {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not name %s", err, m)
+				}
+			}
+		})
+	}
+}
+
+func TestCacheCheckProjection(t *testing.T) {
+	need := Projection{Annotations: []string{"ambient-code.io/role"}}
+	full := startTestCache(t, fake.NewClientset())
+	if err := full.CheckProjection(need); err != nil {
+		t.Errorf("a cache of whole objects: %v", err)
+	}
+	given := Projection{Annotations: []string{strategies.DefaultCreatorAnnotation}}
+	projected := startTestCache(t, fake.NewClientset(), WithProjection(given))
+	given.Annotations[0] = "ambient-code.io/role" // the cache copied its projection
+	if err := projected.CheckProjection(need); !errors.Is(err, ErrProjectionIncomplete) {
+		t.Errorf("a projection without the role: %v", err)
 	}
 }
 

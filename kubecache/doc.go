@@ -7,12 +7,18 @@
 // after losing the API server, so that a cut-off cache fails closed (503)
 // instead of serving a deleted key forever:
 //
-//	c, err := kubecache.New(ctx, clientset,
-//		kubecache.WithProjection(kubecache.Projection{
-//			Labels:      []string{"app"},
-//			Annotations: []string{strategies.DefaultCreatorAnnotation, strategies.DefaultBindingAnnotation},
-//		}),
+//	projection := kubecache.Projection{
+//		Labels:      []string{"app"},
+//		Annotations: []string{strategies.DefaultCreatorAnnotation, strategies.DefaultCreatorUIDAnnotation, strategies.DefaultBindingAnnotation},
+//	}
+//	c, err := kubecache.New(ctx, clientset, kubecache.WithProjection(projection),
 //		kubecache.WithMaxStaleness(30*time.Second))
 //	...
 //	annotation, err := strategies.CreatorAnnotation(c.Lister, c.HasSynced, …)
+//	...
+//	// Refuse to start if the projection drops anything the strategy reads.
+//	if err := c.CheckProjection(kubecache.Projection(annotation.Projection())); err != nil { … }
+//
+// Projected objects always keep their namespace, name, uid,
+// resourceVersion and deletionTimestamp.
 package kubecache

@@ -1,6 +1,8 @@
 package kubecache
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -11,13 +13,47 @@ import (
 )
 
 // Projection names the labels and annotations of a ServiceAccount that a
-// cache keeps; see WithProjection.
+// cache keeps; see WithProjection. A strategy's own projection type of the
+// same shape converts to it, e.g.
+// kubecache.Projection(annotation.Projection()).
 type Projection struct {
 	Labels      []string
 	Annotations []string
 }
 
-// transform returns the informer transform that applies p. It is
+// ErrProjectionIncomplete is wrapped by CheckProjection's errors.
+var ErrProjectionIncomplete = errors.New("kubecache: the projection drops labels or annotations the chain reads")
+
+// CheckProjection returns nil if p keeps every label and annotation that
+// the needs name, and otherwise an error wrapping ErrProjectionIncomplete
+// that lists the missing keys. Call it at start-up with the projection the
+// cache was built with and the Projection() of every strategy that reads
+// the cache: a projection written by hand that leaves out, say, a copied
+// role attribute would otherwise lose it without a word.
+func CheckProjection(p Projection, needs ...Projection) error {
+	var labels, annotations []string
+	for _, need := range needs {
+		for _, k := range need.Labels {
+			if !slices.Contains(p.Labels, k) && !slices.Contains(labels, k) {
+				labels = append(labels, k)
+			}
+		}
+		for _, k := range need.Annotations {
+			if !slices.Contains(p.Annotations, k) && !slices.Contains(annotations, k) {
+				annotations = append(annotations, k)
+			}
+		}
+	}
+	if labels == nil && annotations == nil {
+		return nil
+	}
+	slices.Sort(labels)
+	slices.Sort(annotations)
+	return fmt.Errorf("%w: missing labels %q, annotations %q", ErrProjectionIncomplete, labels, annotations)
+}
+
+// transform returns the informer transform that applies p: namespace,
+// name, uid, resourceVersion and deletionTimestamp are always kept. It is
 // idempotent, as informers require.
 //
 // Projected objects share what repeats across ServiceAccounts: the
@@ -39,8 +75,11 @@ func (p Projection) transform() cache.TransformFunc {
 			Name:            sa.Name,
 			UID:             sa.UID,
 			ResourceVersion: sa.ResourceVersion,
-			Labels:          shared.labelSet(sa.Labels, labelKeys),
-			Annotations:     pick(sa.Annotations, annotationKeys),
+			// A key whose deletion has begun is refused; a finalizer may
+			// hold it in the cache for long.
+			DeletionTimestamp: sa.DeletionTimestamp,
+			Labels:            shared.labelSet(sa.Labels, labelKeys),
+			Annotations:       pick(sa.Annotations, annotationKeys),
 		}}, nil
 	}
 }

@@ -21,6 +21,12 @@ import (
 // who created an access key.
 const DefaultCreatorAnnotation = "ambient-code.io/created-by-user-id"
 
+// DefaultCreatorUIDAnnotation is the ServiceAccount annotation that pins a
+// key created by another key to that key's incarnation: it holds the UID of
+// the ServiceAccount the creator annotation names. It is read only when the
+// creator is a ServiceAccount.
+const DefaultCreatorUIDAnnotation = "ambient-code.io/created-by-uid"
+
 const (
 	defaultMaxHops = 3
 	// maxCreatorLen bounds a creator value; no real user name comes close,
@@ -32,16 +38,17 @@ const (
 type AnnotationOption func(*annotationConfig)
 
 type annotationConfig struct {
-	creatorKey   string
-	bindingKey   string
-	labels       map[string]string
-	namespaces   map[string]bool
-	bindingKeys  [][]byte
-	insecure     bool
-	maxHops      int
-	copyKeys     []string
-	skipUnsynced bool
-	errs         []error
+	creatorKey    string
+	creatorUIDKey string
+	bindingKey    string
+	labels        map[string]string
+	namespaces    map[string]bool
+	bindingKeys   [][]byte
+	insecure      bool
+	maxHops       int
+	copyKeys      []string
+	skipUnsynced  bool
+	errs          []error
 }
 
 func (c *annotationConfig) errorf(format string, args ...any) {
@@ -53,6 +60,13 @@ func (c *annotationConfig) errorf(format string, args ...any) {
 // key.
 func WithCreatorAnnotation(key string) AnnotationOption {
 	return func(c *annotationConfig) { c.creatorKey = key }
+}
+
+// WithCreatorUIDAnnotation sets the annotation that holds the UID of a
+// creating ServiceAccount; the default is DefaultCreatorUIDAnnotation. The
+// key must be a valid annotation key.
+func WithCreatorUIDAnnotation(key string) AnnotationOption {
+	return func(c *annotationConfig) { c.creatorUIDKey = key }
 }
 
 // WithBindingAnnotation sets the annotation that holds the signed binding
@@ -112,13 +126,23 @@ func RequireNamespaces(namespaces ...string) AnnotationOption {
 }
 
 // RequireSignedBinding trusts a creator annotation only if the binding
-// annotation holds a SignBinding value for the ServiceAccount's namespace,
-// name and uid and the annotation's value, under any of keys. This is the
-// check that holds even against someone who may edit every ServiceAccount:
-// without a key they cannot bind a user, and a binding does not survive
-// re-creating the ServiceAccount. Give the new key first and the old one
-// after it while rotating. Each key must be at least MinBindingKeyLen bytes;
-// the keys are copied.
+// annotation holds a SignBinding value, under any of keys, for the
+// ServiceAccount's namespace, name and UID, the annotation's value, the UID
+// of the creating ServiceAccount when the creator is one (read from the
+// cache), and the value of every CopyAttributes key the ServiceAccount
+// carries. This is the check that holds even against someone who may edit
+// every ServiceAccount: without a key they cannot bind a user or change an
+// attribute, and a binding survives neither re-creating the ServiceAccount
+// nor re-creating its parent key.
+//
+// A binding that covers an attribute the strategy does not copy, or that
+// the ServiceAccount no longer carries, is refused too. A v1 binding (from
+// before attributes and parent UIDs were signed) still verifies where it
+// covers everything needed: a human creator and no copied attribute
+// present; re-sign the others with SignBinding.
+//
+// Give the new key first and the old one after it while rotating. Each key
+// must be at least MinBindingKeyLen bytes; the keys are copied.
 func RequireSignedBinding(keys ...[]byte) AnnotationOption {
 	return func(c *annotationConfig) {
 		if err := checkBindingKeys(keys); err != nil {
@@ -154,11 +178,12 @@ func WithMaxHops(n int) AnnotationOption {
 
 // CopyAttributes copies the given labels or annotations of the acting
 // ServiceAccount (never of the keys it was created by) into
-// Actor.Attributes, so authorization can cap what a key may do. When a key
-// is both a label and an annotation, the annotation wins: annotations are
-// where the key-creating code records facts, and labels cannot hold every
-// value. The binding annotation cannot be copied, so signatures do not
-// spread into logs.
+// Actor.Attributes, so authorization can cap what a key may do. A key may
+// be a label or an annotation; a ServiceAccount carrying it as both is
+// refused rather than have one silently win. Under RequireSignedBinding
+// every copied attribute a ServiceAccount carries must be covered by its
+// binding, or the request is refused. The binding annotation cannot be
+// copied, so signatures do not spread into logs.
 func CopyAttributes(keys ...string) AnnotationOption {
 	return func(c *annotationConfig) {
 		for _, k := range keys {
@@ -189,52 +214,71 @@ type labelRequirement struct{ key, value string }
 // who created it. Build it with CreatorAnnotation. It is safe for
 // concurrent use.
 type AnnotationStrategy struct {
-	lister       corev1listers.ServiceAccountLister
-	hasSynced    func() bool
-	creatorKey   string
-	bindingKey   string
-	labels       []labelRequirement
-	namespaces   map[string]bool
-	binding      *bindingVerifier
-	maxHops      int
-	copyKeys     []string
-	skipUnsynced bool
+	lister        corev1listers.ServiceAccountLister
+	hasSynced     func() bool
+	creatorKey    string
+	creatorUIDKey string
+	bindingKey    string
+	labels        []labelRequirement
+	namespaces    map[string]bool
+	binding       *bindingVerifier
+	maxHops       int
+	copyKeys      []string
+	skipUnsynced  bool
 }
 
 // CreatorAnnotation returns the strategy named "annotation". It applies
-// when an Actor is set and no User is, as after ServiceAccount:
+// when an Actor is set and no User is, as after ServiceAccount, whether the
+// Actor came from a forwarded subject or a verified token:
 //
 //   - it reads the Actor's ServiceAccount from lister only, an informer cache,
 //     never the API server; until hasSynced reports true it fails (503);
-//   - a ServiceAccount not in the cache, or without the creator annotation,
-//     is not its business (a later Synthetic strategy may apply), except
-//     that an Actor with a UID (set from a verified token) whose
-//     ServiceAccount is gone is rejected;
+//   - a ServiceAccount not in the cache is not its business (a later
+//     Synthetic strategy may apply), except that an Actor with a UID (set
+//     from a verified token) whose ServiceAccount is gone is rejected;
+//   - a ServiceAccount whose deletion has begun (metadata.deletionTimestamp
+//     set, a finalizer holding it) is rejected at once, with or without a
+//     creator annotation; Kubernetes keeps accepting its tokens for 60
+//     seconds after that, this strategy does not;
 //   - if Actor.UID is set and differs from the cached object's, the
 //     ServiceAccount was re-created and the request is rejected;
+//   - a ServiceAccount without the creator annotation is not its business;
 //   - a present creator annotation must pass every configured provenance
 //     check (RequireLabels, RequireNamespaces, RequireSignedBinding) and be
-//     a plausible user name (non-empty, at most 1024 bytes of UTF-8 without
-//     control characters or surrounding space, not a reserved system: name);
-//     otherwise the request is rejected, never passed on to a weaker
-//     strategy;
+//     at most 1024 bytes; a value that is not a ServiceAccount subject must
+//     pass authn.CheckUserName, which refuses system: and the synthetic
+//     prefix in any letter case, invisible characters, white space other
+//     than inner spaces, and names not in NFC. Otherwise the request is
+//     rejected, never passed on to a weaker strategy;
 //   - a value that is a ServiceAccount subject names the key this key was
-//     created with; its creator annotation is followed, with the same
-//     checks, for at most WithMaxHops keys and without cycles, and must end
-//     at a human, or the request is rejected;
+//     created with. That parent must be in the cache, not being deleted, and
+//     the very incarnation the child was made by: the binding covers its UID
+//     under RequireSignedBinding, and otherwise the child's
+//     DefaultCreatorUIDAnnotation must hold it (a missing or different UID
+//     is rejected; under a binding a present one must match too). The
+//     parent's creator annotation is then followed with the same checks,
+//     for at most WithMaxHops keys and without cycles, and must end at a
+//     human, or the request is rejected;
+//   - the copied attributes (CopyAttributes) are refused when one is both a
+//     label and an annotation;
 //   - the result keeps the Actor, with UID set from the cached object and
 //     the attributes chosen by CopyAttributes, and sets User to the human;
 //     its reason is "creator annotation", or "creator annotation via N
 //     keys" ("via 1 key") when N parent keys were followed.
+//
+// A rejection's Reason names the check that failed, such as "creator
+// annotation failed provenance"; which label, namespace, attribute or
+// bound was involved is in the Decision's Detail, kept out of responses.
 //
 // It returns an error if lister or hasSynced is nil, an option is invalid,
 // or no provenance check is configured and
 // InsecureAcceptUnverifiedAnnotations is not given.
 func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func() bool, opts ...AnnotationOption) (*AnnotationStrategy, error) {
 	c := annotationConfig{
-		creatorKey: DefaultCreatorAnnotation,
-		bindingKey: DefaultBindingAnnotation,
-		maxHops:    defaultMaxHops,
+		creatorKey:    DefaultCreatorAnnotation,
+		creatorUIDKey: DefaultCreatorUIDAnnotation,
+		bindingKey:    DefaultBindingAnnotation,
+		maxHops:       defaultMaxHops,
 	}
 	if lister == nil {
 		c.errorf("lister is nil")
@@ -249,13 +293,16 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 		}
 		opt(&c)
 	}
-	for _, key := range []string{c.creatorKey, c.bindingKey} {
+	for _, key := range []string{c.creatorKey, c.creatorUIDKey, c.bindingKey} {
 		if msgs := content.IsLabelKey(key); len(msgs) > 0 {
 			c.errorf("annotation key %q: %s", key, strings.Join(msgs, "; "))
 		}
 	}
 	if c.creatorKey == c.bindingKey {
 		c.errorf("creator and binding annotations are both %q", c.creatorKey)
+	}
+	if c.creatorUIDKey == c.creatorKey || c.creatorUIDKey == c.bindingKey {
+		c.errorf("the creator uid annotation %q is also the creator or binding annotation", c.creatorUIDKey)
 	}
 	if slices.Contains(c.copyKeys, c.bindingKey) {
 		c.errorf("CopyAttributes: the binding annotation %q cannot be copied", c.bindingKey)
@@ -269,14 +316,15 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 	}
 
 	s := &AnnotationStrategy{
-		lister:       lister,
-		hasSynced:    hasSynced,
-		creatorKey:   c.creatorKey,
-		bindingKey:   c.bindingKey,
-		namespaces:   c.namespaces,
-		maxHops:      c.maxHops,
-		copyKeys:     c.copyKeys,
-		skipUnsynced: c.skipUnsynced,
+		lister:        lister,
+		hasSynced:     hasSynced,
+		creatorKey:    c.creatorKey,
+		creatorUIDKey: c.creatorUIDKey,
+		bindingKey:    c.bindingKey,
+		namespaces:    c.namespaces,
+		maxHops:       c.maxHops,
+		copyKeys:      c.copyKeys,
+		skipUnsynced:  c.skipUnsynced,
 	}
 	for k, v := range c.labels {
 		s.labels = append(s.labels, labelRequirement{k, v})
@@ -290,6 +338,25 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 
 // Name returns "annotation".
 func (*AnnotationStrategy) Name() string { return "annotation" }
+
+// Projection returns the labels and annotations of a ServiceAccount the
+// strategy reads: the required labels, the creator, creator UID and (under
+// RequireSignedBinding) binding annotations, and every CopyAttributes key
+// both as a label and as an annotation. A cache that keeps less answers
+// differently from a full one; check it with kubecache.CheckProjection.
+func (s *AnnotationStrategy) Projection() Projection {
+	var p Projection
+	for _, l := range s.labels {
+		p.Labels = append(p.Labels, l.key)
+	}
+	p.Labels = append(p.Labels, s.copyKeys...)
+	p.Annotations = append(p.Annotations, s.creatorKey, s.creatorUIDKey)
+	if s.binding != nil {
+		p.Annotations = append(p.Annotations, s.bindingKey)
+	}
+	p.Annotations = append(p.Annotations, s.copyKeys...)
+	return p.normalized()
+}
 
 // Authenticate implements authn.Strategy; see CreatorAnnotation.
 func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal) authn.Decision {
@@ -315,6 +382,11 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 		}
 		return authn.Fail("ServiceAccount cache lookup failed", err)
 	}
+	// Before the annotation is looked at, so that a key being deleted
+	// cannot fall back to a synthetic identity either.
+	if sa.DeletionTimestamp != nil {
+		return authn.Reject("ServiceAccount is being deleted")
+	}
 	if sofar.Actor.UID != "" && sofar.Actor.UID != string(sa.UID) {
 		return authn.Reject("ServiceAccount was re-created")
 	}
@@ -327,9 +399,13 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	if !ok {
 		return d
 	}
+	attributes, detail := s.attributes(sofar.Actor.Attributes, sa)
+	if detail != "" {
+		return authn.Reject("copied attribute is ambiguous").WithDetail(detail)
+	}
 	actor := *sofar.Actor
 	actor.UID = string(sa.UID)
-	actor.Attributes = s.attributes(actor.Attributes, sa)
+	actor.Attributes = attributes
 	reason := "creator annotation"
 	switch {
 	case hops == 1:
@@ -347,55 +423,83 @@ type saRef struct{ namespace, name string }
 
 // resolve follows value, the creator annotation of sa, to a human. It
 // returns the human and the number of parent keys followed, or ok == false
-// and the decision to return.
+// and the decision to return. Every key on the way passes the same checks.
 func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (human string, hops int, d authn.Decision, ok bool) {
 	var seenBuf [defaultMaxHops + 1]saRef
 	seen := append(seenBuf[:0], saRef{sa.Namespace, sa.Name})
 	what := "creator annotation"
 	for {
-		if reason := checkCreatorValue(value); reason != "" {
-			return "", 0, authn.Reject(what + " " + reason), false
+		subject := authn.IsServiceAccountSubject(value)
+		var ref authn.ServiceAccount
+		switch {
+		case len(value) > maxCreatorLen:
+			return "", 0, authn.Reject(what + " is longer than " + strconv.Itoa(maxCreatorLen) + " bytes"), false
+		case subject:
+			var err error
+			if ref, err = authn.ParseServiceAccountSubject(value); err != nil {
+				return "", 0, authn.Reject(what + " is a malformed ServiceAccount subject: " + err.Error()), false
+			}
+		default:
+			if err := authn.CheckUserName(value); err != nil {
+				// The rule's errors are constants that never quote the value.
+				return "", 0, authn.Reject(what + " " + err.Error()), false
+			}
 		}
-		if reason := s.provenance(sa, value); reason != "" {
-			return "", 0, authn.Reject(what + " fails provenance: " + reason), false
+		if detail := s.policy(sa); detail != "" {
+			return "", 0, authn.Reject(what + " failed provenance").WithDetail(detail), false
 		}
-		if !strings.HasPrefix(value, authn.SystemPrefix) {
+
+		var parent *corev1.ServiceAccount
+		creatorUID := ""
+		if subject {
+			r := saRef{ref.Namespace, ref.Name}
+			if slices.Contains(seen, r) {
+				return "", 0, authn.Reject("creator chain has a cycle"), false
+			}
+			seen = append(seen, r)
+			if hops++; hops > s.maxHops {
+				bound := strconv.Itoa(s.maxHops) + " keys"
+				if s.maxHops == 1 {
+					bound = "1 key"
+				}
+				return "", 0, authn.Reject("creator chain too long").WithDetail("longer than " + bound), false
+			}
+			// From here on the chain must end at a human: a key minted by a
+			// key that cannot be resolved is refused, not made synthetic.
+			var err error
+			if parent, err = s.lister.ServiceAccounts(ref.Namespace).Get(ref.Name); err != nil {
+				if apierrors.IsNotFound(err) {
+					return "", 0, authn.Reject("creator chain: parent key not in cache"), false
+				}
+				return "", 0, authn.Fail("ServiceAccount cache lookup failed", err), false
+			}
+			if parent.DeletionTimestamp != nil {
+				return "", 0, authn.Reject("creator chain: parent key is being deleted"), false
+			}
+			if creatorUID = string(parent.UID); creatorUID == "" {
+				return "", 0, authn.Reject("creator chain: parent key has no uid"), false
+			}
+			if detail := s.checkCreatorUID(sa, creatorUID); detail != "" {
+				return "", 0, authn.Reject(what + " failed provenance").WithDetail(detail), false
+			}
+		}
+		if s.binding != nil {
+			if detail := s.checkBinding(sa, value, creatorUID); detail != "" {
+				return "", 0, authn.Reject(what + " failed provenance").WithDetail(detail), false
+			}
+		}
+		if !subject {
 			return value, hops, authn.Decision{}, true
 		}
-		if !authn.IsServiceAccountSubject(value) {
-			return "", 0, authn.Reject(what + " names a reserved system: user"), false
-		}
-		parent, err := authn.ParseServiceAccountSubject(value)
-		if err != nil {
-			return "", 0, authn.Reject(what + " is a malformed ServiceAccount subject: " + err.Error()), false
-		}
-		ref := saRef{parent.Namespace, parent.Name}
-		if slices.Contains(seen, ref) {
-			return "", 0, authn.Reject("creator chain has a cycle"), false
-		}
-		seen = append(seen, ref)
-		if hops++; hops > s.maxHops {
-			return "", 0, authn.Reject("creator chain longer than " + strconv.Itoa(s.maxHops)), false
-		}
-		// From here on the chain must end at a human: a key minted by a
-		// key that cannot be resolved is refused, not made synthetic.
-		sa, err = s.lister.ServiceAccounts(parent.Namespace).Get(parent.Name)
-		if err != nil {
-			if apierrors.IsNotFound(err) {
-				return "", 0, authn.Reject("creator chain: parent key not in cache"), false
-			}
-			return "", 0, authn.Fail("ServiceAccount cache lookup failed", err), false
-		}
-		if value, ok = sa.Annotations[s.creatorKey]; !ok {
+		if value, ok = parent.Annotations[s.creatorKey]; !ok {
 			return "", 0, authn.Reject("creator chain: parent key has no creator annotation"), false
 		}
-		what = "parent key's creator annotation"
+		sa, what = parent, "parent key's creator annotation"
 	}
 }
 
-// provenance returns which check the creator annotation value of sa fails,
-// or "" if it passes them all.
-func (s *AnnotationStrategy) provenance(sa *corev1.ServiceAccount, value string) string {
+// policy returns which label or namespace requirement sa fails, or "".
+func (s *AnnotationStrategy) policy(sa *corev1.ServiceAccount) string {
 	for _, l := range s.labels {
 		if v, ok := sa.Labels[l.key]; !ok || v != l.value {
 			if l.value == "" {
@@ -405,43 +509,113 @@ func (s *AnnotationStrategy) provenance(sa *corev1.ServiceAccount, value string)
 		}
 	}
 	if s.namespaces != nil && !s.namespaces[sa.Namespace] {
-		return "namespace not allowed"
-	}
-	if s.binding != nil {
-		b, ok := sa.Annotations[s.bindingKey]
-		if !ok {
-			return "binding signature missing"
-		}
-		if s.binding.verify(sa.Namespace, sa.Name, string(sa.UID), value, b) != nil {
-			return "binding signature invalid"
-		}
+		// A namespace is a DNS label (the object exists), safe to log.
+		return "namespace " + sa.Namespace + " is not allowed"
 	}
 	return ""
 }
 
-// checkCreatorValue returns why value cannot be a user name, or "". The
-// reason never contains the value.
-func checkCreatorValue(value string) string {
+// checkCreatorUID returns why sa, whose creator annotation names a key
+// whose cached UID is parentUID, does not pin that incarnation, or "". The
+// annotation is required unless a binding, which covers the UID, is.
+func (s *AnnotationStrategy) checkCreatorUID(sa *corev1.ServiceAccount, parentUID string) string {
+	recorded, ok := sa.Annotations[s.creatorUIDKey]
 	switch {
-	case value == "":
-		return "is empty"
-	case strings.TrimSpace(value) != value:
-		// "alice " would be a different user that looks like alice.
-		return "has surrounding white space"
+	case !ok && s.binding != nil:
+		return ""
+	case !ok:
+		return "annotation " + s.creatorUIDKey + " is missing"
+	case recorded != parentUID:
+		return "annotation " + s.creatorUIDKey + " does not match the parent key's uid: the parent was re-created"
 	}
-	return identityValueProblem(value, maxCreatorLen)
+	return ""
 }
 
-// attributes returns base with the CopyAttributes keys of sa laid over it.
-// base is not modified; it is returned as is when nothing is copied.
-func (s *AnnotationStrategy) attributes(base map[string]string, sa *corev1.ServiceAccount) map[string]string {
+// checkBinding returns why sa's binding does not cover its incarnation,
+// value (its creator annotation), creatorUID and the copied attributes it
+// carries, or "". The answer never quotes an annotation's value or a key
+// not configured.
+func (s *AnnotationStrategy) checkBinding(sa *corev1.ServiceAccount, value, creatorUID string) string {
+	raw, ok := sa.Annotations[s.bindingKey]
+	if !ok {
+		return "binding signature missing"
+	}
+	b, err := parseBinding(raw)
+	if err != nil {
+		return "binding is malformed"
+	}
+	msg := s.binding.message()
+	defer s.binding.release(msg)
+	if b.version == 1 {
+		if creatorUID != "" {
+			return "v1 binding does not cover the parent key's uid: re-sign it as v2"
+		}
+		for _, k := range s.copyKeys {
+			if _, _, present := attribute(sa, k); present {
+				return "v1 binding does not cover attribute " + k + ": re-sign it as v2"
+			}
+		}
+		msg.v1(sa.Namespace, sa.Name, string(sa.UID), value)
+	} else {
+		// Every copied attribute the key carries must be signed ...
+		for _, k := range s.copyKeys {
+			if _, _, present := attribute(sa, k); present && !b.covers(k) {
+				return "attribute " + k + " is not covered by the binding"
+			}
+		}
+		// ... and every signed one copied and carried, once.
+		n := 0
+		for k := range b.attributeKeys() {
+			if !slices.Contains(s.copyKeys, k) {
+				return "binding covers an attribute that is not copied"
+			}
+			if _, _, present := attribute(sa, k); !present {
+				return "binding covers attribute " + k + ", which the key does not carry"
+			}
+			n++
+		}
+		msg.v2(sa.Namespace, sa.Name, string(sa.UID), value, creatorUID, n)
+		for k := range b.attributeKeys() {
+			v, ambiguous, _ := attribute(sa, k)
+			if ambiguous {
+				return "attribute " + k + " is both a label and an annotation"
+			}
+			msg.attribute(k, v)
+		}
+	}
+	if !s.binding.matches(msg, &b.mac) {
+		return "binding signature invalid"
+	}
+	return ""
+}
+
+// attribute returns the value of key on sa, as an annotation or a label,
+// and whether it is present, or present as both (ambiguous).
+func attribute(sa *corev1.ServiceAccount, key string) (value string, ambiguous, present bool) {
+	a, inAnnotations := sa.Annotations[key]
+	l, inLabels := sa.Labels[key]
+	switch {
+	case inAnnotations && inLabels:
+		return "", true, true
+	case inAnnotations:
+		return a, false, true
+	case inLabels:
+		return l, false, true
+	}
+	return "", false, false
+}
+
+// attributes returns base with the CopyAttributes keys of sa laid over it,
+// or the detail of why a key is ambiguous. base is not modified; it is
+// returned as is when nothing is copied.
+func (s *AnnotationStrategy) attributes(base map[string]string, sa *corev1.ServiceAccount) (map[string]string, string) {
 	var out map[string]string
 	for _, k := range s.copyKeys {
-		v, ok := sa.Annotations[k]
-		if !ok {
-			v, ok = sa.Labels[k]
+		v, ambiguous, present := attribute(sa, k)
+		if ambiguous {
+			return nil, "attribute " + k + " is both a label and an annotation"
 		}
-		if !ok {
+		if !present {
 			continue
 		}
 		if out == nil {
@@ -451,7 +625,7 @@ func (s *AnnotationStrategy) attributes(base map[string]string, sa *corev1.Servi
 		out[k] = v
 	}
 	if out == nil {
-		return base
+		return base, ""
 	}
-	return out
+	return out, ""
 }

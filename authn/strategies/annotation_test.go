@@ -2,6 +2,10 @@ package strategies_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"maps"
 	"net/http"
@@ -75,23 +79,89 @@ func saAccessKey() saOpt { return saLabel("app", "ambient-access-key") }
 
 func saCreatedBy(user string) saOpt { return saAnnotate(strategies.DefaultCreatorAnnotation, user) }
 
-// saCreatedByKey names another ServiceAccount as the creator.
+// saCreatedByKey names another ServiceAccount as the creator and pins its
+// incarnation, by the fixtures' convention uid "uid-NAME".
 func saCreatedByKey(namespace, name string) saOpt {
+	return func(sa *corev1.ServiceAccount) {
+		saCreatedByKeyUnpinned(namespace, name)(sa)
+		saAnnotate(strategies.DefaultCreatorUIDAnnotation, "uid-"+name)(sa)
+	}
+}
+
+// saCreatedByKeyUnpinned names another ServiceAccount as the creator
+// without recording its uid.
+func saCreatedByKeyUnpinned(namespace, name string) saOpt {
 	return saCreatedBy(authn.ServiceAccountSubjectPrefix + namespace + ":" + name)
 }
 
-// saSigned signs the current uid and creator annotation with key.
-func saSigned(key []byte) saOpt {
-	return func(sa *corev1.ServiceAccount) {
-		v := strategies.SignBinding(key, sa.Namespace, sa.Name, string(sa.UID), sa.Annotations[strategies.DefaultCreatorAnnotation])
-		saAnnotate(strategies.DefaultBindingAnnotation, v)(sa)
+// signBinding is strategies.SignBinding for fixtures, which are valid.
+func signBinding(key []byte, b strategies.Binding) string {
+	v, err := strategies.SignBinding(key, b)
+	if err != nil {
+		panic(err)
 	}
+	return v
+}
+
+// saSigned signs the current uid, creator annotation and the attributes
+// attrs (read from the annotations, else the labels) with key. A
+// ServiceAccount creator's uid is "uid-NAME", the fixtures' convention.
+func saSigned(key []byte, attrs ...string) saOpt {
+	return func(sa *corev1.ServiceAccount) {
+		b := strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID),
+			Creator: sa.Annotations[strategies.DefaultCreatorAnnotation]}
+		if parent, err := authn.ParseServiceAccountSubject(b.Creator); err == nil {
+			b.CreatorUID = "uid-" + parent.Name
+		}
+		for _, k := range attrs {
+			v, ok := sa.Annotations[k]
+			if !ok {
+				v = sa.Labels[k]
+			}
+			if b.Attributes == nil {
+				b.Attributes = map[string]string{}
+			}
+			b.Attributes[k] = v
+		}
+		saAnnotate(strategies.DefaultBindingAnnotation, signBinding(key, b))(sa)
+	}
+}
+
+// saV1Signed writes the v1 binding of the current uid and creator, as
+// releases before v2 signed it: the documented v1 encoding, computed here
+// independently of the package.
+func saV1Signed(key []byte) saOpt {
+	return func(sa *corev1.ServiceAccount) {
+		var msg []byte
+		for _, f := range []string{"authchain/serviceaccount-creator-binding/v1", sa.Namespace, sa.Name, string(sa.UID), sa.Annotations[strategies.DefaultCreatorAnnotation]} {
+			msg = binary.BigEndian.AppendUint64(msg, uint64(len(f)))
+			msg = append(msg, f...)
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write(msg)
+		saAnnotate(strategies.DefaultBindingAnnotation, "v1."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))(sa)
+	}
+}
+
+// saDeleting marks the ServiceAccount as being deleted, held by a
+// finalizer.
+func saDeleting() saOpt {
+	return func(sa *corev1.ServiceAccount) {
+		at := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		sa.DeletionTimestamp = &at
+		sa.Finalizers = append(sa.Finalizers, "example.com/hold")
+	}
+}
+
+func saRemoveAnnotation(k string) saOpt {
+	return func(sa *corev1.ServiceAccount) { delete(sa.Annotations, k) }
 }
 
 // saBinding writes a binding for an explicit uid and user.
 func saBinding(key []byte, uid, user string) saOpt {
 	return func(sa *corev1.ServiceAccount) {
-		saAnnotate(strategies.DefaultBindingAnnotation, strategies.SignBinding(key, sa.Namespace, sa.Name, uid, user))(sa)
+		saAnnotate(strategies.DefaultBindingAnnotation, signBinding(key,
+			strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: uid, Creator: user}))(sa)
 	}
 }
 
@@ -275,35 +345,35 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saLabel("app", "ci"), saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label app is not ambient-access-key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name:    "label missing",
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label app is not ambient-access-key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name:    "label present as an annotation only",
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saAnnotate("app", "ambient-access-key"), saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label app is not ambient-access-key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name:    "every required label is checked",
 			opts:    []strategies.AnnotationOption{strategies.RequireLabels(map[string]string{"app": "ambient-access-key", "tier": "keys"})},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label tier is not keys"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label tier is not keys"),
 		},
 		{
 			name:    "first failing label in key order",
 			opts:    []strategies.AnnotationOption{strategies.RequireLabels(map[string]string{"tier": "keys", "app": "ambient-access-key"})},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label app is not ambient-access-key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name:    "every required label present",
@@ -317,7 +387,7 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{strategies.RequireLabels(map[string]string{"ambient-code.io/key": ""})},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label ambient-code.io/key is missing"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label ambient-code.io/key is missing"),
 		},
 		{
 			name:    "required empty label value present",
@@ -339,7 +409,7 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{strategies.RequireNamespaces("keys")},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: namespace not allowed"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("namespace team is not allowed"),
 		},
 		{
 			name:    "namespaces accumulate",
@@ -361,42 +431,42 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saSigned(keyB))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature invalid"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
 		{
 			name:    "binding for the previous incarnation (re-created, annotations copied)",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
 			cluster: []*corev1.ServiceAccount{key(saUID("uid-2222"), saCreatedBy(alice), saBinding(keyA, "uid-1111", alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature invalid"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
 		{
 			name:    "binding for another user (creator edited)",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy("mallory@example.com"), saBinding(keyA, "uid-key", alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature invalid"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
 		{
 			name:    "binding copied from another ServiceAccount",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
-			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(strategies.DefaultBindingAnnotation, strategies.SignBinding(keyA, "team", "other-key", "uid-key", alice)))},
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(strategies.DefaultBindingAnnotation, signBinding(keyA, strategies.Binding{Namespace: "team", Name: "other-key", UID: "uid-key", Creator: alice})))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature invalid"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
 		{
 			name:    "binding missing",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature missing"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature missing"),
 		},
 		{
 			name:    "binding garbage",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(strategies.DefaultBindingAnnotation, "v1.not-a-signature"))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature invalid"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding is malformed"),
 		},
 		{
 			name:    "rotation: new key first, binding signed with the old",
@@ -417,12 +487,12 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyB, keyA)},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saSigned(keyC))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature invalid"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
 		{
 			name:    "custom binding annotation",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.WithBindingAnnotation("example.com/binding")},
-			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate("example.com/binding", strategies.SignBinding(keyA, "team", "key", "uid-key", alice)))},
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate("example.com/binding", signBinding(keyA, strategies.Binding{Namespace: "team", Name: "key", UID: "uid-key", Creator: alice})))},
 			sofar:   keyActor("team", "key"),
 			want:    resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation"),
 		},
@@ -431,14 +501,14 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.WithBindingAnnotation("example.com/binding")},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saSigned(keyA))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: binding signature missing"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature missing"),
 		},
 		{
 			name:    "label checked before binding",
 			opts:    []strategies.AnnotationOption{requireKeyLabel, strategies.RequireSignedBinding(keyA)},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label app is not ambient-access-key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name:    "label and binding both pass",
@@ -460,14 +530,14 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{strategies.InsecureAcceptUnverifiedAnnotations(), requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation fails provenance: label app is not ambient-access-key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name:    "insecure still refuses hostile values",
 			opts:    []strategies.AnnotationOption{strategies.InsecureAcceptUnverifiedAnnotations()},
 			cluster: []*corev1.ServiceAccount{key(saCreatedBy("system:masters"))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation names a reserved system: user"),
+			want:    authn.Reject("creator annotation uses the reserved system: prefix"),
 		},
 		// Reserved and malformed values.
 		{
@@ -475,21 +545,21 @@ func annotationCases() []annotationCase {
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy("system:masters"))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation names a reserved system: user"),
+			want:    authn.Reject("creator annotation uses the reserved system: prefix"),
 		},
 		{
 			name:    "bare system: prefix",
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy("system:"))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation names a reserved system: user"),
+			want:    authn.Reject("creator annotation uses the reserved system: prefix"),
 		},
 		{
 			name:    "ServiceAccount group name",
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy("system:serviceaccounts:team"))},
 			sofar:   keyActor("team", "key"),
-			want:    authn.Reject("creator annotation names a reserved system: user"),
+			want:    authn.Reject("creator annotation uses the reserved system: prefix"),
 		},
 		{
 			name:    "malformed ServiceAccount subject: upper-case namespace",
@@ -506,11 +576,11 @@ func annotationCases() []annotationCase {
 			want:    authn.Reject("creator annotation is a malformed ServiceAccount subject: " + authn.ErrSubjectParts.Error()),
 		},
 		{
-			name:    "lookalike of the synthetic id is just a name",
+			name:    "the synthetic prefix is reserved",
 			opts:    []strategies.AnnotationOption{requireKeyLabel},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy("system-serviceaccount-team-parent"))},
 			sofar:   keyActor("team", "key"),
-			want:    resolvedTo("system-serviceaccount-team-parent", "team", "key", "uid-key", nil, "creator annotation"),
+			want:    authn.Reject("creator annotation uses the reserved synthetic-user prefix"),
 		},
 		// Attributes.
 		{
@@ -523,12 +593,12 @@ func annotationCases() []annotationCase {
 				map[string]string{"ambient-code.io/scope": "read", "app": "ambient-access-key"}, "creator annotation"),
 		},
 		{
-			name: "annotation wins over a label of the same key",
+			name: "a label and an annotation of the same key: ambiguous, refused",
 			opts: []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes("tier")},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy(alice),
 				saLabel("tier", "silver"), saAnnotate("tier", "gold"))},
 			sofar: keyActor("team", "key"),
-			want:  resolvedTo(alice, "team", "key", "uid-key", map[string]string{"tier": "gold"}, "creator annotation"),
+			want:  authn.Reject("copied attribute is ambiguous").WithDetail("attribute tier is both a label and an annotation"),
 		},
 		{
 			name:    "nothing to copy leaves no attributes",
@@ -555,6 +625,9 @@ func annotationCases() []annotationCase {
 		},
 	}
 	cases = append(cases, hopCases()...)
+	cases = append(cases, incarnationCases()...)
+	cases = append(cases, deletionCases()...)
+	cases = append(cases, signedAttributeCases()...)
 	cases = append(cases, hostileValueCases()...)
 	return cases
 }
@@ -604,7 +677,7 @@ func hopCases() []annotationCase {
 			opts:    withLabelAndBinding,
 			cluster: chain(4),
 			sofar:   keyActor("team", "k0"),
-			want:    authn.Reject("creator chain longer than 3"),
+			want:    authn.Reject("creator chain too long").WithDetail("longer than 3 keys"),
 		},
 		{
 			name:    "5 keys within a raised bound",
@@ -618,7 +691,7 @@ func hopCases() []annotationCase {
 			opts:    append([]strategies.AnnotationOption{strategies.WithMaxHops(1)}, withLabelAndBinding...),
 			cluster: chain(2),
 			sofar:   keyActor("team", "k0"),
-			want:    authn.Reject("creator chain longer than 1"),
+			want:    authn.Reject("creator chain too long").WithDetail("longer than 1 key"),
 		},
 		{
 			name:    "middle of a chain resolves on its own",
@@ -688,7 +761,7 @@ func hopCases() []annotationCase {
 				newTestSA("team", "parent", saCreatedBy(alice)),
 			},
 			sofar: keyActor("team", "key"),
-			want:  authn.Reject("parent key's creator annotation fails provenance: label app is not ambient-access-key"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("label app is not ambient-access-key"),
 		},
 		{
 			name: "parent outside the allowed namespaces",
@@ -698,7 +771,7 @@ func hopCases() []annotationCase {
 				newTestSA("other", "parent", saCreatedBy(alice)),
 			},
 			sofar: keyActor("team", "key"),
-			want:  authn.Reject("parent key's creator annotation fails provenance: namespace not allowed"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("namespace other is not allowed"),
 		},
 		{
 			name: "parent binding for its previous incarnation",
@@ -708,7 +781,7 @@ func hopCases() []annotationCase {
 				newTestSA("team", "parent", saAccessKey(), saCreatedBy(alice), saBinding(keyA, "uid-old-parent", alice)),
 			},
 			sofar: keyActor("team", "key"),
-			want:  authn.Reject("parent key's creator annotation fails provenance: binding signature invalid"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
 		{
 			name: "parent binding missing",
@@ -718,7 +791,7 @@ func hopCases() []annotationCase {
 				newTestSA("team", "parent", saAccessKey(), saCreatedBy(alice)),
 			},
 			sofar: keyActor("team", "key"),
-			want:  authn.Reject("parent key's creator annotation fails provenance: binding signature missing"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("binding signature missing"),
 		},
 		{
 			name: "parent names a system: user",
@@ -728,7 +801,7 @@ func hopCases() []annotationCase {
 				newTestSA("team", "parent", saAccessKey(), saCreatedBy("system:masters")),
 			},
 			sofar: keyActor("team", "key"),
-			want:  authn.Reject("parent key's creator annotation names a reserved system: user"),
+			want:  authn.Reject("parent key's creator annotation uses the reserved system: prefix"),
 		},
 		{
 			name: "parent value empty",
@@ -774,6 +847,316 @@ func hopCases() []annotationCase {
 	}
 }
 
+// incarnationCases: a key created by a key names that key's incarnation,
+// not only its name, at every hop.
+func incarnationCases() []annotationCase {
+	const alice = "alice@example.com"
+	labelled := func(name string, opts ...saOpt) *corev1.ServiceAccount {
+		return newTestSA("team", name, append([]saOpt{saAccessKey()}, opts...)...)
+	}
+	signed := []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)}
+	return []annotationCase{
+		// Label and namespace policies: the creator uid annotation.
+		{
+			name:    "label policy: child pins its parent",
+			opts:    []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{labelled("key", saCreatedByKey("team", "parent")), labelled("parent", saCreatedBy(alice))},
+			sofar:   keyActor("team", "key"),
+			want:    resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation via 1 key"),
+		},
+		{
+			name:    "label policy: child without the parent's uid",
+			opts:    []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{labelled("key", saCreatedByKeyUnpinned("team", "parent")), labelled("parent", saCreatedBy(alice))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("annotation " + strategies.DefaultCreatorUIDAnnotation + " is missing"),
+		},
+		{
+			name: "label policy: parent deleted and re-created for someone else",
+			opts: []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{
+				labelled("key", saCreatedByKey("team", "parent")),
+				labelled("parent", saUID("uid-parent-2"), saCreatedBy("mallory@example.com")),
+			},
+			sofar: keyActor("team", "key"),
+			want: authn.Reject("creator annotation failed provenance").WithDetail("annotation " + strategies.DefaultCreatorUIDAnnotation +
+				" does not match the parent key's uid: the parent was re-created"),
+		},
+		{
+			name: "label policy: every hop is pinned",
+			opts: []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{
+				labelled("key", saCreatedByKey("team", "parent")),
+				labelled("parent", saCreatedByKeyUnpinned("team", "root")),
+				labelled("root", saCreatedBy(alice)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("annotation " + strategies.DefaultCreatorUIDAnnotation + " is missing"),
+		},
+		{
+			name: "namespace policy: parent re-created",
+			opts: []strategies.AnnotationOption{strategies.RequireNamespaces("team")},
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKey("team", "parent")),
+				newTestSA("team", "parent", saUID("uid-parent-2"), saCreatedBy(alice)),
+			},
+			sofar: keyActor("team", "key"),
+			want: authn.Reject("creator annotation failed provenance").WithDetail("annotation " + strategies.DefaultCreatorUIDAnnotation +
+				" does not match the parent key's uid: the parent was re-created"),
+		},
+		{
+			name: "insecure: the uid is still required",
+			opts: []strategies.AnnotationOption{strategies.InsecureAcceptUnverifiedAnnotations()},
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKeyUnpinned("team", "parent")),
+				newTestSA("team", "parent", saCreatedBy(alice)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator annotation failed provenance").WithDetail("annotation " + strategies.DefaultCreatorUIDAnnotation + " is missing"),
+		},
+		{
+			name: "custom creator uid annotation",
+			opts: []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation("example.com/parent-uid")},
+			cluster: []*corev1.ServiceAccount{
+				labelled("key", saCreatedByKeyUnpinned("team", "parent"), saAnnotate("example.com/parent-uid", "uid-parent")),
+				labelled("parent", saCreatedBy(alice)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation via 1 key"),
+		},
+		{
+			name: "custom creator uid annotation ignores the default one",
+			opts: []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation("example.com/parent-uid")},
+			cluster: []*corev1.ServiceAccount{
+				labelled("key", saCreatedByKey("team", "parent")),
+				labelled("parent", saCreatedBy(alice)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator annotation failed provenance").WithDetail("annotation example.com/parent-uid is missing"),
+		},
+		{
+			name:    "a human creator's uid annotation is not read",
+			opts:    []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{labelled("key", saCreatedBy(alice), saAnnotate(strategies.DefaultCreatorUIDAnnotation, "whatever"))},
+			sofar:   keyActor("team", "key"),
+			want:    resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation"),
+		},
+		{
+			name: "parent without a uid",
+			opts: []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{
+				labelled("key", saCreatedByKeyUnpinned("team", "parent"), saAnnotate(strategies.DefaultCreatorUIDAnnotation, "")),
+				labelled("parent", saUID(""), saCreatedBy(alice)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator chain: parent key has no uid"),
+		},
+		// Signed bindings: the binding covers the parent's uid.
+		{
+			name: "binding policy: the binding pins the parent, no annotation needed",
+			opts: signed,
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKeyUnpinned("team", "parent"), saSigned(keyA)),
+				newTestSA("team", "parent", saCreatedBy(alice), saSigned(keyA)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation via 1 key"),
+		},
+		{
+			name: "binding policy: parent deleted and re-created, re-signed for someone else",
+			opts: signed,
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKeyUnpinned("team", "parent"), saSigned(keyA)),
+				newTestSA("team", "parent", saUID("uid-parent-2"), saCreatedBy("mallory@example.com"), saSigned(keyA)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
+		},
+		{
+			name: "binding policy: a present uid annotation must match too",
+			opts: signed,
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKeyUnpinned("team", "parent"), saAnnotate(strategies.DefaultCreatorUIDAnnotation, "uid-other"), saSigned(keyA)),
+				newTestSA("team", "parent", saCreatedBy(alice), saSigned(keyA)),
+			},
+			sofar: keyActor("team", "key"),
+			want: authn.Reject("creator annotation failed provenance").WithDetail("annotation " + strategies.DefaultCreatorUIDAnnotation +
+				" does not match the parent key's uid: the parent was re-created"),
+		},
+		{
+			name: "binding policy: a v1 binding does not cover the parent",
+			opts: signed,
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKey("team", "parent"), saV1Signed(keyA)),
+				newTestSA("team", "parent", saCreatedBy(alice), saSigned(keyA)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator annotation failed provenance").WithDetail("v1 binding does not cover the parent key's uid: re-sign it as v2"),
+		},
+		{
+			name:    "binding policy: a v1 binding of a human creator still verifies",
+			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.CopyAttributes("ambient-code.io/role")},
+			cluster: []*corev1.ServiceAccount{newTestSA("team", "key", saCreatedBy(alice), saV1Signed(keyA))},
+			sofar:   keyActor("team", "key"),
+			want:    resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation"),
+		},
+		{
+			name: "binding policy: the grandparent is pinned too",
+			opts: signed,
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKeyUnpinned("team", "parent"), saSigned(keyA)),
+				newTestSA("team", "parent", saCreatedByKeyUnpinned("team", "root"), saSigned(keyA)),
+				newTestSA("team", "root", saUID("uid-root-2"), saCreatedBy(alice), saSigned(keyA)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("binding signature invalid"),
+		},
+	}
+}
+
+// deletionCases: a ServiceAccount whose deletion has begun is refused,
+// whichever way the request names it and wherever it sits on the chain.
+func deletionCases() []annotationCase {
+	const alice = "alice@example.com"
+	return []annotationCase{
+		{
+			name:    "acting key being deleted",
+			opts:    []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{newTestSA("team", "key", saAccessKey(), saCreatedBy(alice), saDeleting())},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("ServiceAccount is being deleted"),
+		},
+		{
+			name:    "acting key being deleted, verified by a token",
+			opts:    []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{newTestSA("team", "key", saAccessKey(), saCreatedBy(alice), saDeleting())},
+			sofar:   authn.Principal{Actor: &authn.ServiceAccount{Namespace: "team", Name: "key", UID: "uid-key"}},
+			want:    authn.Reject("ServiceAccount is being deleted"),
+		},
+		{
+			name:    "key being deleted without a creator: refused, not synthetic",
+			opts:    []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{newTestSA("team", "key", saDeleting())},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("ServiceAccount is being deleted"),
+		},
+		{
+			name: "parent being deleted",
+			opts: []strategies.AnnotationOption{requireKeyLabel},
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saAccessKey(), saCreatedByKey("team", "parent")),
+				newTestSA("team", "parent", saAccessKey(), saCreatedBy(alice), saDeleting()),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator chain: parent key is being deleted"),
+		},
+		{
+			name: "grandparent being deleted",
+			opts: []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
+			cluster: []*corev1.ServiceAccount{
+				newTestSA("team", "key", saCreatedByKey("team", "parent"), saSigned(keyA)),
+				newTestSA("team", "parent", saCreatedByKey("team", "root"), saSigned(keyA)),
+				newTestSA("team", "root", saCreatedBy(alice), saSigned(keyA), saDeleting()),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("creator chain: parent key is being deleted"),
+		},
+	}
+}
+
+// signedAttributeCases: under RequireSignedBinding an attribute is copied
+// only with a binding that covers its value, and refuses the key otherwise.
+func signedAttributeCases() []annotationCase {
+	const alice, role = "alice@example.com", "ambient-code.io/role"
+	withRole := []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.CopyAttributes(role, "app")}
+	key := func(opts ...saOpt) *corev1.ServiceAccount { return newTestSA("team", "key", opts...) }
+	return []annotationCase{
+		{
+			name:    "signed role is copied",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(role, "read"), saAccessKey(), saSigned(keyA, role, "app"))},
+			sofar:   keyActor("team", "key"),
+			want:    resolvedTo(alice, "team", "key", "uid-key", map[string]string{role: "read", "app": "ambient-access-key"}, "creator annotation"),
+		},
+		{
+			name:    "role edited after signing",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(role, "read"), saSigned(keyA, role), saAnnotate(role, "admin"))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
+		},
+		{
+			name:    "role moved from annotation to label",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{newTestSA("team", "key", saCreatedBy(alice), saLabel(role, "admin"), saSigned(keyA, role), saAnnotate(role, "read"))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("attribute " + role + " is both a label and an annotation"),
+		},
+		{
+			name:    "role added after signing: not covered",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saSigned(keyA), saAnnotate(role, "admin"))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("attribute " + role + " is not covered by the binding"),
+		},
+		{
+			name:    "label attribute added after signing: not covered",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saSigned(keyA), saAccessKey())},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("attribute app is not covered by the binding"),
+		},
+		{
+			name:    "role removed after signing",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(role, "read"), saSigned(keyA, role), saRemoveAnnotation(role))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding covers attribute " + role + ", which the key does not carry"),
+		},
+		{
+			name:    "binding covers an attribute that is not copied",
+			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.CopyAttributes("app")},
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(role, "read"), saSigned(keyA, role))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding covers an attribute that is not copied"),
+		},
+		{
+			name:    "v1 binding with a copied attribute present",
+			opts:    withRole,
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(role, "read"), saV1Signed(keyA))},
+			sofar:   keyActor("team", "key"),
+			want:    authn.Reject("creator annotation failed provenance").WithDetail("v1 binding does not cover attribute " + role + ": re-sign it as v2"),
+		},
+		{
+			name: "a parent's role edit refuses its children too",
+			opts: withRole,
+			cluster: []*corev1.ServiceAccount{
+				key(saCreatedByKey("team", "parent"), saAnnotate(role, "read"), saSigned(keyA, role)),
+				newTestSA("team", "parent", saCreatedBy(alice), saAnnotate(role, "read"), saSigned(keyA, role), saAnnotate(role, "admin")),
+			},
+			sofar: keyActor("team", "key"),
+			want:  authn.Reject("parent key's creator annotation failed provenance").WithDetail("binding signature invalid"),
+		},
+		{
+			name: "attributes are the acting key's, each key's own signed",
+			opts: withRole,
+			cluster: []*corev1.ServiceAccount{
+				key(saCreatedByKey("team", "parent"), saAnnotate(role, "read"), saSigned(keyA, role)),
+				newTestSA("team", "parent", saCreatedBy(alice), saAnnotate(role, "write"), saSigned(keyA, role)),
+			},
+			sofar: keyActor("team", "key"),
+			want:  resolvedTo(alice, "team", "key", "uid-key", map[string]string{role: "read"}, "creator annotation via 1 key"),
+		},
+		{
+			name:    "without a binding policy attributes need no signature",
+			opts:    []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes(role)},
+			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy(alice), saAnnotate(role, "admin"))},
+			sofar:   keyActor("team", "key"),
+			want:    resolvedTo(alice, "team", "key", "uid-key", map[string]string{role: "admin"}, "creator annotation"),
+		},
+	}
+}
+
 // hostileValueCases: creator values that must never become a user, and
 // whose rejection reason must never echo them.
 func hostileValueCases() []annotationCase {
@@ -783,12 +1166,24 @@ func hostileValueCases() []annotationCase {
 		{"header injection", "alice\r\nX-Forwarded-User: admin", "creator annotation contains a control character"},
 		{"DEL", "ali\x7fce", "creator annotation contains a control character"},
 		{"C1 control", "ali\u0085ce", "creator annotation contains a control character"},
-		{"line separator", "ali\u2028ce", "creator annotation contains a control character"},
+		{"line separator", "ali\u2028ce", "creator annotation contains white space other than inner U+0020"},
 		{"tab inside", "ali\tce", "creator annotation contains a control character"},
 		{"invalid UTF-8", "alice\xff\xfe", "creator annotation is not valid UTF-8"},
 		{"overlong UTF-8 encoding", "\xc0\xafetc", "creator annotation is not valid UTF-8"},
-		{"leading space", " alice@example.com", "creator annotation has surrounding white space"},
-		{"trailing newline", "alice@example.com\n", "creator annotation has surrounding white space"},
+		{"leading space", " alice@example.com", "creator annotation contains white space other than inner U+0020"},
+		{"trailing newline", "alice@example.com\n", "creator annotation contains a control character"},
+		{"NBSP", "alice\u00a0smith", "creator annotation contains white space other than inner U+0020"},
+		{"ideographic space", "alice\u3000", "creator annotation contains white space other than inner U+0020"},
+		{"zero-width space", "ali\u200bce@example.com", "creator annotation contains an invisible format character"},
+		{"BOM", "\ufeffalice@example.com", "creator annotation contains an invisible format character"},
+		{"bidi override", "alice\u202e@example.com", "creator annotation contains an invisible format character"},
+		{"NFD", "zoe\u0308@example.com", "creator annotation is not in Unicode normalization form C"},
+		{"upper-case system:", "SYSTEM:masters", "creator annotation uses the reserved system: prefix"},
+		{"upper-case ServiceAccount subject", "System:ServiceAccount:team:parent", "creator annotation uses the reserved system: prefix"},
+		{"fullwidth system:", "\uff53ystem:masters", "creator annotation uses the reserved system: prefix"},
+		{"long s system:", "\u017fystem:masters", "creator annotation uses the reserved system: prefix"},
+		{"synthetic prefix", "system-serviceaccount-team-key", "creator annotation uses the reserved synthetic-user prefix"},
+		{"upper-case synthetic prefix", "System-ServiceAccount-team-key", "creator annotation uses the reserved synthetic-user prefix"},
 		{"1025 bytes", strings.Repeat("a", 1025), "creator annotation is longer than 1024 bytes"},
 		{"1 MiB", strings.Repeat("a", 1<<20), "creator annotation is longer than 1024 bytes"},
 	}
@@ -851,8 +1246,12 @@ func TestCreatorAnnotation(t *testing.T) {
 						t.Error("the contributed Actor aliases the one it was given")
 					}
 					for _, sa := range tt.cluster {
-						if v := sa.Annotations[strategies.DefaultCreatorAnnotation]; len(v) >= 8 && got.Outcome == authn.Rejected && strings.Contains(got.Reason, v) {
-							t.Errorf("reason %q contains a creator value", got.Reason)
+						if v := sa.Annotations[strategies.DefaultCreatorAnnotation]; len(v) >= 8 && got.Outcome == authn.Rejected &&
+							(strings.Contains(got.Reason, v) || strings.Contains(got.Detail, v)) {
+							t.Errorf("reason %q or detail %q contains a creator value", got.Reason, got.Detail)
+						}
+						if got.Outcome == authn.Rejected && (strings.Contains(got.Reason, "ambient-access-key") || strings.Contains(got.Reason, "is not allowed")) {
+							t.Errorf("reason %q names a policy detail", got.Reason)
 						}
 					}
 				})
@@ -1038,7 +1437,7 @@ func TestCreatorAnnotationFollowsTheCache(t *testing.T) {
 	if _, err := client.CoreV1().ServiceAccounts("team").Update(context.Background(), forged, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	want := authn.Reject("creator annotation fails provenance: binding signature invalid")
+	want := authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		d := s.Authenticate(r, keyActor("team", "key"))
@@ -1119,6 +1518,7 @@ func TestCreatorAnnotationConstructor(t *testing.T) {
 			requireKeyLabel, strategies.RequireNamespaces("team"), strategies.RequireSignedBinding(keyA, keyB),
 			strategies.WithCreatorAnnotation("example.com/owner"), strategies.WithBindingAnnotation("example.com/binding"),
 			strategies.WithMaxHops(5), strategies.CopyAttributes("app", "example.com/scope"), strategies.InsecureSkipWhenUnsynced(),
+			strategies.WithCreatorUIDAnnotation("example.com/parent-uid"),
 		}, ""},
 
 		{"nil lister", nil, synced, []strategies.AnnotationOption{requireKeyLabel}, "lister is nil"},
@@ -1142,6 +1542,9 @@ func TestCreatorAnnotationConstructor(t *testing.T) {
 		{"negative hops", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithMaxHops(-1)}, "WithMaxHops(-1)"},
 		{"copy bad key", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes("a b")}, `attribute key "a b"`},
 		{"copy the binding", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes(strategies.DefaultBindingAnnotation)}, "cannot be copied"},
+		{"bad creator uid annotation", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation("parent uid")}, `annotation key "parent uid"`},
+		{"creator uid annotation is the creator's", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation(strategies.DefaultCreatorAnnotation)}, "creator uid annotation"},
+		{"creator uid annotation is the binding's", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation(strategies.DefaultBindingAnnotation)}, "creator uid annotation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1168,12 +1571,94 @@ func TestCreatorAnnotationConstructor(t *testing.T) {
 	}
 }
 
+// TestAnnotationProjection: the strategy reports every label and
+// annotation it reads, and a cache keeping only those answers every case of
+// the spec as the full cache does.
+func TestAnnotationProjection(t *testing.T) {
+	lister := indexerLister(t)
+	for _, tt := range []struct {
+		name string
+		opts []strategies.AnnotationOption
+		want strategies.Projection
+	}{{
+		name: "labels",
+		opts: []strategies.AnnotationOption{requireKeyLabel},
+		want: strategies.Projection{
+			Labels:      []string{"app"},
+			Annotations: []string{strategies.DefaultCreatorUIDAnnotation, strategies.DefaultCreatorAnnotation},
+		},
+	}, {
+		name: "everything",
+		opts: []strategies.AnnotationOption{
+			strategies.RequireLabels(map[string]string{"tier": "keys", "app": "ambient-access-key"}), strategies.RequireSignedBinding(keyA),
+			strategies.WithCreatorAnnotation("example.com/owner"), strategies.WithCreatorUIDAnnotation("example.com/owner-uid"),
+			strategies.WithBindingAnnotation("example.com/binding"), strategies.CopyAttributes("ambient-code.io/role", "app"),
+		},
+		want: strategies.Projection{
+			Labels:      []string{"ambient-code.io/role", "app", "tier"},
+			Annotations: []string{"ambient-code.io/role", "app", "example.com/binding", "example.com/owner", "example.com/owner-uid"},
+		},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := strategies.CreatorAnnotation(lister, synced, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, s.Projection()); diff != "" {
+				t.Errorf("Projection() (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	r := httptest.NewRequest("GET", "/", nil)
+	for _, tt := range annotationCases() {
+		s, err := strategies.CreatorAnnotation(indexerLister(t, tt.cluster...), synced, tt.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		projected := make([]*corev1.ServiceAccount, len(tt.cluster))
+		for i, sa := range tt.cluster {
+			projected[i] = project(sa, s.Projection())
+		}
+		ps, err := strategies.CreatorAnnotation(indexerLister(t, projected...), synced, tt.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s.Authenticate(r, tt.sofar), ps.Authenticate(r, tt.sofar)); diff != "" {
+			t.Errorf("%s: a projected cache answers differently (-full +projected):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// project keeps of sa what a kubecache projection to p keeps.
+func project(sa *corev1.ServiceAccount, p strategies.Projection) *corev1.ServiceAccount {
+	pick := func(m map[string]string, keys []string) map[string]string {
+		var out map[string]string
+		for _, k := range keys {
+			if v, ok := m[k]; ok {
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: sa.Namespace, Name: sa.Name, UID: sa.UID, DeletionTimestamp: sa.DeletionTimestamp,
+		Labels: pick(sa.Labels, p.Labels), Annotations: pick(sa.Annotations, p.Annotations),
+	}}
+}
+
 // benchAnnotation returns a strategy over an indexer holding a labelled key
-// created by alice, a key created by that key, and a bare ServiceAccount.
+// created by alice, a key created by that key, a key with a signed role,
+// and a bare ServiceAccount.
 func benchAnnotation(b testing.TB, opts ...strategies.AnnotationOption) *strategies.AnnotationStrategy {
 	lister := indexerLister(b,
 		newTestSA("stackrox-1", "ambient-key-test-write-2b3908aa", saAccessKey(), saCreatedBy("alice@example.com"), saSigned(keyA)),
 		newTestSA("stackrox-1", "ambient-key-minted-by-key", saAccessKey(), saCreatedByKey("stackrox-1", "ambient-key-test-write-2b3908aa"), saSigned(keyA)),
+		newTestSA("stackrox-1", "ambient-key-role", saAccessKey(), saCreatedBy("alice@example.com"),
+			saAnnotate("ambient-code.io/role", "read"), saSigned(keyA, "ambient-code.io/role", "app")),
 		newTestSA("stackrox-1", "ci-bot"),
 	)
 	s, err := strategies.CreatorAnnotation(lister, synced, opts...)
@@ -1194,10 +1679,13 @@ func benchAuthenticate(b *testing.B, s *strategies.AnnotationStrategy, name stri
 	}
 }
 
+var signedRole = []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.CopyAttributes("ambient-code.io/role", "app")}
+
 // BenchmarkAnnotationHit: 3 allocs/op for a key created by a human (two in
 // the lister's namespaced Get, one for the Actor), with RequireLabels or
-// RequireSignedBinding alike, the MAC state being pooled; 5 for one hop
-// (the parent's Get); CopyAttributes adds 2 (the attribute map).
+// RequireSignedBinding alike, the MAC state and message being pooled; 5
+// for one hop (the parent's Get); CopyAttributes adds 2 (the attribute
+// map), signed or not.
 func BenchmarkAnnotationHit(b *testing.B) {
 	const key = "ambient-key-test-write-2b3908aa"
 	b.Run("labels", func(b *testing.B) {
@@ -1212,6 +1700,9 @@ func BenchmarkAnnotationHit(b *testing.B) {
 	b.Run("labels-copy-attributes", func(b *testing.B) {
 		benchAuthenticate(b, benchAnnotation(b, requireKeyLabel, strategies.CopyAttributes("app")), key, authn.Contributed)
 	})
+	b.Run("signed-attributes", func(b *testing.B) {
+		benchAuthenticate(b, benchAnnotation(b, signedRole...), "ambient-key-role", authn.Contributed)
+	})
 }
 
 // BenchmarkAnnotationNoAnnotation: 2 allocs/op, both in the lister's
@@ -1221,21 +1712,29 @@ func BenchmarkAnnotationNoAnnotation(b *testing.B) {
 }
 
 // TestAnnotationAllocs holds the hot paths to the counts documented on the
-// benchmarks. The signed-binding path is left out: under -race, sync.Pool
-// drops entries on purpose.
+// benchmarks. The signed-binding paths are left out under -race, where
+// sync.Pool drops entries on purpose.
 func TestAnnotationAllocs(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
-	s := benchAnnotation(t, requireKeyLabel)
+	labels, signed := benchAnnotation(t, requireKeyLabel), benchAnnotation(t, signedRole...)
 	for _, tt := range []struct {
-		name string
-		max  float64
+		s      *strategies.AnnotationStrategy
+		name   string
+		max    float64
+		pooled bool
 	}{
-		{"ambient-key-test-write-2b3908aa", 3},
-		{"ambient-key-minted-by-key", 5},
-		{"ci-bot", 2},
+		{labels, "ambient-key-test-write-2b3908aa", 3, false},
+		{labels, "ambient-key-minted-by-key", 5, false},
+		{labels, "ci-bot", 2, false},
+		{signed, "ambient-key-test-write-2b3908aa", 5, true}, // app is copied
+		{signed, "ambient-key-minted-by-key", 7, true},
+		{signed, "ambient-key-role", 5, true},
 	} {
+		if tt.pooled && strategies.RaceDetectorOn() {
+			continue
+		}
 		sofar := keyActor("stackrox-1", tt.name)
-		if n := testing.AllocsPerRun(100, func() { s.Authenticate(r, sofar) }); n > tt.max {
+		if n := testing.AllocsPerRun(100, func() { tt.s.Authenticate(r, sofar) }); n > tt.max {
 			t.Errorf("%s: %v allocs/op, want at most %v", tt.name, n, tt.max)
 		}
 	}

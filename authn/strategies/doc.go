@@ -25,10 +25,11 @@
 // strategy. Leave Synthetic out to refuse keys whose
 // creator is unknown; the chain then answers 401.
 //
-// The code that creates access keys writes two annotations on the key's
-// ServiceAccount once it exists: DefaultCreatorAnnotation with the user, and
-// DefaultBindingAnnotation with SignBinding's value, which
-// RequireSignedBinding verifies.
+// The code that creates access keys writes annotations on the key's
+// ServiceAccount once it exists: DefaultCreatorAnnotation with the user (or
+// the subject of the key it was created with), DefaultBindingAnnotation
+// with SignBinding's value, which RequireSignedBinding verifies, and, for a
+// key created with a key, DefaultCreatorUIDAnnotation with that key's UID.
 //
 // The smallest use, with an informer over the cluster's ServiceAccounts:
 //

@@ -20,13 +20,22 @@ import (
 func ExampleCreatorAnnotation() {
 	bindingKey := []byte("example-binding-key-of-32-bytes!") // from a Secret in production
 
-	// What the access-key service wrote when alice created a key.
+	// What the access-key service wrote when alice created a read-only key.
 	key := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
 		Namespace: "team", Name: "ambient-key-1", UID: "0c6c1d0e-5f3a-4b7e-9d21-7a8c3e2f1b40",
-		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice@example.com"},
+		Annotations: map[string]string{
+			strategies.DefaultCreatorAnnotation: "alice@example.com",
+			"ambient-code.io/role":              "read",
+		},
 	}}
-	key.Annotations[strategies.DefaultBindingAnnotation] = strategies.SignBinding(bindingKey,
-		key.Namespace, key.Name, string(key.UID), "alice@example.com")
+	binding, err := strategies.SignBinding(bindingKey, strategies.Binding{
+		Namespace: key.Namespace, Name: key.Name, UID: string(key.UID), Creator: "alice@example.com",
+		Attributes: map[string]string{"ambient-code.io/role": "read"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	key.Annotations[strategies.DefaultBindingAnnotation] = binding
 	// A ServiceAccount that is not a key, and one someone annotated by hand.
 	ciBot := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "ci-bot", UID: "uid-ci-bot"}}
 	forged := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
@@ -38,7 +47,7 @@ func ExampleCreatorAnnotation() {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	sas := factory.Core().V1().ServiceAccounts()
 	annotation, err := strategies.CreatorAnnotation(sas.Lister(), sas.Informer().HasSynced,
-		strategies.RequireSignedBinding(bindingKey))
+		strategies.RequireSignedBinding(bindingKey), strategies.CopyAttributes("ambient-code.io/role"))
 	if err != nil {
 		panic(err)
 	}
@@ -76,32 +85,43 @@ func ExampleCreatorAnnotation() {
 			fmt.Println(authn.StatusCode(err), err)
 			continue
 		}
-		fmt.Println(p.User.Name, p.Synthetic, p.Actor.Subject(), p.Via)
+		fmt.Println(p.User.Name, p.Synthetic, p.Actor.Subject(), p.Actor.Attributes, p.Via)
 	}
 	// Output:
-	// alice@example.com false system:serviceaccount:team:ambient-key-1 [forwarded serviceaccount annotation]
-	// system-serviceaccount-team-ci-bot true system:serviceaccount:team:ci-bot [forwarded serviceaccount synthetic]
-	// 401 authn: annotation: rejected: creator annotation fails provenance: binding signature missing
+	// alice@example.com false system:serviceaccount:team:ambient-key-1 map[ambient-code.io/role:read] [forwarded serviceaccount annotation]
+	// system-serviceaccount-team-ci-bot true system:serviceaccount:team:ci-bot map[] [forwarded serviceaccount synthetic]
+	// 401 authn: annotation: rejected: creator annotation failed provenance (binding signature missing)
 }
 
 // The access-key service signs the binding once the API server has given
-// the new ServiceAccount its uid, and writes it next to the creator.
+// the new ServiceAccount its uid, and writes it next to the creator. A key
+// created with another key also signs that key's uid, and every attribute
+// authorization reads is signed, so editing the role breaks the binding.
 func ExampleSignBinding() {
 	key := []byte("example-binding-key-of-32-bytes!")
-	created := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+	parent := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
 		Namespace: "team", Name: "ambient-key-1", UID: "0c6c1d0e-5f3a-4b7e-9d21-7a8c3e2f1b40",
+	}} // the key the new one was created with, from the API server
+	created := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "team", Name: "ambient-key-2", UID: "5d0b9a4c-1e2f-4a3b-8c7d-6e5f4a3b2c1d",
 	}} // as returned by ServiceAccounts("team").Create
-	user := "alice@example.com"
-	binding := strategies.SignBinding(key, created.Namespace, created.Name, string(created.UID), user)
-	annotations := map[string]string{
-		strategies.DefaultCreatorAnnotation: user,
-		strategies.DefaultBindingAnnotation: binding,
+	b := strategies.Binding{
+		Namespace: created.Namespace, Name: created.Name, UID: string(created.UID),
+		Creator:    authn.ServiceAccount{Namespace: parent.Namespace, Name: parent.Name}.Subject(),
+		CreatorUID: string(parent.UID),
+		Attributes: map[string]string{"ambient-code.io/role": "read"},
 	}
-	fmt.Println(len(annotations[strategies.DefaultBindingAnnotation]))
-	fmt.Println(strategies.VerifyBinding([][]byte{key}, "team", "ambient-key-1", string(created.UID), user, binding))
-	fmt.Println(strategies.VerifyBinding([][]byte{key}, "team", "ambient-key-1", "uid-of-a-re-created-one", user, binding))
+	binding, err := strategies.SignBinding(key, b)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(binding[:3], binding[46:])
+	fmt.Println(strategies.VerifyBinding([][]byte{key}, b, binding))
+
+	b.Attributes["ambient-code.io/role"] = "admin"
+	fmt.Println(strategies.VerifyBinding([][]byte{key}, b, binding))
 	// Output:
-	// 46
+	// v2. .ambient-code.io/role
 	// <nil>
 	// binding signature does not match
 }

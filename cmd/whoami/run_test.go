@@ -221,7 +221,7 @@ metadata:
   labels: {app: ambient-access-key}
   annotations:
     ambient-code.io/created-by-user-id: ` + sa.user + `
-    ambient-code.io/created-by-binding: ` + strategies.SignBinding([]byte(key), "team", sa.name, sa.uid, sa.signedUser) + "\n")
+    ambient-code.io/created-by-binding: ` + signBinding(t, key, strategies.Binding{Namespace: "team", Name: sa.name, UID: sa.uid, Creator: sa.signedUser}) + "\n")
 	}
 	writeFile(t, filepath.Join(dir, "cluster.yaml"), cluster.String())
 	// Subjects without tokens, to keep to the binding check.
@@ -345,4 +345,13 @@ func writeFile(t *testing.T, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func signBinding(t *testing.T, key string, b strategies.Binding) string {
+	t.Helper()
+	v, err := strategies.SignBinding([]byte(key), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

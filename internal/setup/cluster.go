@@ -5,8 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
+	"strings"
+	"text/template"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -76,12 +77,36 @@ func FakeCache(ctx context.Context, yaml io.Reader, opts ...kubecache.Option) (*
 }
 
 // ExpandCluster runs the cluster.yaml section of a golden case, a
-// text/template in which {{sign NS NAME UID USER}} writes the binding
-// strategies.SignBinding makes with bindingKey.
+// text/template with two functions that write the binding
+// strategies.SignBinding makes with bindingKey:
+//
+//	{{sign NS NAME UID CREATOR [KEY=VALUE …]}}
+//	{{signChild NS NAME UID CREATOR CREATOR_UID [KEY=VALUE …]}}
+//
+// sign binds a key created by a user, signChild one created by the key
+// CREATOR names, whose UID is CREATOR_UID; each KEY=VALUE is a signed
+// attribute.
 func ExpandCluster(yamlTemplate []byte, bindingKey string) ([]byte, error) {
+	sign := func(ns, name, uid, creator, creatorUID string, attributes []string) (string, error) {
+		b := strategies.Binding{Namespace: ns, Name: name, UID: uid, Creator: creator, CreatorUID: creatorUID}
+		for _, kv := range attributes {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return "", fmt.Errorf("sign: attribute %q is not KEY=VALUE", kv)
+			}
+			if b.Attributes == nil {
+				b.Attributes = map[string]string{}
+			}
+			b.Attributes[k] = v
+		}
+		return strategies.SignBinding([]byte(bindingKey), b)
+	}
 	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
-		"sign": func(ns, name, uid, user string) string {
-			return strategies.SignBinding([]byte(bindingKey), ns, name, uid, user)
+		"sign": func(ns, name, uid, creator string, attributes ...string) (string, error) {
+			return sign(ns, name, uid, creator, "", attributes)
+		},
+		"signChild": func(ns, name, uid, creator, creatorUID string, attributes ...string) (string, error) {
+			return sign(ns, name, uid, creator, creatorUID, attributes)
 		},
 	}).Parse(string(yamlTemplate))
 	if err != nil {

@@ -4,11 +4,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	corev1listers "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -36,7 +36,11 @@ type Config struct {
 	InsecureTrustAnyPeer bool   `json:"insecureTrustAnyPeer,omitempty"`
 
 	// Annotation look-up and its provenance policy.
-	Annotation               string            `json:"annotation,omitempty"`
+	Annotation string `json:"annotation,omitempty"`
+	// CreatorUIDAnnotation names the annotation pinning a key created by a
+	// key to its parent's uid; empty means
+	// strategies.DefaultCreatorUIDAnnotation.
+	CreatorUIDAnnotation     string            `json:"creatorUIDAnnotation,omitempty"`
 	RequireLabels            map[string]string `json:"requireLabels,omitempty"`
 	RequireNamespaces        []string          `json:"requireNamespaces,omitempty"`
 	BindingKey               string            `json:"bindingKey,omitempty"`
@@ -88,7 +92,7 @@ func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func(
 	if err != nil {
 		return nil, err
 	}
-	annotation, err := strategies.CreatorAnnotation(lister, hasSynced, c.annotationOptions()...)
+	annotation, err := c.annotation(lister, hasSynced)
 	if err != nil {
 		return nil, err
 	}
@@ -184,10 +188,14 @@ func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy,
 	return out, nil
 }
 
-func (c Config) annotationOptions() []strategies.AnnotationOption {
+// annotation builds the creator-annotation strategy of the chain.
+func (c Config) annotation(lister corev1listers.ServiceAccountLister, hasSynced func() bool) (*strategies.AnnotationStrategy, error) {
 	var opts []strategies.AnnotationOption
 	if c.Annotation != "" {
 		opts = append(opts, strategies.WithCreatorAnnotation(c.Annotation))
+	}
+	if c.CreatorUIDAnnotation != "" {
+		opts = append(opts, strategies.WithCreatorUIDAnnotation(c.CreatorUIDAnnotation))
 	}
 	if len(c.RequireLabels) > 0 {
 		opts = append(opts, strategies.RequireLabels(c.RequireLabels))
@@ -210,32 +218,19 @@ func (c Config) annotationOptions() []strategies.AnnotationOption {
 	if len(c.CopyAttributes) > 0 {
 		opts = append(opts, strategies.CopyAttributes(c.CopyAttributes...))
 	}
-	return opts
+	return strategies.CreatorAnnotation(lister, hasSynced, opts...)
 }
 
-// Projection returns what the chain built from c reads of a ServiceAccount:
-// the required labels, the creator and binding annotations, and the
-// attributes it copies (as labels and as annotations, since CopyAttributes
-// reads either). A cache projected to it answers every request as a full
-// cache would.
+// Projection returns what the chain built from c reads of a ServiceAccount,
+// as the annotation strategy built from c reports it (see
+// strategies.AnnotationStrategy.Projection). A cache projected to it
+// answers every request as a full cache would. For a c whose chain cannot
+// be built, Chain returns the error and Projection the zero Projection.
 func (c Config) Projection() kubecache.Projection {
-	var p kubecache.Projection
-	for k := range c.RequireLabels {
-		p.Labels = append(p.Labels, k)
+	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	s, err := c.annotation(corev1listers.NewServiceAccountLister(indexer), func() bool { return false })
+	if err != nil {
+		return kubecache.Projection{}
 	}
-	creator := c.Annotation
-	if creator == "" {
-		creator = strategies.DefaultCreatorAnnotation
-	}
-	p.Annotations = append(p.Annotations, creator)
-	if c.BindingKey != "" {
-		p.Annotations = append(p.Annotations, strategies.DefaultBindingAnnotation)
-	}
-	p.Labels = append(p.Labels, c.CopyAttributes...)
-	p.Annotations = append(p.Annotations, c.CopyAttributes...)
-	slices.Sort(p.Labels)
-	slices.Sort(p.Annotations)
-	p.Labels = slices.Compact(p.Labels)
-	p.Annotations = slices.Compact(p.Annotations)
-	return p
+	return kubecache.Projection(s.Projection())
 }

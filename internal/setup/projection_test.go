@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
+	corev1listers "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -23,23 +25,40 @@ func TestConfigProjection(t *testing.T) {
 		want kubecache.Projection
 	}{{
 		name: "defaults",
-		want: kubecache.Projection{Annotations: []string{strategies.DefaultCreatorAnnotation}},
+		cfg:  Config{RequireLabels: map[string]string{"app": "ambient-access-key"}},
+		want: kubecache.Projection{
+			Labels:      []string{"app"},
+			Annotations: []string{strategies.DefaultCreatorUIDAnnotation, strategies.DefaultCreatorAnnotation},
+		},
 	}, {
 		name: "every key the chain reads",
 		cfg: Config{
-			Annotation:     "example.com/owner",
-			RequireLabels:  map[string]string{"app": "ambient-access-key", "tier": "keys"},
-			BindingKey:     "0123456789abcdef0123456789abcdef",
-			CopyAttributes: []string{"ambient-code.io/role", "app"},
+			Annotation:           "example.com/owner",
+			CreatorUIDAnnotation: "example.com/owner-uid",
+			RequireLabels:        map[string]string{"app": "ambient-access-key", "tier": "keys"},
+			BindingKey:           "0123456789abcdef0123456789abcdef",
+			CopyAttributes:       []string{"ambient-code.io/role", "app"},
 		},
 		want: kubecache.Projection{
 			Labels:      []string{"ambient-code.io/role", "app", "tier"},
-			Annotations: []string{strategies.DefaultBindingAnnotation, "ambient-code.io/role", "app", "example.com/owner"},
+			Annotations: []string{strategies.DefaultBindingAnnotation, "ambient-code.io/role", "app", "example.com/owner", "example.com/owner-uid"},
 		},
+	}, {
+		name: "a config whose chain cannot be built",
+		cfg:  Config{}, // no provenance policy
+		want: kubecache.Projection{},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, tc.cfg.Projection()); diff != "" {
+			got := tc.cfg.Projection()
+			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Projection() (-want +got):\n%s", diff)
+			}
+			// The zero Projection is only for a chain that cannot be built.
+			cfg := tc.cfg
+			cfg.InsecureTrustAnyPeer = true
+			_, err := cfg.Chain(indexerLister(), func() bool { return true })
+			if (err != nil) != cmp.Equal(got, kubecache.Projection{}) {
+				t.Errorf("Chain error %v with projection %+v", err, got)
 			}
 		})
 	}
@@ -115,6 +134,10 @@ func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
 	if ran < 20 {
 		t.Errorf("only %d golden cases ran; the filter above skips too much", ran)
 	}
+}
+
+func indexerLister() corev1listers.ServiceAccountLister {
+	return corev1listers.NewServiceAccountLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}))
 }
 
 func errString(err error) string {
