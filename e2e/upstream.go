@@ -43,6 +43,9 @@ func whoami(w http.ResponseWriter, r *http.Request) {
 const (
 	AccessKeyLabel      = "app"
 	AccessKeyLabelValue = "ambient-access-key"
+	// RoleAnnotation caps what a key may do; the platform signs it into
+	// the key's binding.
+	RoleAnnotation = "ambient-code.io/role"
 )
 
 // CreateAccessKey creates an access key the way the platform does: a
@@ -69,14 +72,31 @@ func CreateAccessKey(ctx context.Context, client kubernetes.Interface, ns, name,
 	return SetCreator(ctx, client, created, creator, bindingKey)
 }
 
-// SetCreator records creator on sa with a binding signed for sa's uid.
+// SetCreator records creator on sa with a binding signed for sa's uid, its
+// role annotation if it has one, and, when creator is another key, that
+// key's current uid, read from the API server as the platform would.
 func SetCreator(ctx context.Context, client kubernetes.Interface, sa *corev1.ServiceAccount, creator string, bindingKey []byte) (*corev1.ServiceAccount, error) {
 	sa = sa.DeepCopy()
 	if sa.Annotations == nil {
 		sa.Annotations = map[string]string{}
 	}
 	sa.Annotations[strategies.DefaultCreatorAnnotation] = creator
-	binding, err := strategies.SignBinding(bindingKey, strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: creator})
+	b := strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: creator}
+	if role, ok := sa.Annotations[RoleAnnotation]; ok {
+		b.Attributes = map[string]string{RoleAnnotation: role}
+	}
+	if authn.IsServiceAccountSubject(creator) {
+		ref, err := authn.ParseServiceAccountSubject(creator)
+		if err != nil {
+			return nil, err
+		}
+		parent, err := client.CoreV1().ServiceAccounts(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		b.CreatorUID = string(parent.UID)
+	}
+	binding, err := strategies.SignBinding(bindingKey, b)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ const (
 	// cache that lost the API server.
 	maxStaleness = 2 * time.Second
 	// roleAnnotation is copied into Actor.Attributes.
-	roleAnnotation = "ambient-code.io/role"
+	roleAnnotation = RoleAnnotation
 )
 
 // bindingKey signs creator bindings, as the platform's key service would.
