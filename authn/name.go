@@ -33,12 +33,12 @@ var (
 // nil or one of the ErrName… reasons:
 //
 //   - v is valid UTF-8;
-//   - v holds no control character (C0, DEL, C1), no format character (Cf:
+//   - v holds no control character (C0, DEL, C1, and the line and
+//     paragraph separators U+2028 and U+2029), no format character (Cf:
 //     zero-width characters, the BOM, bidi controls) or other invisible
 //     default-ignorable one (Hangul fillers, variation selectors), no unassigned,
 //     private-use or surrogate code point, and no white space but U+0020,
-//     which may not start or end it (NBSP, U+3000 and line separators are
-//     refused anywhere);
+//     which may not start or end it (NBSP and U+3000 are refused anywhere);
 //   - v is in Unicode normalization form C, so one name has one spelling.
 //
 // Each refused character makes two values that look alike distinct
@@ -83,7 +83,8 @@ func checkRune(r rune) error {
 		return ErrNameFormat
 	case unicode.IsPrint(r):
 		return nil
-	case unicode.IsControl(r):
+	case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+		// The line and paragraph separators break a log line as \n does.
 		return ErrNameControl
 	case unicode.Is(unicode.Cf, r):
 		return ErrNameFormat

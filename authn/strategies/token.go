@@ -73,7 +73,7 @@ func (s TokenSource) Token(r *http.Request) (token, reason string) {
 		nonCanonical bool
 	)
 	for k, vs := range r.Header {
-		if headerNameEqual(k, ForwardedAccessTokenHeader) {
+		if authn.HeaderNameEqual(k, ForwardedAccessTokenHeader) {
 			values, spellings, nonCanonical = vs, spellings+1, nonCanonical || k != ForwardedAccessTokenHeader
 		}
 	}
@@ -82,7 +82,11 @@ func (s TokenSource) Token(r *http.Request) (token, reason string) {
 	}
 	if s.forwardedTrust.Verify(r) != nil {
 		// A client's own value, passed through: never believed.
-		headerSet{names: []string{ForwardedAccessTokenHeader}}.strip(r.Header)
+		for k := range r.Header {
+			if authn.HeaderNameEqual(k, ForwardedAccessTokenHeader) {
+				delete(r.Header, k)
+			}
+		}
 		return token, ""
 	}
 	switch {
