@@ -1172,8 +1172,11 @@ func FuzzForwardedExtraKeys(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	identityPrefixes := []string{"x-remote-", "impersonate-", "x-auth-request-", "x-pomerium-", "x-amzn-oidc-", "x-goog-authenticated-user-"}
-	identityNames := []string{"x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-forwarded-access-token"}
+	identityPrefixes := []string{"x-remote-extra-", "impersonate-", "x-auth-request-", "x-pomerium-", "x-amzn-oidc-", "x-goog-authenticated-user-"}
+	identityNames := []string{
+		"x-remote-user", "x-remote-uid", "x-remote-group",
+		"x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-forwarded-access-token",
+	}
 
 	f.Fuzz(func(t *testing.T, suffix, value, otherKey, otherValue, group string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
