@@ -166,7 +166,7 @@ func browserHeaders() http.Header {
 
 // BenchmarkStripDefaultIdentityHeaders is the cost the chain adds to every
 // request: one pass over eight ordinary browser headers, none of them an
-// identity header. Measured (go1.26, 2-core AMD EPYC, shared): ~150 ns/op,
+// identity header. Measured (go1.26, 2-core AMD EPYC, shared): ~220 ns/op,
 // 0 B/op, 0 allocs/op.
 func BenchmarkStripDefaultIdentityHeaders(b *testing.B) {
 	d := authn.DefaultIdentityHeaders()

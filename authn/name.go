@@ -10,8 +10,9 @@ import (
 )
 
 // SyntheticNamePrefix starts every synthetic user name, and no other: the
-// identity-name rule reserves it (in any letter case), so a human can never
-// be named like the stand-in of an access key.
+// identity-name rule reserves it for user names in any letter case, and
+// refuses any user name whose LegacyID starts with it, so a human can never
+// be named like the stand-in of an access key, nor share its legacy id.
 const SyntheticNamePrefix = "system-serviceaccount-"
 
 // Reasons a value breaks the identity-name rule. They are returned as they
@@ -36,9 +37,10 @@ var (
 //   - v holds no control character (C0, DEL, C1, and the line and
 //     paragraph separators U+2028 and U+2029), no format character (Cf:
 //     zero-width characters, the BOM, bidi controls) or other invisible
-//     default-ignorable one (Hangul fillers, variation selectors), no unassigned,
-//     private-use or surrogate code point, and no white space but U+0020,
-//     which may not start or end it (NBSP and U+3000 are refused anywhere);
+//     default-ignorable one (Hangul fillers, variation selectors), no
+//     unassigned, private-use or surrogate code point, and no white space
+//     but U+0020, which may not start or end it (NBSP and U+3000 are refused
+//     anywhere);
 //   - v is in Unicode normalization form C, so one name has one spelling.
 //
 // Each refused character makes two values that look alike distinct

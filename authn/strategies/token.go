@@ -40,7 +40,9 @@ func TokensFromAuthorization() TokenSource { return TokenSource{} }
 // client's value through. On requests trust does not verify, the header is
 // removed unread, in every spelling; on trusted ones, a non-canonical or
 // repeated spelling is refused. Authorization is read first; when both
-// carry a token they must be the same token.
+// carry a token they must be the same token. Once the strategies have run,
+// a Chain strips the header from every request, trusted or not (it is one
+// of authn.DefaultIdentityHeaders), so a handler never holds the token.
 //
 // trust must decide from the connection (peer address, client certificate):
 // a policy that reads request headers, such as TrustSharedSecret, is refused,
