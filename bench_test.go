@@ -120,9 +120,12 @@ func BenchmarkChainRejectUntrusted(b *testing.B) {
 // BenchmarkChainHumanBrowserForged: BenchmarkChainHuman's request with what
 // a browser sends beside it (eight ordinary headers) and three forged
 // identity headers of other proxies, which the chain strips after the
-// strategies ran. The difference to BenchmarkChainHuman is the chain's
-// stripping pass over eleven more headers (less their restore); it
-// allocates nothing: 3 allocs/op, as BenchmarkChainHuman.
+// strategies ran. The stripping allocates nothing: 3 allocs/op, as
+// BenchmarkChainHuman. Measured (go1.26, 2 shared cores, best of ten):
+// ~2.9 µs/op, against ~2.4 µs/op for the same request through a chain that
+// did not strip (which left the three forged headers in place); the
+// difference is the pass over eleven headers, deleting three, and putting
+// them back each round. BenchmarkChainHuman did not move (~1.5 µs/op).
 func BenchmarkChainHumanBrowserForged(b *testing.B) {
 	benchPath(b, "10.0.0.1:5000", http.Header{
 		"X-Forwarded-User":   {"alice"},

@@ -77,9 +77,11 @@ type HeaderSet struct {
 	// names and prefixes are folded, sorted, and free of entries another
 	// prefix covers.
 	names, prefixes []headerPattern
-	// first has bit c set when a pattern starts with the folded byte c, so
-	// most keys are turned away by one look-up.
-	first [4]uint64
+	// first has bit c set when a pattern starts with the folded byte c, and
+	// nameLens bit n when a name has n bytes (63 standing for longer ones),
+	// so that most keys are turned away by a look-up or two.
+	first    [4]uint64
+	nameLens uint64
 }
 
 // headerPattern is a name or prefix folded (lower case, '-' for '_'), with
@@ -156,6 +158,9 @@ func newHeaderSet(names, prefixes []string) HeaderSet {
 			s.first[c/64] |= 1 << (c % 64)
 		}
 	}
+	for _, n := range s.names {
+		s.nameLens |= 1 << min(len(n.folded), 63)
+	}
 	return s
 }
 
@@ -190,9 +195,11 @@ func (s HeaderSet) Contains(key string) bool {
 		return false
 	}
 	head := foldedHead(key)
-	for _, n := range s.names {
-		if len(n.folded) == len(key) && head&n.mask == n.head && equalFolded(key, n.folded) {
-			return true
+	if s.nameLens&(1<<min(len(key), 63)) != 0 {
+		for _, n := range s.names {
+			if len(n.folded) == len(key) && head&n.mask == n.head && equalFolded(key, n.folded) {
+				return true
+			}
 		}
 	}
 	for _, p := range s.prefixes {

@@ -78,6 +78,14 @@ func TestHeaderSetContains(t *testing.T) {
 			t.Errorf("Contains(%q) = %v, want %v", key, got, want)
 		}
 	}
+	long := "X-" + strings.Repeat("Long-", 14) + "Name"
+	ls, err := authn.NewHeaderSet(long, "X-Short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ls.Contains(strings.ToLower(long)) || ls.Contains(long+"s") || ls.Contains(long[:63]) || !ls.Contains("x_short") {
+		t.Errorf("a set of a %d-byte name and a short one matches wrongly", len(long))
+	}
 	if (authn.HeaderSet{}).Contains("X-Remote-User") {
 		t.Error("the zero HeaderSet contains a header")
 	}
