@@ -376,6 +376,30 @@ func TestOutcomeText(t *testing.T) {
 	}
 }
 
+// TestChainStrippingAllocatesNothing: with forged identity headers to strip,
+// the chain of BenchmarkChainTwoStrategies still costs its 2 allocs/op.
+func TestChainStrippingAllocatesNothing(t *testing.T) {
+	chain, err := authn.NewChain(fixed("skip", authn.Skip("")), contributeUser("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	forged := forgedHeaders()
+	if n := testing.AllocsPerRun(100, func() {
+		for k, v := range forged {
+			r.Header[k] = v
+		}
+		_, _, _ = chain.Authenticate(r)
+	}); n > 2 {
+		t.Errorf("%v allocs/op, want 2", n)
+	}
+	for k := range r.Header {
+		if authn.DefaultIdentityHeaders().Contains(k) {
+			t.Errorf("%s left", k)
+		}
+	}
+}
+
 // BenchmarkChainTwoStrategies measures the chain's own overhead, identity
 // header stripping included: one skip and one contribution cost 2 allocs/op
 // (the trace and Via).
