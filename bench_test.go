@@ -115,7 +115,35 @@ func BenchmarkChainAccessKeySynthetic(b *testing.B) {
 }
 
 // BenchmarkChainRejectUntrusted: identity headers from an untrusted peer.
-// 3 allocs/op: the trace, the reason and the error.
+// 2 allocs/op: the trace and the error (the reason is a constant).
 func BenchmarkChainRejectUntrusted(b *testing.B) {
 	benchPath(b, "192.0.2.1:5000", http.Header{"X-Forwarded-User": {"alice"}}, true)
+}
+
+// BenchmarkChainHumanBrowserForged: BenchmarkChainHuman's request with what
+// a browser sends beside it (eight ordinary headers) and three forged
+// identity headers of other proxies, which the chain strips after the
+// strategies ran. The stripping allocates nothing: 3 allocs/op, as
+// BenchmarkChainHuman. Measured (go1.26, 2 shared cores, best of ten):
+// ~2.9 µs/op, against ~2.4 µs/op for the same request through a chain that
+// did not strip (which left the three forged headers in place); the
+// difference is the pass over eleven headers, deleting three, and putting
+// them back each round. BenchmarkChainHuman did not move (~1.5 µs/op).
+func BenchmarkChainHumanBrowserForged(b *testing.B) {
+	benchPath(b, "10.0.0.1:5000", http.Header{
+		"X-Forwarded-User":   {"alice"},
+		"X-Forwarded-Email":  {"alice@example.com"},
+		"X-Forwarded-Groups": {"dev,ops"},
+		"Accept":             {"text/html,application/xhtml+xml"},
+		"Accept-Encoding":    {"gzip, deflate, br"},
+		"Accept-Language":    {"en-US,en;q=0.9"},
+		"Cookie":             {"_oauth2_proxy=abc"},
+		"User-Agent":         {"Mozilla/5.0"},
+		"X-Forwarded-For":    {"198.51.100.4"},
+		"X-Forwarded-Proto":  {"https"},
+		"X-Request-Id":       {"4f2c"},
+		"X-Remote-User":      {"mallory"},
+		"X_Remote_Group":     {"system:masters"},
+		"Impersonate-User":   {"admin"},
+	}, false)
 }

@@ -137,22 +137,39 @@ type TraceEntry struct {
 // after a rejection or failure did not run and are absent.
 type Trace []TraceEntry
 
+// HeaderReader is implemented by a Strategy that reads identity headers. The
+// chain strips the headers it lists from every request once the strategies
+// have run, as it strips DefaultIdentityHeaders.
+type HeaderReader interface {
+	// Headers lists the header names, and name prefixes followed by "*",
+	// that the strategy reads and a handler must never see.
+	Headers() []string
+}
+
 // Chain runs strategies in order to refine one Principal.
 //
 // A Chain is safe for concurrent use if its strategies are.
 type Chain struct {
 	strategies []Strategy
+	// stripped is every identity header a handler must not see.
+	stripped HeaderSet
 }
 
 // NewChain returns a chain of the given strategies, run in the given order.
 // Names must be unique and non-empty so that Via and the Trace are
-// unambiguous. A nil strategy, or a nil pointer (or map, func, …) of a
-// strategy type, is refused here rather than panicking on the first request.
+// unambiguous. A nil strategy, a nil pointer (or map, func, …) of a
+// strategy type, or a StrategyFunc of a nil function, is refused here
+// rather than panicking on the first request.
+//
+// The chain strips DefaultIdentityHeaders and the Headers of every strategy
+// that is a HeaderReader from each request it authenticates; a strategy
+// listing an invalid pattern is refused.
 func NewChain(strategies ...Strategy) (*Chain, error) {
 	if len(strategies) == 0 {
 		return nil, errors.New("authn: a chain needs at least one strategy")
 	}
 	seen := make(map[string]bool, len(strategies))
+	stripped := []HeaderSet{DefaultIdentityHeaders()}
 	for i, s := range strategies {
 		if isNil(s) {
 			return nil, fmt.Errorf("authn: strategy %d is nil", i)
@@ -162,14 +179,47 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 			return nil, fmt.Errorf("authn: strategy %d has an empty or repeated name %q", i, name)
 		}
 		seen[name] = true
+		if hr, ok := s.(HeaderReader); ok {
+			set, err := NewHeaderSet(hr.Headers()...)
+			if err != nil {
+				return nil, fmt.Errorf("authn: strategy %q: %w", name, err)
+			}
+			stripped = append(stripped, set)
+		}
 	}
-	return &Chain{strategies: append([]Strategy(nil), strategies...)}, nil
+	return &Chain{
+		strategies: append([]Strategy(nil), strategies...),
+		stripped:   HeaderSet{}.Union(stripped...),
+	}, nil
 }
+
+// WithStrippedHeaders returns a copy of c that also strips the headers
+// patterns name (see NewHeaderSet), such as a header an ingress sets for
+// another application. c itself is unchanged. An invalid pattern is an
+// error.
+func (c *Chain) WithStrippedHeaders(patterns ...string) (*Chain, error) {
+	extra, err := NewHeaderSet(patterns...)
+	if err != nil {
+		return nil, err
+	}
+	out := *c
+	out.stripped = c.stripped.Union(extra)
+	return &out, nil
+}
+
+// StrippedHeaders returns the patterns of every header the chain strips,
+// as HeaderSet.Patterns does.
+func (c *Chain) StrippedHeaders() []string { return c.stripped.Patterns() }
 
 // Authenticate runs the chain on r and returns the resulting Principal and
 // the trace of decisions. The error, when not nil, is an *Error wrapping
 // ErrRejected, ErrUnavailable or ErrUnauthenticated; the Principal is then
 // the zero value and must not be used.
+//
+// Whatever the outcome, even if a strategy panics, the chain strips every
+// header of StrippedHeaders from r, in every spelling, once the strategies
+// have read what they read: the handler never sees an identity header a
+// client sent.
 //
 // A Principal is returned only if it has an effective user, and that user is
 // never a bare ServiceAccount subject: a forwarded
@@ -180,6 +230,7 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 // SyntheticNamePrefix and passes CheckName, and every group and extra key and
 // value passes CheckName. A result that does not is refused (401).
 func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
+	defer c.stripped.Strip(r.Header)
 	trace := make(Trace, 0, len(c.strategies))
 	var p Principal
 	for _, s := range c.strategies {
@@ -259,11 +310,15 @@ func checkResult(p *Principal) string {
 	return ""
 }
 
-// isNil reports whether s is nil or holds a nil value of a type that can be
-// nil, such as a (*T)(nil) whose methods would dereference it.
+// isNil reports whether s is nil, holds a nil value of a type that can be
+// nil, such as a (*T)(nil) whose methods would dereference it, or is a
+// StrategyFunc of a nil function.
 func isNil(s Strategy) bool {
 	if s == nil {
 		return true
+	}
+	if f, ok := s.(funcStrategy); ok {
+		return f.decide == nil
 	}
 	switch v := reflect.ValueOf(s); v.Kind() {
 	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -130,12 +132,44 @@ func TestChainOutcomes(t *testing.T) {
 	}
 }
 
+// pointerStrategy dereferences its receiver, as most strategies do.
+type pointerStrategy struct{ name string }
+
+func (s *pointerStrategy) Name() string { return s.name }
+func (s *pointerStrategy) Authenticate(*http.Request, authn.Principal) authn.Decision {
+	return authn.Skip(s.name)
+}
+
+// funcType and mapType are strategies of types that can be nil.
+type funcType func() string
+
+func (f funcType) Name() string                                             { return f() }
+func (funcType) Authenticate(*http.Request, authn.Principal) authn.Decision { return authn.Skip("") }
+
+type mapType map[string]string
+
+func (m mapType) Name() string                                             { return m["name"] }
+func (mapType) Authenticate(*http.Request, authn.Principal) authn.Decision { return authn.Skip("") }
+
 func TestNewChainValidates(t *testing.T) {
 	if _, err := authn.NewChain(); err == nil {
 		t.Error("empty chain accepted")
 	}
 	if _, err := authn.NewChain(contributeUser("a"), nil); err == nil {
 		t.Error("nil strategy accepted")
+	}
+	for name, s := range map[string]authn.Strategy{
+		"typed nil pointer":          (*pointerStrategy)(nil),
+		"nil func type":              funcType(nil),
+		"nil map type":               mapType(nil),
+		"StrategyFunc of a nil func": authn.StrategyFunc("f", nil),
+	} {
+		if c, err := authn.NewChain(contributeUser("a"), s); err == nil || c != nil {
+			t.Errorf("%s accepted: (%v, %v)", name, c, err)
+		}
+	}
+	if _, err := authn.NewChain(&pointerStrategy{name: "p"}, mapType{"name": "m"}); err != nil {
+		t.Errorf("non-nil strategies of nilable types refused: %v", err)
 	}
 	if _, err := authn.NewChain(contributeUser("a"), contributeUser("a")); err == nil {
 		t.Error("repeated name accepted")
@@ -161,6 +195,150 @@ func TestErrorCarriesKindAndCause(t *testing.T) {
 	}
 	if got := authn.StatusCode(err); got != http.StatusServiceUnavailable {
 		t.Errorf("status = %d, want 503", got)
+	}
+}
+
+// headerStrategy reads identity headers of its own and declares them.
+type headerStrategy struct{ headers []string }
+
+func (headerStrategy) Name() string { return "custom-headers" }
+func (headerStrategy) Authenticate(*http.Request, authn.Principal) authn.Decision {
+	return authn.Skip("")
+}
+func (s headerStrategy) Headers() []string { return s.headers }
+
+// forgedHeaders are identity headers a client sends, in the spellings that
+// slip past a proxy stripping only the canonical one, beside ordinary ones.
+func forgedHeaders() http.Header {
+	return http.Header{
+		"X-Remote-User":            {"mallory"},
+		"x-remote-group":           {"system:masters"},
+		"X_Remote_Extra_Scopes":    {"all"},
+		"X-AUTH-REQUEST-USER":      {"mallory"},
+		"X-Forwarded-Access-Token": {"forged"},
+		"Impersonate_User":         {"admin"},
+		"X-Custom-User":            {"mallory"},
+		"x-custom-extra-team":      {"red"},
+		"Accept":                   {"*/*"},
+		"X-Forwarded-For":          {"198.51.100.4"},
+	}
+}
+
+// TestChainStripsIdentityHeaders: whatever the outcome, even a panic, the
+// default identity headers and those a strategy declares are gone once the
+// chain returns, and strategies read them before that.
+func TestChainStripsIdentityHeaders(t *testing.T) {
+	declared := headerStrategy{headers: []string{"X-Custom-User", "X-Custom-Extra-*"}}
+	for _, tt := range []struct {
+		name string
+		last authn.Strategy
+	}{
+		{"contributed", contributeUser("alice")},
+		{"unauthenticated", fixed("skip", authn.Skip(""))},
+		{"rejected", fixed("reject", authn.Reject("forged"))},
+		{"failed", fixed("fail", authn.Fail("down", nil))},
+		{"panicked", authn.StrategyFunc("panic", func(*http.Request, authn.Principal) authn.Decision { panic("bug") })},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen string
+			reader := authn.StrategyFunc("reader", func(r *http.Request, _ authn.Principal) authn.Decision {
+				seen = r.Header.Get("X-Remote-User")
+				return authn.Skip("")
+			})
+			chain, err := authn.NewChain(reader, declared, tt.last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header = forgedHeaders()
+			func() {
+				defer func() { _ = recover() }()
+				_, _, _ = chain.Authenticate(r)
+			}()
+			if seen != "mallory" {
+				t.Errorf("a strategy read X-Remote-User = %q; want the header still there while strategies run", seen)
+			}
+			want := http.Header{"Accept": {"*/*"}, "X-Forwarded-For": {"198.51.100.4"}}
+			if diff := cmp.Diff(want, r.Header); diff != "" {
+				t.Errorf("headers left for the handler (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestChainWithStrippedHeaders(t *testing.T) {
+	chain, err := authn.NewChain(contributeUser("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chain.WithStrippedHeaders("X-Internal-*", "X Bad"); err == nil {
+		t.Error("invalid pattern accepted")
+	}
+	more, err := chain.WithStrippedHeaders("X-Internal-*", "X-Ingress-User")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(c *authn.Chain) http.Header {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header = http.Header{"X-Internal-Role": {"admin"}, "x_ingress_user": {"bob"}, "Accept": {"*/*"}}
+		if _, _, err := c.Authenticate(r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Header
+	}
+	if diff := cmp.Diff(http.Header{"Accept": {"*/*"}}, run(more)); diff != "" {
+		t.Errorf("extended chain left (-want +got):\n%s", diff)
+	}
+	if got := run(chain); len(got) != 3 {
+		t.Errorf("the original chain changed: it left %v", got)
+	}
+	for _, p := range []string{"X-Internal-*", "X-Ingress-User", "X-Remote-User", "Impersonate-*"} {
+		if !slices.Contains(more.StrippedHeaders(), p) {
+			t.Errorf("StrippedHeaders() = %v lacks %q", more.StrippedHeaders(), p)
+		}
+	}
+	if slices.Contains(chain.StrippedHeaders(), "X-Internal-*") {
+		t.Error("the original chain lists the added pattern")
+	}
+}
+
+func TestNewChainRefusesInvalidDeclaredHeaders(t *testing.T) {
+	if _, err := authn.NewChain(headerStrategy{headers: []string{"X-Ok", "X Bad"}}); err == nil {
+		t.Error("a strategy declaring an invalid header pattern was accepted")
+	}
+}
+
+// TestDetailStaysOutOfTheReason: a decision's Detail reaches the trace and
+// the error's message (logs), never Error.Reason, which is the response
+// body.
+func TestDetailStaysOutOfTheReason(t *testing.T) {
+	const reason, detail = "creator annotation failed provenance", "label app is not ambient-access-key"
+	for _, d := range []authn.Decision{
+		authn.Reject(reason).WithDetail(detail),
+		authn.Fail(reason, errors.New("timeout")).WithDetail(detail),
+	} {
+		chain, err := authn.NewChain(fixed("annotation", d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, trace, err := chain.Authenticate(httptest.NewRequest(http.MethodGet, "/", nil))
+		want := authn.Trace{{Strategy: "annotation", Outcome: d.Outcome, Reason: reason, Detail: detail}}
+		if diff := cmp.Diff(want, trace); diff != "" {
+			t.Errorf("trace (-want +got):\n%s", diff)
+		}
+		var aerr *authn.Error
+		if !errors.As(err, &aerr) {
+			t.Fatalf("err = %v, want an *authn.Error", err)
+		}
+		if aerr.Reason != reason || aerr.Detail != detail {
+			t.Errorf("Reason = %q, Detail = %q; want %q and %q", aerr.Reason, aerr.Detail, reason, detail)
+		}
+		if !strings.Contains(err.Error(), detail) {
+			t.Errorf("Error() = %q does not carry the detail", err)
+		}
+	}
+	if d := authn.Reject(reason); d.Detail != "" {
+		t.Errorf("Reject sets Detail %q", d.Detail)
 	}
 }
 
@@ -198,8 +376,33 @@ func TestOutcomeText(t *testing.T) {
 	}
 }
 
-// BenchmarkChainTwoStrategies measures the chain's own overhead: one skip and
-// one contribution cost 2 allocs/op (the trace and Via).
+// TestChainStrippingAllocatesNothing: with forged identity headers to strip,
+// the chain of BenchmarkChainTwoStrategies still costs its 2 allocs/op.
+func TestChainStrippingAllocatesNothing(t *testing.T) {
+	chain, err := authn.NewChain(fixed("skip", authn.Skip("")), contributeUser("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	forged := forgedHeaders()
+	if n := testing.AllocsPerRun(100, func() {
+		for k, v := range forged {
+			r.Header[k] = v
+		}
+		_, _, _ = chain.Authenticate(r)
+	}); n > 2 {
+		t.Errorf("%v allocs/op, want 2", n)
+	}
+	for k := range r.Header {
+		if authn.DefaultIdentityHeaders().Contains(k) {
+			t.Errorf("%s left", k)
+		}
+	}
+}
+
+// BenchmarkChainTwoStrategies measures the chain's own overhead, identity
+// header stripping included: one skip and one contribution cost 2 allocs/op
+// (the trace and Via).
 func BenchmarkChainTwoStrategies(b *testing.B) {
 	chain, err := authn.NewChain(fixed("skip", authn.Skip("")), contributeUser("alice"))
 	if err != nil {

@@ -6,7 +6,10 @@
 // Contributed (continue with a refined Principal), Rejected (stop, 401) or
 // Failed (stop, 503). A rejection never falls through to a weaker strategy.
 // The result is a Principal that keeps the effective User and the acting
-// ServiceAccount apart, with the strategies that contributed in Via.
+// ServiceAccount apart, with the strategies that contributed in Via. Its
+// names obey one identity-name rule (CheckName, CheckUserName,
+// CheckGroupName), and the chain strips every identity header
+// (DefaultIdentityHeaders and what strategies read) before the handler runs.
 //
 //	chain, err := authn.NewChain(forwarded, tokens, serviceAccount, annotation, synthetic)
 //	...

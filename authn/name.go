@@ -10,8 +10,9 @@ import (
 )
 
 // SyntheticNamePrefix starts every synthetic user name, and no other: the
-// identity-name rule reserves it (in any letter case), so a human can never
-// be named like the stand-in of an access key.
+// identity-name rule reserves it for user names in any letter case, and
+// refuses any user name whose LegacyID starts with it, so a human can never
+// be named like the stand-in of an access key, nor share its legacy id.
 const SyntheticNamePrefix = "system-serviceaccount-"
 
 // Reasons a value breaks the identity-name rule. They are returned as they
@@ -33,11 +34,13 @@ var (
 // nil or one of the ErrName… reasons:
 //
 //   - v is valid UTF-8;
-//   - v holds no control character (C0, DEL, C1), no format character (Cf:
-//     zero-width characters, the BOM, bidi controls), no unassigned,
-//     private-use or surrogate code point, and no white space but U+0020,
-//     which may not start or end it (NBSP, U+3000 and line separators are
-//     refused anywhere);
+//   - v holds no control character (C0, DEL, C1, and the line and
+//     paragraph separators U+2028 and U+2029), no format character (Cf:
+//     zero-width characters, the BOM, bidi controls) or other invisible
+//     default-ignorable one (Hangul fillers, variation selectors), no
+//     unassigned, private-use or surrogate code point, and no white space
+//     but U+0020, which may not start or end it (NBSP and U+3000 are refused
+//     anywhere);
 //   - v is in Unicode normalization form C, so one name has one spelling.
 //
 // Each refused character makes two values that look alike distinct
@@ -76,9 +79,14 @@ func CheckName(v string) error {
 // checkRune judges one non-ASCII rune of a name.
 func checkRune(r rune) error {
 	switch {
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), unicode.Is(unicode.Variation_Selector, r):
+		// Invisible although not Cf: Hangul fillers, the combining
+		// grapheme joiner, variation selectors.
+		return ErrNameFormat
 	case unicode.IsPrint(r):
 		return nil
-	case unicode.IsControl(r):
+	case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+		// The line and paragraph separators break a log line as \n does.
 		return ErrNameControl
 	case unicode.Is(unicode.Cf, r):
 		return ErrNameFormat
@@ -93,9 +101,11 @@ func checkRune(r rune) error {
 // claim): it is not empty, passes CheckName, and does not start with
 // "system:" (SystemPrefix) or SyntheticNamePrefix in any letter case, or in
 // any spelling that compatibility normalization turns into one of them
-// (fullwidth letters, U+017F for "s"). A ServiceAccount subject is refused
-// too: callers that accept one recognise it with IsServiceAccountSubject
-// first and parse it with ParseServiceAccountSubject.
+// (fullwidth letters, U+017F for "s"). Nor may its LegacyID start with
+// SyntheticNamePrefix ("system serviceaccount ns key", "-system-…"), so no
+// human shares a synthetic user's legacy id. A ServiceAccount subject is
+// refused too: callers that accept one recognise it with
+// IsServiceAccountSubject first and parse it with ParseServiceAccountSubject.
 func CheckUserName(name string) error {
 	if name == "" {
 		return ErrNameEmpty
@@ -127,10 +137,58 @@ func checkReserved(name string) error {
 	switch {
 	case hasReservedPrefix(name, SystemPrefix):
 		return ErrNameReserved
-	case hasReservedPrefix(name, SyntheticNamePrefix):
+	case hasSyntheticPrefix(name):
 		return ErrNameSynthetic
 	}
 	return nil
+}
+
+// hasSyntheticPrefix reports whether the LegacyID of name, or of its
+// compatibility normalization, starts with SyntheticNamePrefix in any
+// letter case. That covers the name itself starting with the prefix, since
+// LegacyID keeps the prefix as it is. The ASCII path allocates nothing.
+func hasSyntheticPrefix(name string) bool {
+	if legacyIDHasPrefix(name, SyntheticNamePrefix) {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return legacyIDHasPrefix(norm.NFKC.String(name), SyntheticNamePrefix)
+		}
+	}
+	return false
+}
+
+// legacyIDHasPrefix reports whether LegacyID(name) starts with prefix (ASCII
+// lower case) in any letter case, without building the id. It follows
+// LegacyID's mapping byte by byte and ignores only its final trimming, so it
+// may say yes for a name whose id is the prefix without its last '-'.
+func legacyIDHasPrefix(name, prefix string) bool {
+	j := 0
+	dash := false
+	for i := 0; i < len(name) && j < len(prefix); i++ {
+		c := name[i]
+		if !isAlnum(c) && c != '.' && c != '_' {
+			c = '-'
+		}
+		if c == '-' {
+			if dash || j == 0 {
+				dash = true
+				continue
+			}
+			dash = true
+		} else {
+			dash = false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(prefix)
 }
 
 // hasReservedPrefix reports whether name starts with prefix (ASCII lower

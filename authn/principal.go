@@ -138,7 +138,8 @@ func (p Principal) IsHuman() bool { return !p.User.IsZero() && !p.Synthetic }
 // StorageKey returns a key for the effective user that is safe as a file
 // name or a key in a case-insensitive store, and can be decoded back to the
 // name: every byte outside [a-z0-9.-], upper-case letters and '_' included,
-// is written as '_' followed by two lower-case hex digits. Distinct names
+// and a leading '.' (so that no key is "." or ".." or a hidden file), is
+// written as '_' followed by two lower-case hex digits. Distinct names
 // always give distinct keys, and keys never differ only in letter case. It
 // is not bounded in length and is not a Kubernetes object name (it may hold
 // '_'); use ObjectName for that. It returns "" for a zero User.
@@ -219,7 +220,7 @@ func storageKey(name string) string {
 	b.Grow(len(name))
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' && i > 0 || c == '-' {
 			b.WriteByte(c)
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/authchain/authchain/authn"
 )
@@ -82,14 +83,126 @@ func TestStorageKeyIsCollisionFree(t *testing.T) {
 	}
 }
 
+// FuzzStorageKeyInjective: distinct names give keys that differ even under
+// case folding, so a case-insensitive store keeps them apart.
 func FuzzStorageKeyInjective(f *testing.F) {
 	f.Add("a:b", "a/b")
 	f.Add("a_b", "a_5fb")
+	f.Add("Alice", "alice")
+	f.Add(".", "_2e")
 	f.Fuzz(func(t *testing.T, a, b string) {
 		ka := authn.Principal{User: authn.User{Name: a}}.StorageKey()
 		kb := authn.Principal{User: authn.User{Name: b}}.StorageKey()
-		if a != b && ka == kb {
-			t.Fatalf("StorageKey(%q) == StorageKey(%q) == %q", a, b, ka)
+		if a != b && strings.EqualFold(ka, kb) {
+			t.Fatalf("StorageKey(%q) = %q and StorageKey(%q) = %q are equal under case folding", a, ka, b, kb)
+		}
+	})
+}
+
+// objectNameNames are names whose object names must be valid and distinct:
+// ones the readable part folds together, ones differing only in case, and
+// ones that push the readable part to its limits.
+func objectNameNames() []string {
+	return []string{
+		"alice@example.com", "Alice@example.com", "ALICE@EXAMPLE.COM", "alice_40example.com",
+		"a:b", "a/b", "a-b", "a_b", "a--b", "-a-b-", "a b", "A-B", "a.b", "a..b", "a.-b", "a-.b", ".a.", "..", ".", "-", "_",
+		"élise", "Élise", "山田太郎", " ", "Zoë",
+		"system:serviceaccount:ns:key", "system-serviceaccount-ns-key",
+		strings.Repeat("a", 300), strings.Repeat("A", 300), strings.Repeat("a.", 200), strings.Repeat(".", 300),
+		strings.Repeat("-", 62) + "a", strings.Repeat("a", 62) + ".b", strings.Repeat("é", 100),
+	}
+}
+
+// TestObjectNameIsAValidSubdomain checks ObjectName's doc against
+// Kubernetes' own validation: a DNS-1123 subdomain of at most 253 bytes,
+// distinct for distinct names, even those that differ only in letter case.
+func TestObjectNameIsAValidSubdomain(t *testing.T) {
+	seen := map[string]string{}
+	for _, n := range objectNameNames() {
+		o := authn.Principal{User: authn.User{Name: n}}.ObjectName()
+		if errs := validation.IsDNS1123Subdomain(o); len(errs) > 0 {
+			t.Errorf("ObjectName(%q) = %q is not a DNS-1123 subdomain: %v", n, o, errs)
+		}
+		if len(o) > 253 {
+			t.Errorf("ObjectName(%q) has %d bytes", n, len(o))
+		}
+		if other, ok := seen[o]; ok {
+			t.Errorf("ObjectName(%q) == ObjectName(%q) == %q", n, other, o)
+		}
+		seen[o] = n
+	}
+	if got := (authn.Principal{}).ObjectName(); got != "" {
+		t.Errorf("ObjectName of the zero Principal = %q, want empty", got)
+	}
+	got := authn.Principal{User: authn.User{Name: "alice@example.com"}}.ObjectName()
+	if !strings.HasPrefix(got, "alice-example.com-") || len(got) != len("alice-example.com-")+52 {
+		t.Errorf("ObjectName(alice@example.com) = %q, want the readable part, '-' and 52 digest characters", got)
+	}
+}
+
+// TestObjectNameOfSyntheticUsersFollowsTheActor: as with StorageKey, the
+// synthetic users of two ServiceAccounts whose legacy names collide get
+// distinct, valid object names.
+func TestObjectNameOfSyntheticUsersFollowsTheActor(t *testing.T) {
+	synthetic := func(ns, name string) authn.Principal {
+		actor := &authn.ServiceAccount{Namespace: ns, Name: name}
+		return authn.Principal{User: authn.User{Name: authn.LegacyID(actor.Subject())}, Actor: actor, Synthetic: true}
+	}
+	a, b := synthetic("team-x", "bot").ObjectName(), synthetic("team", "x-bot").ObjectName()
+	if a == b {
+		t.Errorf("synthetic users of different ServiceAccounts share the object name %q", a)
+	}
+	for _, o := range []string{a, b} {
+		if errs := validation.IsDNS1123Subdomain(o); len(errs) > 0 {
+			t.Errorf("%q: %v", o, errs)
+		}
+	}
+}
+
+// TestStorageKeyIsAFileName: no key is a path element with a meaning of its
+// own, or a hidden file.
+func TestStorageKeyIsAFileName(t *testing.T) {
+	for _, n := range objectNameNames() {
+		k := authn.Principal{User: authn.User{Name: n}}.StorageKey()
+		if k == "" || k == "." || k == ".." || strings.HasPrefix(k, ".") || strings.ContainsAny(k, "/\\\x00") {
+			t.Errorf("StorageKey(%q) = %q is not a plain file name", n, k)
+		}
+	}
+}
+
+// FuzzObjectName checks ObjectName and StorageKey on arbitrary names: the
+// object name is a valid DNS-1123 subdomain of at most 253 bytes, the key
+// holds only [a-z0-9._-] and never starts with '.', and distinct names give
+// distinct object names and keys, also under case folding.
+func FuzzObjectName(f *testing.F) {
+	for _, n := range objectNameNames() {
+		f.Add(n, strings.ToUpper(n))
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if a == "" || b == "" {
+			return // the zero User has no key
+		}
+		pa, pb := authn.Principal{User: authn.User{Name: a}}, authn.Principal{User: authn.User{Name: b}}
+		oa, ob := pa.ObjectName(), pb.ObjectName()
+		ka, kb := pa.StorageKey(), pb.StorageKey()
+		for _, o := range []string{oa, ob} {
+			if errs := validation.IsDNS1123Subdomain(o); len(errs) > 0 {
+				t.Fatalf("ObjectName %q: %v", o, errs)
+			}
+		}
+		for _, k := range []string{ka, kb} {
+			if strings.HasPrefix(k, ".") || strings.Trim(k, "abcdefghijklmnopqrstuvwxyz0123456789._-") != "" {
+				t.Fatalf("StorageKey %q has a byte outside [a-z0-9._-] or a leading '.'", k)
+			}
+		}
+		if a == b {
+			return
+		}
+		if strings.EqualFold(oa, ob) {
+			t.Errorf("ObjectName(%q) and ObjectName(%q) are both %q", a, b, oa)
+		}
+		if strings.EqualFold(ka, kb) {
+			t.Errorf("StorageKey(%q) and StorageKey(%q) are both %q", a, b, ka)
 		}
 	})
 }

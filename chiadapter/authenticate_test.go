@@ -132,11 +132,12 @@ func TestAuthenticatePutsPrincipalAndTraceInContext(t *testing.T) {
 		calls++
 		gotP, gotOK = authn.FromContext(r.Context())
 		gotTrace = authn.TraceFromContext(r.Context())
-		gotHeader = r.Header.Get("X-Forwarded-User")
+		gotHeader = r.Header.Get("X-Request-Id") + "|" + r.Header.Get("X-Forwarded-User")
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	r := newRequest("alice")
 	r.Header.Add("X-Forwarded-Groups", "dev")
+	r.Header.Add("X-Request-Id", "r1")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 
@@ -157,8 +158,10 @@ func TestAuthenticatePutsPrincipalAndTraceInContext(t *testing.T) {
 	if diff := cmp.Diff(wantTrace, gotTrace); diff != "" {
 		t.Errorf("trace (-want +got):\n%s", diff)
 	}
-	if gotHeader != "alice" {
-		t.Errorf("next saw X-Forwarded-User %q, want the original request's", gotHeader)
+	// next gets the original request, less the identity headers the chain
+	// strips.
+	if gotHeader != "r1|" {
+		t.Errorf("next saw X-Request-Id|X-Forwarded-User %q, want \"r1|\"", gotHeader)
 	}
 }
 

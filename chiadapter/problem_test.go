@@ -93,6 +93,16 @@ func TestWriteProblem(t *testing.T) {
 			"type": "about:blank", "title": "Internal Server Error", "status": 500.0, "detail": "kind missing", "strategy": "odd",
 		},
 	}, {
+		name: "a detail stays out of the body",
+		err: &authn.Error{Strategy: "forwarded", Kind: authn.ErrRejected, Reason: "identity headers from an untrusted peer",
+			Detail: "peer address not in a trusted range", Cause: errors.New(secretCause)},
+		wantStatus:  401,
+		wantHeaders: problemHeaders(challenge),
+		wantProblem: map[string]any{
+			"type": chiadapter.ProblemTypeRejected, "title": "Unauthorized", "status": 401.0,
+			"detail": "identity headers from an untrusted peer", "strategy": "forwarded",
+		},
+	}, {
 		name:        "nil error",
 		err:         nil,
 		wantStatus:  500,

@@ -103,7 +103,10 @@ func TestHumans(t *testing.T) {
 	frontHeaders := func(user string) func(*http.Request) {
 		return func(r *http.Request) {
 			r.Header.Set("X-Remote-User", user)
-			r.Header.Set("X-Remote-Group", "devs,ops")
+			// One group per line, as Kubernetes reads them; the comma is
+			// part of the first group's name.
+			r.Header.Add("X-Remote-Group", "devs,qa")
+			r.Header.Add("X-Remote-Group", "ops")
 		}
 	}
 	otherCA, err := NewCA("not the front-proxy CA")
@@ -112,7 +115,7 @@ func TestHumans(t *testing.T) {
 	}
 	t.Run("front proxy with its certificate", func(t *testing.T) {
 		a := w.call(t, w.frontClient(t, w.frontProxyCA, "front-proxy-client"), frontURL, frontHeaders("bob@example.com"))
-		want := authn.User{Name: "bob@example.com", Groups: []string{"devs", "ops"}}
+		want := authn.User{Name: "bob@example.com", Groups: []string{"devs,qa", "ops"}}
 		if a.Status != http.StatusOK || !cmp.Equal(a.Principal.User, want) || a.Principal.Actor != nil {
 			t.Errorf("got %d %s; want %+v", a.Status, a, want)
 		}

@@ -1166,7 +1166,7 @@ func hostileValueCases() []annotationCase {
 		{"header injection", "alice\r\nX-Forwarded-User: admin", "creator annotation contains a control character"},
 		{"DEL", "ali\x7fce", "creator annotation contains a control character"},
 		{"C1 control", "ali\u0085ce", "creator annotation contains a control character"},
-		{"line separator", "ali\u2028ce", "creator annotation contains white space other than inner U+0020"},
+		{"line separator", "ali\u2028ce", "creator annotation contains a control character"},
 		{"tab inside", "ali\tce", "creator annotation contains a control character"},
 		{"invalid UTF-8", "alice\xff\xfe", "creator annotation is not valid UTF-8"},
 		{"overlong UTF-8 encoding", "\xc0\xafetc", "creator annotation is not valid UTF-8"},

@@ -44,5 +44,5 @@ func ExampleForwarded() {
 	// Output:
 	// alice alice@example.com [dev ops] [forwarded] <nil>
 	// left: ""
-	// 401 authn: forwarded: rejected: identity headers from an untrusted peer: peer address not in a trusted range
+	// 401 authn: forwarded: rejected: identity headers from an untrusted peer (peer address not in a trusted range)
 }

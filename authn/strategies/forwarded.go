@@ -19,8 +19,14 @@ type HeaderNames struct {
 	User string
 	// UID, Email and PreferredUsername carry one value each.
 	UID, Email, PreferredUsername string
-	// Groups carries comma-separated group names; it may repeat.
+	// Groups carries group names; it may repeat. Each line is one group,
+	// as Kubernetes reads X-Remote-Group, unless SplitGroupsOnCommas is set.
 	Groups string
+	// SplitGroupsOnCommas reads every Groups line as a comma-separated list
+	// (items trimmed of spaces, empty ones dropped), for proxies that join
+	// groups with commas, such as oauth2-proxy. Then no group can contain a
+	// comma.
+	SplitGroupsOnCommas bool
 	// ExtraPrefix starts headers whose lower-cased, percent-unescaped
 	// suffix is a User.Extra key, e.g. "X-Remote-Extra-".
 	ExtraPrefix string
@@ -28,13 +34,15 @@ type HeaderNames struct {
 
 // OAuth2ProxyHeaders returns the headers oauth2-proxy sets with
 // --pass-user-headers: X-Forwarded-User, X-Forwarded-Email,
-// X-Forwarded-Preferred-Username and X-Forwarded-Groups.
+// X-Forwarded-Preferred-Username and X-Forwarded-Groups, whose groups
+// oauth2-proxy joins with commas (SplitGroupsOnCommas).
 func OAuth2ProxyHeaders() HeaderNames {
 	return HeaderNames{
-		User:              "X-Forwarded-User",
-		Email:             "X-Forwarded-Email",
-		PreferredUsername: "X-Forwarded-Preferred-Username",
-		Groups:            "X-Forwarded-Groups",
+		User:                "X-Forwarded-User",
+		Email:               "X-Forwarded-Email",
+		PreferredUsername:   "X-Forwarded-Preferred-Username",
+		Groups:              "X-Forwarded-Groups",
+		SplitGroupsOnCommas: true,
 	}
 }
 
@@ -46,20 +54,22 @@ func OpenShiftOAuthProxyHeaders() HeaderNames {
 
 // NginxAuthRequestHeaders returns the headers an auth_request endpoint such
 // as oauth2-proxy's /oauth2/auth returns for nginx to pass on:
-// X-Auth-Request-User, -Email, -Preferred-Username and -Groups.
+// X-Auth-Request-User, -Email, -Preferred-Username and -Groups, whose groups
+// are joined with commas (SplitGroupsOnCommas).
 func NginxAuthRequestHeaders() HeaderNames {
 	return HeaderNames{
-		User:              "X-Auth-Request-User",
-		Email:             "X-Auth-Request-Email",
-		PreferredUsername: "X-Auth-Request-Preferred-Username",
-		Groups:            "X-Auth-Request-Groups",
+		User:                "X-Auth-Request-User",
+		Email:               "X-Auth-Request-Email",
+		PreferredUsername:   "X-Auth-Request-Preferred-Username",
+		Groups:              "X-Auth-Request-Groups",
+		SplitGroupsOnCommas: true,
 	}
 }
 
 // FrontProxyHeaders returns the Kubernetes front-proxy (requestheader)
 // headers: X-Remote-User, X-Remote-Uid, X-Remote-Group and X-Remote-Extra-.
-// Unlike Kubernetes, group values are split on commas here as for every
-// preset.
+// As in Kubernetes, every X-Remote-Group line is one group, commas included:
+// "devs,system:masters" is one group of that name, not two.
 func FrontProxyHeaders() HeaderNames {
 	return HeaderNames{
 		User:        "X-Remote-User",
@@ -143,12 +153,14 @@ type ForwardedStrategy struct {
 	// names are the canonical header names per slot; "" is not read.
 	names       [numSlots]string
 	extraPrefix string
-	// stripped is every header the strategy removes from a request;
-	// trustHeaders the part of it the trust policy reads.
-	stripped       headerSet
-	trustHeaders   headerSet
-	maxValueLength int
-	maxGroups      int
+	splitGroups bool
+	// headers lists, for Headers, every header the strategy removes from a
+	// request; trustHeaders is the part of it the trust policy reads.
+	headers           []string
+	trustHeaders      authn.HeaderSet
+	readsTrustHeaders bool
+	maxValueLength    int
+	maxGroups         int
 	// contributed is the reason of every Contribute, built once.
 	contributed string
 }
@@ -163,12 +175,17 @@ type ForwardedStrategy struct {
 // downstream cannot read a forged copy.
 //
 // It skips a request that carries none of its headers, and rejects one that
-// carries them from an untrusted peer, under a non-canonical or repeated
-// name, with a control character, invalid UTF-8 or an overlong value,
-// without a user, with a reserved system: user that is not a ServiceAccount
-// subject, with too many groups, or after another strategy has already
-// established an identity. A system:serviceaccount: user is passed on
-// unparsed, for the ServiceAccount strategy to move into Actor.
+// carries them from an untrusted peer (the trust policy's reason goes to the
+// Decision's Detail, not the response), under a non-canonical or repeated
+// name, with an overlong value, without a user, with too many groups, or
+// after another strategy has already established an identity. Every value
+// obeys the identity-name rule: the user passes authn.CheckUserName unless
+// it is a ServiceAccount subject (exactly "system:serviceaccount:…", which
+// passes authn.CheckName and is passed on unparsed, for the ServiceAccount
+// strategy to move into Actor), each group authn.CheckGroupName, and the
+// uid, email, preferred username and every extra key and value
+// authn.CheckName. A value that breaks the rule rejects the request; the
+// reason names the header and the rule, never the value.
 func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, error) {
 	if trust == nil {
 		return nil, errors.New("strategies: Forwarded needs a TrustPolicy (InsecureTrustAnyPeer only in tests)")
@@ -195,6 +212,7 @@ func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, 
 	}
 	s := &ForwardedStrategy{
 		trust:          trust,
+		splitGroups:    h.SplitGroupsOnCommas,
 		maxValueLength: c.maxValueLength,
 		maxGroups:      c.maxGroups,
 	}
@@ -206,37 +224,46 @@ func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, 
 			return nil, err
 		}
 		s.names[i] = http.CanonicalHeaderKey(name)
-		s.stripped.names = append(s.stripped.names, s.names[i])
+		s.headers = append(s.headers, s.names[i])
 	}
+	identity := slices.Clone(s.headers)
 	if h.ExtraPrefix != "" {
 		if err := checkConfiguredHeader(h.ExtraPrefix); err != nil {
 			return nil, err
 		}
 		s.extraPrefix = http.CanonicalHeaderKey(h.ExtraPrefix)
-		s.stripped.prefixes = []string{s.extraPrefix}
+		identity = append(identity, s.extraPrefix+"*")
 	}
 	// Overlapping names would make one header feed two fields.
-	identity := s.stripped
-	for i, a := range identity.names {
-		for _, b := range identity.names[i+1:] {
-			if headerNameEqual(a, b) {
+	for i, a := range s.headers {
+		for _, b := range s.headers[i+1:] {
+			if authn.HeaderNameEqual(a, b) {
 				return nil, fmt.Errorf("strategies: Forwarded: header %s is configured twice", a)
 			}
 		}
-		if s.extraPrefix != "" && headerNameHasPrefix(a, s.extraPrefix) {
+		if s.extraPrefix != "" && authn.HeaderNameHasPrefix(a, s.extraPrefix) {
 			return nil, fmt.Errorf("strategies: Forwarded: header %s starts with the extra prefix %s", a, s.extraPrefix)
 		}
 	}
+	identitySet, err := authn.NewHeaderSet(identity...)
+	if err != nil {
+		return nil, fmt.Errorf("strategies: Forwarded: %w", err)
+	}
+	var trustNames []string
 	for _, name := range trust.StrippedHeaders() {
-		if !validHeaderName(name) {
+		if !authn.ValidHeaderName(name) || strings.IndexByte(name, '*') >= 0 {
 			return nil, fmt.Errorf("strategies: Forwarded: trust policy strips invalid header name %q", name)
 		}
-		if identity.matches(name) {
+		if identitySet.Contains(name) {
 			return nil, fmt.Errorf("strategies: Forwarded: trust policy header %s is also an identity header", name)
 		}
-		s.stripped.names = append(s.stripped.names, http.CanonicalHeaderKey(name))
-		s.trustHeaders.names = append(s.trustHeaders.names, http.CanonicalHeaderKey(name))
+		trustNames = append(trustNames, http.CanonicalHeaderKey(name))
 	}
+	if s.trustHeaders, err = authn.NewHeaderSet(trustNames...); err != nil {
+		return nil, fmt.Errorf("strategies: Forwarded: %w", err)
+	}
+	s.headers = append(s.headers, trustNames...)
+	s.readsTrustHeaders = len(trustNames) > 0
 	s.contributed = "user from " + s.names[slotUser]
 	return s, nil
 }
@@ -244,8 +271,8 @@ func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, 
 // checkConfiguredHeader refuses a name that could not arrive as configured.
 // '_' is refused too: it matches '-' here, and many proxies drop it.
 func checkConfiguredHeader(name string) error {
-	if !validHeaderName(name) || strings.IndexByte(name, '_') >= 0 {
-		return fmt.Errorf("strategies: Forwarded: invalid header name %q (a token without '_')", name)
+	if !authn.ValidHeaderName(name) || strings.ContainsAny(name, "_*") {
+		return fmt.Errorf("strategies: Forwarded: invalid header name %q (a token without '_' or '*')", name)
 	}
 	return nil
 }
@@ -254,10 +281,11 @@ func checkConfiguredHeader(name string) error {
 func (*ForwardedStrategy) Name() string { return "forwarded" }
 
 // Headers returns, in canonical form, every header the strategy reads or
-// strips: the identity headers, the extra prefix followed by "*", and the
-// trust policy's headers.
+// strips: the identity headers, the trust policy's headers, and the extra
+// prefix followed by "*". It makes the strategy an authn.HeaderReader, so a
+// chain strips them too, whatever strategy runs before it.
 func (s *ForwardedStrategy) Headers() []string {
-	out := slices.Clone(s.stripped.names)
+	out := slices.Clone(s.headers)
 	if s.extraPrefix != "" {
 		out = append(out, s.extraPrefix+"*")
 	}
@@ -300,14 +328,16 @@ func (s *ForwardedStrategy) Authenticate(r *http.Request, sofar authn.Principal)
 	// behind; the trust policy's own headers go once it has read them.
 	var in forwardedHeaders
 	s.scan(r.Header, &in)
-	if len(s.trustHeaders.names) > 0 {
-		defer s.trustHeaders.strip(r.Header)
+	if s.readsTrustHeaders {
+		defer s.trustHeaders.Strip(r.Header)
 	}
 	if !in.present() {
 		return authn.Skip("no forwarded identity headers")
 	}
 	if err := s.trust.Verify(r); err != nil {
-		return authn.Reject("identity headers from an untrusted peer: " + err.Error())
+		// The policy's reason (which range, which certificate name) is a
+		// detail for logs, not for the client.
+		return authn.Reject("identity headers from an untrusted peer").WithDetail(err.Error())
 	}
 	if !sofar.User.IsZero() || sofar.Actor != nil {
 		return authn.Reject("forwarded identity conflicts with an identity already established")
@@ -328,7 +358,7 @@ func (s *ForwardedStrategy) Authenticate(r *http.Request, sofar authn.Principal)
 // (BenchmarkForwardedHuman).
 func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
 	for k, vs := range h {
-		if s.extraPrefix != "" && headerNameHasPrefix(k, s.extraPrefix) {
+		if s.extraPrefix != "" && authn.HeaderNameHasPrefix(k, s.extraPrefix) {
 			in.extras++
 			if k[:len(s.extraPrefix)] != s.extraPrefix || !isCanonicalHeaderKey(k) {
 				in.extraNonCanonical = true
@@ -342,7 +372,7 @@ func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
 			continue
 		}
 		for i, name := range s.names {
-			if name == "" || !headerNameEqual(k, name) {
+			if name == "" || !authn.HeaderNameEqual(k, name) {
 				continue
 			}
 			delete(h, k)
@@ -391,25 +421,22 @@ func (s *ForwardedStrategy) user(in *forwardedHeaders) (authn.User, string) {
 	}
 	var single [numSlots]string
 	for i, name := range s.names {
-		if i == slotGroups || len(in.values[i]) == 0 {
+		if i == slotGroups || len(in.values[i]) == 0 || in.values[i][0] == "" {
 			continue
 		}
 		v := in.values[i][0]
-		if p := identityValueProblem(v, s.maxValueLength); p != "" {
-			return authn.User{}, name + " header " + p
+		check := authn.CheckName
+		if i == slotUser {
+			check = checkForwardedUser
 		}
-		if v != strings.Trim(v, " ") {
-			// The Go server trims values; only code can have left these.
-			return authn.User{}, name + " header has surrounding spaces"
+		if p := valueProblem(v, s.maxValueLength, check); p != "" {
+			return authn.User{}, name + " header " + p
 		}
 		single[i] = v
 	}
 	u := authn.User{Name: single[slotUser], UID: single[slotUID], Email: single[slotEmail]}
-	switch {
-	case u.Name == "":
+	if u.Name == "" {
 		return authn.User{}, "empty " + userName + " header"
-	case strings.HasPrefix(u.Name, authn.SystemPrefix) && !authn.IsServiceAccountSubject(u.Name):
-		return authn.User{}, userName + " header names a reserved system: user"
 	}
 	groups, reason := s.groups(in.values[slotGroups])
 	if reason != "" {
@@ -426,27 +453,42 @@ func (s *ForwardedStrategy) user(in *forwardedHeaders) (authn.User, string) {
 	return u, ""
 }
 
-// groups splits every Groups value on commas, trims spaces, drops empty
-// names and duplicates, and keeps the first-seen order.
+// checkForwardedUser applies the identity-name rule to a forwarded user: a
+// human name passes authn.CheckUserName; a ServiceAccount subject, in
+// exactly the spelling Kubernetes gives it, only authn.CheckName, because
+// the ServiceAccount strategy parses it next.
+func checkForwardedUser(name string) error {
+	if authn.IsServiceAccountSubject(name) {
+		return authn.CheckName(name)
+	}
+	return authn.CheckUserName(name)
+}
+
+// groups checks every group of the Groups values (see nextGroup) and
+// returns them without duplicates, in first-seen order.
 func (s *ForwardedStrategy) groups(values []string) ([]string, string) {
+	header := s.names[slotGroups]
 	n := 0
 	for _, v := range values {
-		if p := identityValueProblem(v, s.maxValueLength); p != "" {
-			return nil, s.names[slotGroups] + " header " + p
+		if len(v) > s.maxValueLength {
+			return nil, header + " header " + tooLong(s.maxValueLength)
 		}
-		for _, rest, ok := nextListItem(v); ok; _, rest, ok = nextListItem(rest) {
-			n++
+		for g, rest, ok := nextGroup(v, s.splitGroups); ok; g, rest, ok = nextGroup(rest, s.splitGroups) {
+			// Counted as they are checked, so the work stops at the cap.
+			if n++; n > s.maxGroups {
+				return nil, "more than " + strconv.Itoa(s.maxGroups) + " groups in " + header + " headers"
+			}
+			if err := authn.CheckGroupName(g); err != nil {
+				return nil, header + " header " + err.Error()
+			}
 		}
-	}
-	if n > s.maxGroups {
-		return nil, "more than " + strconv.Itoa(s.maxGroups) + " groups in " + s.names[slotGroups] + " headers"
 	}
 	if n == 0 {
 		return nil, ""
 	}
 	groups := make([]string, 0, n)
 	for _, v := range values {
-		for g, rest, ok := nextListItem(v); ok; g, rest, ok = nextListItem(rest) {
+		for g, rest, ok := nextGroup(v, s.splitGroups); ok; g, rest, ok = nextGroup(rest, s.splitGroups) {
 			// Linear: at most maxGroups names, and usually a handful.
 			if !slices.Contains(groups, g) {
 				groups = append(groups, g)
@@ -454,6 +496,17 @@ func (s *ForwardedStrategy) groups(values []string) ([]string, string) {
 		}
 	}
 	return groups, ""
+}
+
+// nextGroup returns the first group of the Groups value v and the rest of
+// v; ok is false when none is left. Split, v is a comma-separated list (see
+// nextListItem); otherwise v is one group, or none when empty, as Kubernetes
+// reads X-Remote-Group.
+func nextGroup(v string, split bool) (group, rest string, ok bool) {
+	if split {
+		return nextListItem(v)
+	}
+	return v, "", v != ""
 }
 
 // preferredUsernameKey is the User.Extra key of PreferredUsername, the OIDC
@@ -489,14 +542,14 @@ func (s *ForwardedStrategy) addExtra(extra map[string][]string, f headerField) s
 	case key == "":
 		return what + " has an empty key"
 	}
-	if p := identityValueProblem(key, s.maxValueLength); p != "" {
+	if p := valueProblem(key, s.maxValueLength, authn.CheckName); p != "" {
 		return what + " key " + p
 	}
 	if _, dup := extra[key]; dup {
 		return what + " repeats a key"
 	}
 	for _, v := range f.values {
-		if p := identityValueProblem(v, s.maxValueLength); p != "" {
+		if p := valueProblem(v, s.maxValueLength, authn.CheckName); p != "" {
 			return what + " value " + p
 		}
 	}

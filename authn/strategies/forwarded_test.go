@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -42,6 +41,12 @@ func newForwarded(t testing.TB, trust strategies.TrustPolicy, opts ...strategies
 
 // human is the Principal a forwarded strategy contributes.
 func human(u authn.User) authn.Principal { return authn.Principal{User: u} }
+
+// untrusted is the rejection of identity headers from an untrusted peer: the
+// trust policy's reason is a detail, kept out of the response body.
+func untrusted(policyReason string) authn.Decision {
+	return authn.Reject("identity headers from an untrusted peer").WithDetail(policyReason)
+}
 
 func TestForwarded(t *testing.T) {
 	frontProxy := strategies.WithHeaders(strategies.FrontProxyHeaders())
@@ -190,25 +195,25 @@ func TestForwarded(t *testing.T) {
 			name:   "untrusted peer",
 			peer:   untrustedPeer,
 			header: http.Header{"X-Forwarded-User": {secretValue}, "X-Forwarded-Groups": {secretValue}},
-			want:   authn.Reject("identity headers from an untrusted peer: peer address not in a trusted range"),
+			want:   untrusted("peer address not in a trusted range"),
 		},
 		{
 			name:   "untrusted peer, variant spelling only",
 			peer:   untrustedPeer,
 			header: http.Header{"X_forwarded_user": {secretValue}},
-			want:   authn.Reject("identity headers from an untrusted peer: peer address not in a trusted range"),
+			want:   untrusted("peer address not in a trusted range"),
 		},
 		{
 			name:   "untrusted peer, groups only",
 			peer:   untrustedPeer,
 			header: http.Header{"X-Forwarded-Groups": {"cluster-admins"}},
-			want:   authn.Reject("identity headers from an untrusted peer: peer address not in a trusted range"),
+			want:   untrusted("peer address not in a trusted range"),
 		},
 		{
 			name:   "unparseable peer",
 			peer:   "somewhere",
 			header: http.Header{"X-Forwarded-User": {"alice"}},
-			want:   authn.Reject("identity headers from an untrusted peer: peer address unparseable"),
+			want:   untrusted("peer address unparseable"),
 		},
 		{
 			name:   "a user is already established",
@@ -398,7 +403,7 @@ func TestForwarded(t *testing.T) {
 		{
 			name:   "spaces around the user",
 			header: http.Header{"X-Forwarded-User": {" " + secretValue}},
-			want:   authn.Reject("X-Forwarded-User header has surrounding spaces"),
+			want:   authn.Reject("X-Forwarded-User header contains white space other than inner U+0020"),
 		},
 		{
 			name:   "control character in a group",
@@ -440,17 +445,198 @@ func TestForwarded(t *testing.T) {
 		{
 			name:   "system user",
 			header: http.Header{"X-Forwarded-User": {"system:admin"}},
-			want:   authn.Reject("X-Forwarded-User header names a reserved system: user"),
+			want:   authn.Reject("X-Forwarded-User header uses the reserved system: prefix"),
 		},
 		{
 			name:   "system prefix alone",
 			header: http.Header{"X-Forwarded-User": {"system:"}},
-			want:   authn.Reject("X-Forwarded-User header names a reserved system: user"),
+			want:   authn.Reject("X-Forwarded-User header uses the reserved system: prefix"),
 		},
 		{
 			name:   "ServiceAccount group is not a ServiceAccount subject",
 			header: http.Header{"X-Forwarded-User": {"system:serviceaccounts:team"}},
-			want:   authn.Reject("X-Forwarded-User header names a reserved system: user"),
+			want:   authn.Reject("X-Forwarded-User header uses the reserved system: prefix"),
+		},
+		{
+			name:   "a ServiceAccount subject in upper case",
+			header: http.Header{"X-Forwarded-User": {"SYSTEM:serviceaccount:team:key"}},
+			want:   authn.Reject("X-Forwarded-User header uses the reserved system: prefix"),
+		},
+		{
+			name:   "a ServiceAccount subject with a zero-width space",
+			header: http.Header{"X-Forwarded-User": {"system:serviceaccount:team:\u200bkey"}},
+			want:   authn.Reject("X-Forwarded-User header contains an invisible format character"),
+		},
+		{
+			name:   "fullwidth system",
+			header: http.Header{"X-Forwarded-User": {"ｓｙｓｔｅｍ:masters"}},
+			want:   authn.Reject("X-Forwarded-User header uses the reserved system: prefix"),
+		},
+		{
+			name:   "a synthetic user's name",
+			header: http.Header{"X-Forwarded-User": {"system-serviceaccount-team-key"}},
+			want:   authn.Reject("X-Forwarded-User header uses the reserved synthetic-user prefix"),
+		},
+		{
+			name:   "a synthetic user's name in another case",
+			header: http.Header{"X-Forwarded-User": {"System-ServiceAccount-team-key"}},
+			want:   authn.Reject("X-Forwarded-User header uses the reserved synthetic-user prefix"),
+		},
+		{
+			name:   "a name with a synthetic user's legacy id",
+			header: http.Header{"X-Forwarded-User": {"system serviceaccount team key"}},
+			want:   authn.Reject("X-Forwarded-User header uses the reserved synthetic-user prefix"),
+		},
+
+		// The identity-name rule, on every value.
+		{
+			name:   "NBSP in the user",
+			header: http.Header{"X-Forwarded-User": {"ali\u00a0ce"}},
+			want:   authn.Reject("X-Forwarded-User header contains white space other than inner U+0020"),
+		},
+		{
+			name:   "ideographic space after the user",
+			header: http.Header{"X-Forwarded-User": {"alice\u3000"}},
+			want:   authn.Reject("X-Forwarded-User header contains white space other than inner U+0020"),
+		},
+		{
+			name:   "zero-width space in the user",
+			header: http.Header{"X-Forwarded-User": {"ali\u200bce"}},
+			want:   authn.Reject("X-Forwarded-User header contains an invisible format character"),
+		},
+		{
+			name:   "BOM before the user",
+			header: http.Header{"X-Forwarded-User": {"\ufeffalice"}},
+			want:   authn.Reject("X-Forwarded-User header contains an invisible format character"),
+		},
+		{
+			name:   "bidi override in the user",
+			header: http.Header{"X-Forwarded-User": {"alice\u202egnp"}},
+			want:   authn.Reject("X-Forwarded-User header contains an invisible format character"),
+		},
+		{
+			name:   "NFD user",
+			header: http.Header{"X-Forwarded-User": {"ze\u0301lie"}},
+			want:   authn.Reject("X-Forwarded-User header is not in Unicode normalization form C"),
+		},
+		{
+			name:   "private-use character in the user",
+			header: http.Header{"X-Forwarded-User": {"alice\ue000"}},
+			want:   authn.Reject("X-Forwarded-User header contains an unassigned, private-use or surrogate code point"),
+		},
+		{
+			name:   "zero-width joiner in the email",
+			header: http.Header{"X-Forwarded-User": {"alice"}, "X-Forwarded-Email": {"alice\u200d@example.com"}},
+			want:   authn.Reject("X-Forwarded-Email header contains an invisible format character"),
+		},
+		{
+			name:   "NFD preferred username",
+			header: http.Header{"X-Forwarded-User": {"alice"}, "X-Forwarded-Preferred-Username": {"Zoe\u0308"}},
+			want:   authn.Reject("X-Forwarded-Preferred-Username header is not in Unicode normalization form C"),
+		},
+		{
+			name:   "BOM in the uid",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Uid": {"\ufeff42"}},
+			want:   authn.Reject("X-Remote-Uid header contains an invisible format character"),
+		},
+		{
+			name:   "a system: group",
+			header: http.Header{"X-Forwarded-User": {"alice"}, "X-Forwarded-Groups": {"dev,system:masters"}},
+			want:   authn.Reject("X-Forwarded-Groups header uses the reserved system: prefix"),
+		},
+		{
+			name:   "a system: group in another case",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {"dev", "System:Masters"}},
+			want:   authn.Reject("X-Remote-Group header uses the reserved system: prefix"),
+		},
+		{
+			name:   "NBSP around a group",
+			header: http.Header{"X-Forwarded-User": {"alice"}, "X-Forwarded-Groups": {"dev,\u00a0ops"}},
+			want:   authn.Reject("X-Forwarded-Groups header contains white space other than inner U+0020"),
+		},
+		{
+			name:   "zero-width space in a front-proxy group",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {"ad\u200bmins"}},
+			want:   authn.Reject("X-Remote-Group header contains an invisible format character"),
+		},
+		{
+			name:   "percent-encoded zero-width space in an extra key",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Extra-Sco%e2%80%8bpes": {"all"}},
+			want:   authn.Reject("X-Remote-Extra-* header key contains an invisible format character"),
+		},
+		{
+			name:   "percent-encoded NFD extra key",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Extra-E%cc%81": {"1"}},
+			want:   authn.Reject("X-Remote-Extra-* header key is not in Unicode normalization form C"),
+		},
+		{
+			name:   "bidi override in an extra value",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Extra-Scopes": {"read", "\u2066write"}},
+			want:   authn.Reject("X-Remote-Extra-* header value contains an invisible format character"),
+		},
+
+		// Groups: front-proxy lines are whole groups.
+		{
+			name:   "a front-proxy group line with a comma is one group",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {"devs,system:masters", "ops", "", "ops"}},
+			want: authn.Contribute(human(authn.User{
+				Name:   "alice",
+				Groups: []string{"devs,system:masters", "ops"},
+			}), "user from X-Remote-User"),
+		},
+		{
+			name:   "front-proxy group lines are not trimmed",
+			opts:   []strategies.ForwardedOption{frontProxy},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {"dev "}},
+			want:   authn.Reject("X-Remote-Group header contains white space other than inner U+0020"),
+		},
+		{
+			name:   "front-proxy groups are counted by line",
+			opts:   []strategies.ForwardedOption{frontProxy, strategies.WithMaxGroups(2)},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {"a,b,c", "d,e"}},
+			want: authn.Contribute(human(authn.User{
+				Name:   "alice",
+				Groups: []string{"a,b,c", "d,e"},
+			}), "user from X-Remote-User"),
+		},
+		{
+			name:   "too many front-proxy group lines",
+			opts:   []strategies.ForwardedOption{frontProxy, strategies.WithMaxGroups(2)},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {"a", "b", "c"}},
+			want:   authn.Reject("more than 2 groups in X-Remote-Group headers"),
+		},
+		{
+			name: "custom names may split on commas",
+			opts: []strategies.ForwardedOption{strategies.WithHeaders(strategies.HeaderNames{
+				User: "X-User", Groups: "X-Groups", SplitGroupsOnCommas: true,
+			})},
+			header: http.Header{"X-User": {"alice"}, "X-Groups": {"a, b"}},
+			want:   authn.Contribute(human(authn.User{Name: "alice", Groups: []string{"a", "b"}}), "user from X-User"),
+		},
+		{
+			name:   "custom names keep lines whole by default",
+			opts:   []strategies.ForwardedOption{strategies.WithHeaders(strategies.HeaderNames{User: "X-User", Groups: "X-Groups"})},
+			header: http.Header{"X-User": {"alice"}, "X-Groups": {"a, b"}},
+			want:   authn.Contribute(human(authn.User{Name: "alice", Groups: []string{"a, b"}}), "user from X-User"),
+		},
+		{
+			name:   "a group line longer than allowed",
+			opts:   []strategies.ForwardedOption{frontProxy, strategies.WithMaxValueLength(len(secretValue) - 1)},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Group": {secretValue}},
+			want:   authn.Reject("X-Remote-Group header is longer than 11 bytes"),
+		},
+		{
+			name:   "an extra key longer than allowed",
+			opts:   []strategies.ForwardedOption{frontProxy, strategies.WithMaxValueLength(5)},
+			header: http.Header{"X-Remote-User": {"alice"}, "X-Remote-Extra-Scopes": {"all"}},
+			want:   authn.Reject("X-Remote-Extra-* header key is longer than 5 bytes"),
 		},
 	}
 	for _, tt := range tests {
@@ -472,8 +658,8 @@ func TestForwarded(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Authenticate (-want +got):\n%s", diff)
 			}
-			if strings.Contains(got.Reason, secretValue) {
-				t.Errorf("reason %q quotes a header value", got.Reason)
+			if strings.Contains(got.Reason, secretValue) || strings.Contains(got.Detail, secretValue) {
+				t.Errorf("reason %q or detail %q quotes a header value", got.Reason, got.Detail)
 			}
 			var left []string
 			for k := range r.Header {
@@ -601,6 +787,10 @@ func TestForwardedConfig(t *testing.T) {
 			strategies.WithHeaders(strategies.FrontProxyHeaders()),
 		}},
 		{name: "trust policy header invalid", trust: stripping{"X Secret"}},
+		{name: "trust policy header with a star", trust: stripping{"X-Secret*"}},
+		{name: "star in a header name", trust: trust, opts: []strategies.ForwardedOption{
+			strategies.WithHeaders(strategies.HeaderNames{User: "X-User*"}),
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -677,8 +867,13 @@ func TestHeaderPreset(t *testing.T) {
 		}
 	}
 	if got := strategies.FrontProxyHeaders(); got.User != "X-Remote-User" || got.UID != "X-Remote-Uid" ||
-		got.Groups != "X-Remote-Group" || got.ExtraPrefix != "X-Remote-Extra-" || got.Email != "" {
+		got.Groups != "X-Remote-Group" || got.ExtraPrefix != "X-Remote-Extra-" || got.Email != "" || got.SplitGroupsOnCommas {
 		t.Errorf("FrontProxyHeaders = %+v", got)
+	}
+	// oauth2-proxy joins groups with commas, and so does its auth_request
+	// endpoint behind nginx; Kubernetes never splits X-Remote-Group.
+	if !strategies.OAuth2ProxyHeaders().SplitGroupsOnCommas || !strategies.NginxAuthRequestHeaders().SplitGroupsOnCommas {
+		t.Error("the oauth2-proxy and nginx presets do not split groups on commas")
 	}
 }
 
@@ -712,6 +907,42 @@ func TestForwardedInChain(t *testing.T) {
 	}
 }
 
+// TestForwardedHeadersStrippedByTheChain: the chain strips the headers the
+// strategy declares even when an earlier strategy stops the request before
+// it runs, and the identity headers of other proxies whatever the preset.
+func TestForwardedHeadersStrippedByTheChain(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef"
+	trust, err := strategies.TrustSharedSecret("X-Proxy-Secret", []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newForwarded(t, trust, strategies.WithHeaders(strategies.HeaderNames{
+		User: "X-Custom-User", Groups: "X-Custom-Groups", ExtraPrefix: "X-Custom-Extra-",
+	}))
+	reject := authn.StrategyFunc("first", func(*http.Request, authn.Principal) authn.Decision { return authn.Reject("no") })
+	for _, list := range [][]authn.Strategy{{reject, s}, {s}} {
+		chain, err := authn.NewChain(list...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header = http.Header{
+			"X-Custom-User":       {"alice"},
+			"x_custom_groups":     {"dev"},
+			"X-Custom-Extra-Team": {"red"},
+			"X-PROXY-SECRET":      {secret},
+			"X-Remote-User":       {"mallory"},
+			"X-Remote-Group":      {"system:masters"},
+			"X_Auth_Request_User": {"mallory"},
+			"Accept":              {"*/*"},
+		}
+		_, _, _ = chain.Authenticate(r)
+		if diff := cmp.Diff(http.Header{"Accept": {"*/*"}}, r.Header); diff != "" {
+			t.Errorf("chain %v left (-want +got):\n%s", chain.Strategies(), diff)
+		}
+	}
+}
+
 // TestForwardedAllocs holds the allocation counts written on the benchmarks.
 func TestForwardedAllocs(t *testing.T) {
 	s := newForwarded(t, trustedProxies(t))
@@ -722,7 +953,7 @@ func TestForwardedAllocs(t *testing.T) {
 		max    float64
 	}{
 		{"human", trustedPeer, benchHumanHeaders(), 1},
-		{"untrusted", untrustedPeer, benchHumanHeaders(), 1},
+		{"untrusted", untrustedPeer, benchHumanHeaders(), 0},
 		{"no headers", trustedPeer, benchPlainHeaders(), 0},
 	}
 	for _, tt := range tests {
@@ -787,16 +1018,17 @@ func benchForwarded(b *testing.B, peer string, header http.Header, want authn.Ou
 }
 
 // BenchmarkForwardedHuman is the common case: a trusted peer (CIDR) sends
-// user, email and one groups header of three names. Measured (go1.26,
-// 2-core AMD EPYC, shared): ~580 ns/op, 48 B/op, 1 allocs/op (the Groups
-// slice); the time includes putting the three headers back each round.
+// user, email and one groups header of three names, each checked against
+// the identity-name rule. Measured (go1.26, 2-core AMD EPYC, shared):
+// ~900 ns/op, 48 B/op, 1 allocs/op (the Groups slice); the time includes
+// putting the three headers back each round.
 func BenchmarkForwardedHuman(b *testing.B) {
 	benchForwarded(b, trustedPeer, benchHumanHeaders(), authn.Contributed)
 }
 
 // BenchmarkForwardedUntrustedReject is a forged request from outside the
-// trusted range. Measured: ~690 ns/op, 80 B/op, 1 allocs/op (the reason
-// string).
+// trusted range. Measured: ~540 ns/op, 0 B/op, 0 allocs/op: the reason is a
+// constant and the policy's reason, in Detail, a fixed error.
 func BenchmarkForwardedUntrustedReject(b *testing.B) {
 	benchForwarded(b, untrustedPeer, benchHumanHeaders(), authn.Rejected)
 }
@@ -808,15 +1040,19 @@ func BenchmarkForwardedNoHeaders(b *testing.B) {
 }
 
 // FuzzForwarded feeds arbitrary header names and values to a strategy that
-// reads every kind of header and trusts everyone, so that the parsing is
-// reached. It must never panic, must leave no spelling of a configured
-// header behind, and may contribute only a user name that is clean.
+// reads every kind of header, splits groups on commas and trusts everyone,
+// so that the parsing is reached. It must never panic, must leave no
+// spelling of a configured header behind, and may contribute only values
+// that obey the identity-name rule.
 func FuzzForwarded(f *testing.F) {
 	seeds := [][6]string{
 		{"X-Forwarded-User", "alice", "X-Forwarded-Groups", "a, b,,a", "X-Forwarded-Email", "a@example.com"},
 		{"X_Forwarded_User", "alice", "x-forwarded-user", "bob", "X-FORWARDED-USER", "carol"},
 		{"X-Forwarded-User", "system:serviceaccount:team:key", "X-Forwarded-Uid", "1", "", ""},
 		{"X-Forwarded-User", "system:masters", "", "", "", ""},
+		{"X-Forwarded-User", "SYSTEM:serviceaccount:team:key", "X-Forwarded-Groups", "dev,System:masters", "", ""},
+		{"X-Forwarded-User", "system-serviceaccount-team-key", "X-Forwarded-Email", "a\u200b@example.com", "", ""},
+		{"X-Forwarded-User", "ali\u00a0ce", "X-Forwarded-Preferred-Username", "e\u0301", "", ""},
 		{"X-Forwarded-User", "ali\x00ce", "X-Forwarded-Groups", "\xff", "", ""},
 		{"X-Forwarded-User", "alice", "X-Forwarded-Extra-Acme.com%2fteam", "blue", "X-Forwarded-Extra-%zz", "x"},
 		{"X-Forwarded-User", "alice", "X-Forwarded-Extra-", "x", "X-Forwarded-Extra-A%00", "y"},
@@ -832,13 +1068,10 @@ func FuzzForwarded(f *testing.F) {
 	headers := strategies.HeaderNames{
 		User: "X-Forwarded-User", UID: "X-Forwarded-Uid", Email: "X-Forwarded-Email",
 		PreferredUsername: "X-Forwarded-Preferred-Username", Groups: "X-Forwarded-Groups",
-		ExtraPrefix: "X-Forwarded-Extra-",
+		SplitGroupsOnCommas: true, ExtraPrefix: "X-Forwarded-Extra-",
 	}
 	s := newForwarded(f, strategies.InsecureTrustAnyPeer(), strategies.WithHeaders(headers), strategies.WithMaxGroups(64))
 	names := []string{headers.User, headers.UID, headers.Email, headers.PreferredUsername, headers.Groups}
-	// fold is written apart from the package's own matcher, so that the
-	// invariant does not trust the code under test.
-	fold := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
 
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3, v3 string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -849,48 +1082,136 @@ func FuzzForwarded(f *testing.F) {
 		d := s.Authenticate(r, authn.Principal{})
 
 		for k := range r.Header {
-			fk := fold(k)
-			if strings.HasPrefix(fk, fold(headers.ExtraPrefix)) || slices.ContainsFunc(names, func(n string) bool { return fold(n) == fk }) {
+			fk := foldHeader(k)
+			if strings.HasPrefix(fk, foldHeader(headers.ExtraPrefix)) || slices.ContainsFunc(names, func(n string) bool { return foldHeader(n) == fk }) {
 				t.Errorf("header %q left after %v", k, d.Outcome)
 			}
 		}
-		for _, c := range []byte(d.Reason) {
-			if c < 0x20 || c >= 0x7f {
-				t.Errorf("reason %q has a byte a header value may have put there", d.Reason)
+		checkForwardedDecision(t, d, 64)
+		for _, g := range d.Principal.User.Groups {
+			if strings.Contains(g, ",") {
+				t.Errorf("contributed group %q, although groups are split on commas", g)
 			}
 		}
-		if d.Outcome != authn.Contributed {
+	})
+}
+
+// foldHeader folds a header name as proxies do, written apart from the
+// package's own matcher so that the invariants do not trust the code under
+// test.
+func foldHeader(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
+
+// checkForwardedDecision holds what every forwarded decision promises: its
+// reason and detail carry no byte a header value could have put there, and
+// a contributed user obeys the identity-name rule in every value.
+func checkForwardedDecision(t *testing.T, d authn.Decision, maxGroups int) {
+	t.Helper()
+	for _, text := range []string{d.Reason, d.Detail} {
+		for _, c := range []byte(text) {
+			if c < 0x20 || c >= 0x7f {
+				t.Errorf("reason %q has a byte a header value may have put there", text)
+			}
+		}
+	}
+	if d.Outcome != authn.Contributed {
+		return
+	}
+	u := d.Principal.User
+	check := func(what, v string, rule func(string) error) {
+		if err := rule(v); err != nil {
+			t.Errorf("contributed %s %q: %v", what, v, err)
+		}
+	}
+	if authn.IsServiceAccountSubject(u.Name) {
+		check("ServiceAccount subject", u.Name, authn.CheckName)
+	} else {
+		check("name", u.Name, authn.CheckUserName)
+	}
+	check("uid", u.UID, authn.CheckName)
+	check("email", u.Email, authn.CheckName)
+	for _, g := range u.Groups {
+		check("group", g, authn.CheckGroupName)
+	}
+	for k, vs := range u.Extra {
+		if k == "" {
+			t.Error("contributed an empty extra key")
+		}
+		check("extra key", k, authn.CheckName)
+		for _, v := range vs {
+			check("extra value", v, authn.CheckName)
+		}
+	}
+	if len(u.Groups) > maxGroups {
+		t.Errorf("contributed %d groups", len(u.Groups))
+	}
+}
+
+// FuzzForwardedExtraKeys sends arbitrary X-Remote-Extra- headers (and one
+// header of any name) with the front-proxy preset through a chain. It must
+// never panic; the handler must see no front-proxy header and no default
+// identity header in any spelling; and a contributed user must have one
+// extra key per X-Remote-Extra- header, each obeying the identity-name
+// rule, and its group line as one group.
+func FuzzForwardedExtraKeys(f *testing.F) {
+	seeds := [][5]string{
+		{"Scopes", "openid", "X-Remote-Extra-Acme.com%2fteam", "blue", "devs,system:masters"},
+		{"A%2db", "1", "X-Remote-Extra-A-B", "2", "dev"},
+		{"%E2%80%8B", "x", "x_remote_extra_scopes", "all", ""},
+		{"E%CC%81", "x", "X-REMOTE-USER", "mallory", "dev"},
+		{"Preferred_username", "x", "Impersonate-User", "admin", "system:masters"},
+		{"%zz", "x", "X-Remote-Extra-", "y", "ops"},
+		{"Scopes", "a\u202eb", "X-Forwarded-Access-Token", "t", "ops"},
+		{"%41", "A", "X-Remote-Extra-A", "a", "a b"},
+		{"Sc%00", "x", "X-Auth-Request-User", "mallory", "\u00a0dev"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1], s[2], s[3], s[4])
+	}
+	s := newForwarded(f, strategies.InsecureTrustAnyPeer(), strategies.WithHeaders(strategies.FrontProxyHeaders()), strategies.WithMaxGroups(8))
+	chain, err := authn.NewChain(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	identityPrefixes := []string{"x-remote-extra-", "impersonate-", "x-auth-request-", "x-pomerium-", "x-amzn-oidc-", "x-goog-authenticated-user-"}
+	identityNames := []string{
+		"x-remote-user", "x-remote-uid", "x-remote-group",
+		"x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username", "x-forwarded-access-token",
+	}
+
+	f.Fuzz(func(t *testing.T, suffix, value, otherKey, otherValue, group string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header["X-Remote-User"] = []string{"alice"}
+		r.Header["X-Remote-Group"] = []string{group}
+		r.Header["X-Remote-Extra-"+suffix] = append(r.Header["X-Remote-Extra-"+suffix], value)
+		r.Header[otherKey] = append(r.Header[otherKey], otherValue)
+		extraHeaders := 0
+		for k := range r.Header {
+			if strings.HasPrefix(foldHeader(k), "x-remote-extra-") {
+				extraHeaders++
+			}
+		}
+
+		d := s.Authenticate(r.Clone(r.Context()), authn.Principal{})
+		checkForwardedDecision(t, d, 8)
+		p, _, err := chain.Authenticate(r)
+
+		for k := range r.Header {
+			fk := foldHeader(k)
+			if slices.Contains(identityNames, fk) || slices.ContainsFunc(identityPrefixes, func(p string) bool { return strings.HasPrefix(fk, p) }) {
+				t.Errorf("header %q left for the handler (err %v)", k, err)
+			}
+		}
+		if d.Outcome == authn.Contributed && err != nil {
+			t.Errorf("the strategy contributed %+v but the chain refused: %v", d.Principal, err)
+		}
+		if err != nil {
 			return
 		}
-		u := d.Principal.User
-		checkClean := func(what, v string) {
-			if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-				t.Errorf("contributed %s %q is not clean text", what, v)
-			}
+		if len(p.User.Extra) != extraHeaders {
+			t.Errorf("%d extra keys %v from %d X-Remote-Extra- headers", len(p.User.Extra), p.User.Extra, extraHeaders)
 		}
-		checkClean("name", u.Name)
-		checkClean("uid", u.UID)
-		checkClean("email", u.Email)
-		for _, g := range u.Groups {
-			checkClean("group", g)
-			if g == "" || strings.Contains(g, ",") {
-				t.Errorf("contributed group %q", g)
-			}
-		}
-		for k, vs := range u.Extra {
-			checkClean("extra key", k)
-			for _, v := range vs {
-				checkClean("extra value", v)
-			}
-		}
-		if u.Name == "" {
-			t.Error("contributed an empty name")
-		}
-		if strings.HasPrefix(u.Name, authn.SystemPrefix) && !authn.IsServiceAccountSubject(u.Name) {
-			t.Errorf("contributed reserved name %q", u.Name)
-		}
-		if len(u.Groups) > 64 {
-			t.Errorf("contributed %d groups", len(u.Groups))
+		if group != "" && !slices.Contains(p.User.Groups, group) {
+			t.Errorf("group line %q is not one group: %q", group, p.User.Groups)
 		}
 	})
 }

@@ -17,6 +17,11 @@ type syntheticConfig struct {
 // WithSyntheticName sets how the synthetic user is named from the acting
 // ServiceAccount. A nil function keeps the default, the legacy id
 // authn.LegacyID(sa.Subject()), e.g. system-serviceaccount-NS-NAME.
+//
+// A custom name must start with authn.SyntheticNamePrefix and pass
+// authn.CheckName; otherwise the request is rejected. The identity-name rule
+// keeps that prefix from every human, so a synthetic user can never share
+// a name with one.
 func WithSyntheticName(name func(authn.ServiceAccount) string) SyntheticOption {
 	return func(c *syntheticConfig) {
 		if name != nil {
@@ -35,8 +40,9 @@ type SyntheticStrategy struct {
 // Actor is set and no User has been established, it contributes a User
 // named from the Actor, flags the Principal Synthetic and keeps the Actor,
 // so that authorization can tell a stand-in from a resolved human. A name
-// that is empty or starts with "system:" is rejected, so the result is
-// never an empty or reserved identity. Otherwise it does not apply.
+// that does not start with authn.SyntheticNamePrefix, or fails
+// authn.CheckName, is rejected, so the result is never a human's, an empty
+// or a system: identity. Otherwise it does not apply.
 //
 // The default name is the legacy id, kept so that data stored under it is
 // found; it is lossy (namespace "team-x" key "bot" and namespace "team" key
@@ -65,11 +71,11 @@ func (s *SyntheticStrategy) Authenticate(_ *http.Request, sofar authn.Principal)
 		return authn.Skip("no actor awaiting a user")
 	}
 	name := s.name(*sofar.Actor)
-	switch {
-	case name == "":
-		return authn.Reject("synthetic name is empty")
-	case strings.HasPrefix(name, authn.SystemPrefix):
-		return authn.Reject("synthetic name is reserved (system:)")
+	if !strings.HasPrefix(name, authn.SyntheticNamePrefix) {
+		return authn.Reject("synthetic name lacks the synthetic prefix")
+	}
+	if err := authn.CheckName(name); err != nil {
+		return authn.Reject("synthetic name " + err.Error())
 	}
 	p := sofar // refine, so that a verified Credential stays
 	p.User, p.Synthetic = authn.User{Name: name}, true

@@ -15,7 +15,12 @@ func TestSynthetic(t *testing.T) {
 	actor := func() *authn.ServiceAccount {
 		return &authn.ServiceAccount{Namespace: "stackrox-1", Name: "ci-bot", UID: "uid-ci-bot", Attributes: map[string]string{"scope": "read"}}
 	}
-	byName := strategies.WithSyntheticName(func(sa authn.ServiceAccount) string { return "key:" + sa.Namespace + "/" + sa.Name })
+	byName := strategies.WithSyntheticName(func(sa authn.ServiceAccount) string {
+		return authn.SyntheticNamePrefix + sa.Namespace + "." + sa.Name
+	})
+	named := func(name string) []strategies.SyntheticOption {
+		return []strategies.SyntheticOption{strategies.WithSyntheticName(func(authn.ServiceAccount) string { return name })}
+	}
 	tests := []struct {
 		name  string
 		opts  []strategies.SyntheticOption
@@ -61,28 +66,52 @@ func TestSynthetic(t *testing.T) {
 			opts:  []strategies.SyntheticOption{byName},
 			sofar: authn.Principal{Actor: actor()},
 			want: authn.Contribute(authn.Principal{
-				User:      authn.User{Name: "key:stackrox-1/ci-bot"},
+				User:      authn.User{Name: "system-serviceaccount-stackrox-1.ci-bot"},
 				Actor:     actor(),
 				Synthetic: true,
 			}, "synthetic user for ServiceAccount"),
 		},
 		{
 			name:  "namer returning empty is rejected",
-			opts:  []strategies.SyntheticOption{strategies.WithSyntheticName(func(authn.ServiceAccount) string { return "" })},
+			opts:  named(""),
 			sofar: authn.Principal{Actor: actor()},
-			want:  authn.Reject("synthetic name is empty"),
+			want:  authn.Reject("synthetic name lacks the synthetic prefix"),
 		},
 		{
 			name:  "namer returning the subject is rejected",
 			opts:  []strategies.SyntheticOption{strategies.WithSyntheticName(authn.ServiceAccount.Subject)},
 			sofar: authn.Principal{Actor: actor()},
-			want:  authn.Reject("synthetic name is reserved (system:)"),
+			want:  authn.Reject("synthetic name lacks the synthetic prefix"),
 		},
 		{
 			name:  "namer returning another system name is rejected",
-			opts:  []strategies.SyntheticOption{strategies.WithSyntheticName(func(authn.ServiceAccount) string { return "system:masters" })},
+			opts:  named("system:masters"),
 			sofar: authn.Principal{Actor: actor()},
-			want:  authn.Reject("synthetic name is reserved (system:)"),
+			want:  authn.Reject("synthetic name lacks the synthetic prefix"),
+		},
+		{
+			name:  "namer returning a human's name is rejected",
+			opts:  named("alice@example.com"),
+			sofar: authn.Principal{Actor: actor()},
+			want:  authn.Reject("synthetic name lacks the synthetic prefix"),
+		},
+		{
+			name:  "the prefix in another case is not the prefix",
+			opts:  named("SYSTEM-SERVICEACCOUNT-stackrox-1-ci-bot"),
+			sofar: authn.Principal{Actor: actor()},
+			want:  authn.Reject("synthetic name lacks the synthetic prefix"),
+		},
+		{
+			name:  "namer returning the prefix and a zero-width space is rejected",
+			opts:  named(authn.SyntheticNamePrefix + "ci​bot"),
+			sofar: authn.Principal{Actor: actor()},
+			want:  authn.Reject("synthetic name contains an invisible format character"),
+		},
+		{
+			name:  "namer returning the prefix and a newline is rejected",
+			opts:  named(authn.SyntheticNamePrefix + "ci\nbot"),
+			sofar: authn.Principal{Actor: actor()},
+			want:  authn.Reject("synthetic name contains a control character"),
 		},
 	}
 	r := httptest.NewRequest("GET", "/", nil)

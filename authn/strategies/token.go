@@ -40,7 +40,9 @@ func TokensFromAuthorization() TokenSource { return TokenSource{} }
 // client's value through. On requests trust does not verify, the header is
 // removed unread, in every spelling; on trusted ones, a non-canonical or
 // repeated spelling is refused. Authorization is read first; when both
-// carry a token they must be the same token.
+// carry a token they must be the same token. Once the strategies have run,
+// a Chain strips the header from every request, trusted or not (it is one
+// of authn.DefaultIdentityHeaders), so a handler never holds the token.
 //
 // trust must decide from the connection (peer address, client certificate):
 // a policy that reads request headers, such as TrustSharedSecret, is refused,
@@ -73,7 +75,7 @@ func (s TokenSource) Token(r *http.Request) (token, reason string) {
 		nonCanonical bool
 	)
 	for k, vs := range r.Header {
-		if headerNameEqual(k, ForwardedAccessTokenHeader) {
+		if authn.HeaderNameEqual(k, ForwardedAccessTokenHeader) {
 			values, spellings, nonCanonical = vs, spellings+1, nonCanonical || k != ForwardedAccessTokenHeader
 		}
 	}
@@ -82,7 +84,11 @@ func (s TokenSource) Token(r *http.Request) (token, reason string) {
 	}
 	if s.forwardedTrust.Verify(r) != nil {
 		// A client's own value, passed through: never believed.
-		headerSet{names: []string{ForwardedAccessTokenHeader}}.strip(r.Header)
+		for k := range r.Header {
+			if authn.HeaderNameEqual(k, ForwardedAccessTokenHeader) {
+				delete(r.Header, k)
+			}
+		}
 		return token, ""
 	}
 	switch {

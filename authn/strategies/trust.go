@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+
+	"github.com/authchain/authchain/authn"
 )
 
 // TrustPolicy decides whether a request arrived from a proven proxy, whose
@@ -163,7 +165,7 @@ const MinSharedSecretLen = 32
 // A shared secret proves only that the sender knows it; prefer
 // TrustClientCertificate where the proxy can present one.
 func TrustSharedSecret(header string, secret []byte) (TrustPolicy, error) {
-	if !validHeaderName(header) {
+	if !authn.ValidHeaderName(header) {
 		return nil, fmt.Errorf("strategies: TrustSharedSecret: invalid header name %q", header)
 	}
 	if len(secret) < MinSharedSecretLen {
@@ -183,7 +185,7 @@ func (t *sharedSecretTrust) Verify(r *http.Request) error {
 	var value string
 	n := 0
 	for k, vs := range r.Header {
-		if !headerNameEqual(k, t.header) {
+		if !authn.HeaderNameEqual(k, t.header) {
 			continue
 		}
 		if k != t.header {

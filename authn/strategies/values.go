@@ -2,37 +2,32 @@ package strategies
 
 import (
 	"strconv"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/authchain/authchain/authn"
 )
 
-// identityValueProblem returns why v may not be used as an identity value
-// (a forwarded header, a creator annotation), or "" when it may: longer
-// than maxLen bytes, invalid UTF-8, or a control character, C0 (tab
-// included), DEL, C1 or a Unicode line or paragraph separator, any of which
-// could forge a line in a log. The answer never quotes v, so it can go into
-// a rejection reason. It allocates only for the length reason.
-func identityValueProblem(v string, maxLen int) string {
+// valueProblem returns why v may not be used as an identity value, or ""
+// when it may: longer than maxLen bytes, or refused by check, one of the
+// identity-name rule's authn.CheckName, CheckUserName or CheckGroupName.
+// The answer never quotes v, so it can go into a rejection reason. It
+// allocates only for the length reason.
+func valueProblem(v string, maxLen int, check func(string) error) string {
 	if len(v) > maxLen {
-		return "is longer than " + strconv.Itoa(maxLen) + " bytes"
+		return tooLong(maxLen)
 	}
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return "contains a control character"
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(v[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			return "is not valid UTF-8"
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return "contains a control character"
-		}
-		i += size
+	if err := check(v); err != nil {
+		return err.Error()
 	}
 	return ""
+}
+
+// identityValueProblem is valueProblem with authn.CheckName, the format part
+// of the identity-name rule, for any identity value (a creator annotation, a
+// uid, an extra value).
+func identityValueProblem(v string, maxLen int) string {
+	return valueProblem(v, maxLen, authn.CheckName)
+}
+
+func tooLong(maxLen int) string {
+	return "is longer than " + strconv.Itoa(maxLen) + " bytes"
 }

@@ -17,6 +17,10 @@ func TestIdentityValueProblem(t *testing.T) {
 		{"a\xffb", 64, "is not valid UTF-8"},
 		{"0123456789a", 10, "is longer than 10 bytes"},
 		{"0123456789", 10, ""},
+		{"ali\u200bce", 64, "contains an invisible format character"},
+		{"e\u0301", 64, "is not in Unicode normalization form C"},
+		{"ali\u00a0ce", 64, "contains white space other than inner U+0020"},
+		{"system:masters", 64, ""}, // the format part only
 	} {
 		if got := identityValueProblem(tt.in, tt.maxLen); got != tt.want {
 			t.Errorf("identityValueProblem(%q, %d) = %q, want %q", tt.in, tt.maxLen, got, tt.want)

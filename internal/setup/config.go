@@ -71,26 +71,33 @@ type Config struct {
 	// NoSynthetic leaves the synthetic fallback out of the chain, so a key
 	// without a creator is refused.
 	NoSynthetic bool `json:"noSynthetic,omitempty"`
+	// NoForwarded leaves the forwarded-header strategy out, so identity
+	// comes from bearer tokens alone; the chain still strips every identity
+	// header. A trust policy is then needed only for ForwardedAccessToken.
+	NoForwarded bool `json:"noForwarded,omitempty"`
+	// StripHeaders are header patterns (names, or prefixes followed by "*")
+	// the chain strips besides authn.DefaultIdentityHeaders and the headers
+	// its strategies read.
+	StripHeaders []string `json:"stripHeaders,omitempty"`
 }
 
 // Chain builds the chain. The ServiceAccounts are read from lister, whose
 // informer reports readiness through hasSynced.
 func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func() bool) (*authn.Chain, error) {
-	trust, err := c.trust()
-	if err != nil {
-		return nil, err
+	var chain []authn.Strategy
+	var trust strategies.TrustPolicy
+	if !c.NoForwarded || c.ForwardedAccessToken {
+		var err error
+		if trust, err = c.trust(); err != nil {
+			return nil, err
+		}
 	}
-	preset := c.Headers
-	if preset == "" {
-		preset = "oauth2-proxy"
-	}
-	headers, err := strategies.HeaderPreset(preset)
-	if err != nil {
-		return nil, err
-	}
-	forwarded, err := strategies.Forwarded(trust, strategies.WithHeaders(headers))
-	if err != nil {
-		return nil, err
+	if !c.NoForwarded {
+		forwarded, err := c.forwarded(trust)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, forwarded)
 	}
 	annotation, err := c.annotation(lister, hasSynced)
 	if err != nil {
@@ -100,7 +107,7 @@ func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func(
 	if err != nil {
 		return nil, err
 	}
-	chain := append([]authn.Strategy{forwarded}, tokens...)
+	chain = append(chain, tokens...)
 	var saOpts []strategies.ServiceAccountOption
 	if c.InsecureForwardedSubjectWithoutToken {
 		saOpts = append(saOpts, strategies.InsecureBelieveForwardedSubjects())
@@ -109,7 +116,24 @@ func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func(
 	if !c.NoSynthetic {
 		chain = append(chain, strategies.Synthetic())
 	}
-	return authn.NewChain(chain...)
+	built, err := authn.NewChain(chain...)
+	if err != nil || len(c.StripHeaders) == 0 {
+		return built, err
+	}
+	return built.WithStrippedHeaders(c.StripHeaders...)
+}
+
+// forwarded builds the forwarded-header strategy for the preset c.Headers.
+func (c Config) forwarded(trust strategies.TrustPolicy) (*strategies.ForwardedStrategy, error) {
+	preset := c.Headers
+	if preset == "" {
+		preset = "oauth2-proxy"
+	}
+	headers, err := strategies.HeaderPreset(preset)
+	if err != nil {
+		return nil, err
+	}
+	return strategies.Forwarded(trust, strategies.WithHeaders(headers))
 }
 
 func (c Config) trust() (strategies.TrustPolicy, error) {
