@@ -76,8 +76,9 @@ func TestLabelSelectorCache(t *testing.T) {
 	t.Run("unlabelled key is known to the unfiltered cache", func(t *testing.T) {
 		// The contrast: a cache of every ServiceAccount finds the key and
 		// refuses it for its label, so below it is the filter, not the
-		// cluster, that makes the key unknown.
-		const detail = "label app is not ambient-access-key"
+		// cluster, that makes the key unknown. The label itself is a
+		// policy detail, kept out of the body.
+		const detail = "creator annotation failed provenance"
 		var a answer
 		waitUntil(t, propagationBound, "the unfiltered cache to judge the key", func() bool {
 			a = w.viaProxy(t, "jwt", withToken(unlabelledToken))
