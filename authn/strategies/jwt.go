@@ -231,7 +231,7 @@ type JWTStrategy struct {
 	acceptLegacy bool
 	// boundKinds are the kinds of WithBoundObjectKinds.
 	boundKinds []string
-	parser       *jwt.Parser
+	parser     *jwt.Parser
 	// boundTimes checks exp (required), nbf and iat of bound tokens;
 	// legacyTimes the same with exp optional.
 	boundTimes  *jwt.Validator

@@ -60,10 +60,10 @@ func testCacheConfig(clock *testClock) tokenCacheConfig {
 	return tokenCacheConfig{
 		size:        100,
 		failureSize: 10,
-		successTTL: 2 * time.Minute,
-		failureTTL: 10 * time.Second,
-		timeout:    5 * time.Second,
-		now:        clock.Now,
+		successTTL:  2 * time.Minute,
+		failureTTL:  10 * time.Second,
+		timeout:     5 * time.Second,
+		now:         clock.Now,
 	}
 }
 

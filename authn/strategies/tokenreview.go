@@ -367,9 +367,9 @@ func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...Tok
 		size:        c.size,
 		failureSize: c.failureSize,
 		successTTL:  c.successTTL,
-		failureTTL: c.failureTTL,
-		timeout:    c.timeout,
-		now:        c.now,
+		failureTTL:  c.failureTTL,
+		timeout:     c.timeout,
+		now:         c.now,
 	}, s.review)
 	if err != nil {
 		return nil, fmt.Errorf("strategies: TokenReview: %w", err)

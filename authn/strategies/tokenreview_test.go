@@ -139,8 +139,8 @@ func webhookUser() authenticationv1.UserInfo {
 		Username: "system:serviceaccount:kube-system:webhook-auth",
 		UID:      "uid-webhook-auth",
 		Extra: map[string]authenticationv1.ExtraValue{
-			"authentication.kubernetes.io/validatingwebhookconfiguration-name": {"policy"},
-			"authentication.kubernetes.io/validatingwebhookconfiguration-uid":  {"uid-vwc"},
+			"authentication.kubernetes.io/validatingwebhookconfiguration-name":  {"policy"},
+			"authentication.kubernetes.io/validatingwebhookconfiguration-uid":   {"uid-vwc"},
 			"attestation.authentication.kubernetes.io/admissionReviewAPIGroups": {"apps"},
 		},
 	}
