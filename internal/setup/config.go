@@ -55,6 +55,10 @@ type Config struct {
 	// ForwardedAccessToken says the proxy itself sets
 	// X-Forwarded-Access-Token, so it may be read on trusted requests.
 	ForwardedAccessToken bool `json:"forwardedAccessToken,omitempty"`
+	// BoundObjectKinds are the token bindings both token strategies accept
+	// besides Pod, Node and Secret, such as
+	// strategies.BoundValidatingWebhookConfiguration.
+	BoundObjectKinds []string `json:"boundObjectKinds,omitempty"`
 	// Now is the clock of time-dependent strategies; nil is time.Now.
 	Now func() time.Time `json:"-"`
 
@@ -151,6 +155,9 @@ func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy,
 		if c.InsecureAcceptLegacyTokens {
 			opts = append(opts, strategies.InsecureAcceptLegacySecretTokens())
 		}
+		if len(c.BoundObjectKinds) > 0 {
+			opts = append(opts, strategies.WithBoundObjectKinds(c.BoundObjectKinds...))
+		}
 		if c.Now != nil {
 			opts = append(opts, strategies.WithJWTClock(c.Now))
 		}
@@ -162,6 +169,9 @@ func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy,
 	}
 	if c.TokenReviews != nil {
 		opts := []strategies.TokenReviewOption{strategies.WithReviewAudiences(c.Audiences...), strategies.WithReviewTokenSource(src)}
+		if len(c.BoundObjectKinds) > 0 {
+			opts = append(opts, strategies.WithReviewBoundObjectKinds(c.BoundObjectKinds...))
+		}
 		if c.Now != nil {
 			opts = append(opts, strategies.WithReviewClock(c.Now))
 		}
