@@ -197,7 +197,7 @@ func parseJWKS(data []byte) (map[string]verificationKey, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("JWKS is not a JSON object: %w", err)
+		return nil, fmt.Errorf("JWKS is not a JSON object: %s", boundedError(err))
 	}
 	if doc.Keys == nil {
 		return nil, errors.New(`JWKS has no "keys" list`)
@@ -262,7 +262,7 @@ func parsePEMKeys(data []byte) (map[string]verificationKey, error) {
 			return nil, fmt.Errorf("PEM block %d has unsupported type %.40q", n, block.Type)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("PEM block %d: %w", n, err)
+			return nil, fmt.Errorf("PEM block %d: %s", n, boundedError(err))
 		}
 		switch key.(type) {
 		case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
@@ -283,6 +283,19 @@ func parsePEMKeys(data []byte) (map[string]verificationKey, error) {
 		return nil, errors.New("no PEM blocks found")
 	}
 	return keys, nil
+}
+
+// maxWrappedErrorLength bounds the message of a parser error passed on: a
+// certificate's parser may quote a name from it, of any length.
+const maxWrappedErrorLength = 120
+
+// boundedError returns err's message cut to maxWrappedErrorLength bytes.
+func boundedError(err error) string {
+	msg := err.Error()
+	if len(msg) > maxWrappedErrorLength {
+		return strings.ToValidUTF8(msg[:maxWrappedErrorLength], "") + "…"
+	}
+	return msg
 }
 
 // kubernetesKeyID derives a key's kid the way kube-apiserver does for the

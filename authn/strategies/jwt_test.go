@@ -1075,7 +1075,7 @@ func BenchmarkJWTVerifyES256Cold(b *testing.B) {
 // BenchmarkJWTCached is BenchmarkJWTVerifyRS256Cold's token served from the
 // cache (the default): HMAC-SHA256 of the token, LRU lookup, the key set
 // asked again for the kid, a copy of the Credential, binding. Measured:
-// ~2.5 µs/op, 272 B/op, 5 allocs/op (the Credential, its audiences, pod
+// ~2.5 µs/op, 304 B/op, 5 allocs/op (the Credential, its audiences, pod
 // and node copies, and the Actor): some 25 times cheaper than a cold
 // RS256 verification.
 func BenchmarkJWTCached(b *testing.B) { benchJWT(b, rsaJWT(b, jwtClaims())) }

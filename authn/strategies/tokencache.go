@@ -47,6 +47,11 @@ type tokenCacheConfig struct {
 	failureTTL time.Duration
 	// timeout bounds each verification call. It must be positive.
 	timeout time.Duration
+	// admit, if not nil, is asked about a token on a miss, before any
+	// verification: a reason it returns is the verdict, neither verified
+	// nor cached. It is for cheap checks that tell a token verify could
+	// only refuse, and costs hits nothing.
+	admit func(token string) string
 	// now is the clock for the TTLs; nil means time.Now.
 	now func() time.Time
 }
@@ -93,7 +98,8 @@ type tokenCacheEntry[V any] struct {
 //     pooled MAC state is wiped after every use, so no piece of a token
 //     outlives the call that keyed it;
 //   - valid and invalid verdicts live in two LRUs of their own sizes, so
-//     no number of invalid tokens can evict a valid verdict;
+//     no number of invalid tokens can evict a valid verdict; a token that
+//     admit refuses is neither verified nor stored;
 //   - a valid token's verdict is reused until min(successTTL, expiresAt),
 //     an invalid token's for failureTTL, each fixed when the verdict is
 //     stored and checked on every hit; errors are not cached;
@@ -110,6 +116,7 @@ type tokenCache[V any] struct {
 	macs       sync.Pool // of *tokenMAC, all under the same random key
 	flights    singleflight.Group
 	verify     tokenVerifyFunc[V]
+	admit      func(token string) string
 	successTTL time.Duration
 	failureTTL time.Duration
 	timeout    time.Duration
@@ -157,6 +164,7 @@ func newTokenCache[V any](cfg tokenCacheConfig, verify tokenVerifyFunc[V]) (*tok
 		valid:      valid,
 		invalid:    invalid,
 		verify:     verify,
+		admit:      cfg.admit,
 		successTTL: cfg.successTTL,
 		failureTTL: cfg.failureTTL,
 		timeout:    cfg.timeout,
@@ -176,6 +184,11 @@ func (c *tokenCache[V]) get(ctx context.Context, token string, audiences []strin
 	key := c.key(token, audiences)
 	if v, ok := c.lookup(key); ok {
 		return v, nil
+	}
+	if c.admit != nil {
+		if reason := c.admit(token); reason != "" {
+			return tokenVerdict[V]{invalid: reason}, nil
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return tokenVerdict[V]{}, err

@@ -269,7 +269,6 @@ type TokenReviewStrategy struct {
 	client     authenticationv1client.TokenReviewInterface
 	audiences  []string
 	source     TokenSource
-	opaque     bool
 	boundKinds []string
 	cache      *tokenCache[reviewedToken]
 	// rate and inFlight bound the reviews; both are tried, never waited
@@ -357,7 +356,6 @@ func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...Tok
 		client:     client,
 		audiences:  c.audiences,
 		source:     c.source,
-		opaque:     c.opaque,
 		boundKinds: c.boundKinds,
 		rate:       rate.NewLimiter(rate.Limit(c.rate), c.burst),
 		inFlight:   semaphore.NewWeighted(int64(c.inFlight)),
@@ -370,6 +368,9 @@ func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...Tok
 		failureTTL:  c.failureTTL,
 		timeout:     c.timeout,
 		now:         c.now,
+		// Asked on a miss only: a token with a cached answer was one the
+		// API server could judge.
+		admit: func(token string) string { return reviewShapeProblem(token, c.opaque) },
 	}, s.review)
 	if err != nil {
 		return nil, fmt.Errorf("strategies: TokenReview: %w", err)
@@ -386,9 +387,6 @@ func (s *TokenReviewStrategy) Authenticate(r *http.Request, sofar authn.Principa
 	token, d, ok := presentedToken(s.source, r, sofar)
 	if !ok {
 		return d
-	}
-	if reason := reviewShapeProblem(token, s.opaque); reason != "" {
-		return authn.Reject(reason)
 	}
 	ctx := r.Context()
 	v, err := s.cache.get(ctx, token, s.audiences)
