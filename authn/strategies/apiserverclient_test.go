@@ -88,9 +88,7 @@ func TestAPIServerHTTPClient(t *testing.T) {
 func TestAPIServerHTTPClientWithOIDCKeySet(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
-	jwksHost := newCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(jwksJSON(t, &k.rsa.PublicKey))
-	}))
+	jwksHost := newJWKSSink(t, &k.rsa.PublicKey)
 	var api *credentialSink
 	api = newCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": api.srv.URL, "jwks_uri": jwksHost.srv.URL + "/openid/v1/jwks"})

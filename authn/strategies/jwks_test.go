@@ -789,6 +789,13 @@ func newCredentialSink(t *testing.T, handler http.Handler) *credentialSink {
 	return c
 }
 
+// newJWKSSink is a credentialSink that serves a JWKS of pubs.
+func newJWKSSink(t *testing.T, pubs ...crypto.PublicKey) *credentialSink {
+	t.Helper()
+	jwks := jwksJSON(t, pubs...)
+	return newCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(jwks) }))
+}
+
 func (c *credentialSink) authorizations() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -818,9 +825,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestOIDCKeySetJWKSOrigin(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
-	foreign := newCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(jwksJSON(t, &k.rsa.PublicKey))
-	}))
+	foreign := newJWKSSink(t, &k.rsa.PublicKey)
 	f := newFakeIssuer(t, &k.rsa.PublicKey)
 	f.update(func(f *fakeIssuer) { f.jwksURI = foreign.srv.URL + "/openid/v1/jwks" })
 	kid := kubeKID(t, &k.rsa.PublicKey)
@@ -851,9 +856,7 @@ func TestOIDCKeySetRefusesCrossOriginRedirect(t *testing.T) {
 	verifyNoLeaks(t)
 	k := jwtTestKeys()
 	kid := kubeKID(t, &k.rsa.PublicKey)
-	foreign := newCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(jwksJSON(t, &k.rsa.PublicKey))
-	}))
+	foreign := newJWKSSink(t, &k.rsa.PublicKey)
 	for _, tt := range []struct {
 		name string
 		// discovery and jwks answer the issuer's two paths; self is the

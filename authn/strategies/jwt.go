@@ -192,14 +192,9 @@ func WithJWTCacheSize(n int) JWTOption {
 // and the claim's other keys); repeated calls add kinds.
 func WithBoundObjectKinds(kinds ...string) JWTOption {
 	return func(c *jwtConfig) {
-		if err := checkBoundKinds(kinds); err != nil {
+		var err error
+		if c.boundKinds, err = addBoundKinds(c.boundKinds, kinds); err != nil {
 			c.errorf("WithBoundObjectKinds: %v", err)
-			return
-		}
-		for _, k := range kinds {
-			if !slices.Contains(c.boundKinds, k) {
-				c.boundKinds = append(c.boundKinds, k)
-			}
 		}
 	}
 }

@@ -176,6 +176,20 @@ func reservedClaimKeys() []string {
 	return []string{"namespace", "serviceaccount", "pod", "node", "secret", "warnafter", "attestations"}
 }
 
+// addBoundKinds returns kinds added to have, without repeats, once
+// checkBoundKinds accepts them; it is the body of the bound-kind options.
+func addBoundKinds(have, kinds []string) ([]string, error) {
+	if err := checkBoundKinds(kinds); err != nil {
+		return have, err
+	}
+	for _, k := range kinds {
+		if !slices.Contains(have, k) {
+			have = append(have, k)
+		}
+	}
+	return have, nil
+}
+
 // checkBoundKinds validates the kinds given to a bound-kind option: lower
 // case letters and digits, as Kubernetes spells them, and none the
 // strategies read themselves.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -250,16 +249,8 @@ func TestTokenCacheKeyEncoding(t *testing.T) {
 	c.macs = sync.Pool{New: func() any { return newTokenMAC(states) }}
 
 	want := func(token string, audiences ...string) tokenCacheKey {
-		var msg []byte
-		msg = binary.BigEndian.AppendUint64(msg, uint64(len(token)))
-		msg = append(msg, token...)
-		msg = binary.BigEndian.AppendUint64(msg, uint64(len(audiences)))
-		for _, a := range audiences {
-			msg = binary.BigEndian.AppendUint64(msg, uint64(len(a)))
-			msg = append(msg, a...)
-		}
 		m := hmac.New(sha256.New, known)
-		m.Write(msg)
+		m.Write(macMessage(token, audiences))
 		return tokenCacheKey(m.Sum(nil))
 	}
 	long := strings.Repeat("x", 1000) // spans several chunks

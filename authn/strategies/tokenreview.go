@@ -210,14 +210,9 @@ func InsecureReviewOpaqueTokens() TokenReviewOption {
 // Credential.Bindings. Repeated calls add kinds.
 func WithReviewBoundObjectKinds(kinds ...string) TokenReviewOption {
 	return func(c *tokenReviewConfig) {
-		if err := checkBoundKinds(kinds); err != nil {
+		var err error
+		if c.boundKinds, err = addBoundKinds(c.boundKinds, kinds); err != nil {
 			c.errorf("WithReviewBoundObjectKinds: %v", err)
-			return
-		}
-		for _, k := range kinds {
-			if !slices.Contains(c.boundKinds, k) {
-				c.boundKinds = append(c.boundKinds, k)
-			}
 		}
 	}
 }
