@@ -115,7 +115,7 @@ func TestRequire(t *testing.T) {
 // Behind Authenticate, a denial is written with Authenticate's error writer.
 func TestRequireUsesAuthenticateOptions(t *testing.T) {
 	synthetic := authn.StrategyFunc("synthetic", func(*http.Request, authn.Principal) authn.Decision {
-		return authn.Contribute(authn.Principal{User: authn.User{Name: "sa:team-a:key-1"}, Synthetic: true}, "no human found")
+		return authn.Contribute(authn.Principal{User: authn.User{Name: "system-serviceaccount-team-a-key-1"}, Synthetic: true}, "no human found")
 	})
 	var gotErr error
 	write := func(w http.ResponseWriter, r *http.Request, err error) {
@@ -136,7 +136,7 @@ func TestRequireUsesAuthenticateOptions(t *testing.T) {
 
 	rec = httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/any", nil))
-	if rec.Code != http.StatusOK || rec.Body.String() != "sa:team-a:key-1 via synthetic" {
+	if rec.Code != http.StatusOK || rec.Body.String() != "system-serviceaccount-team-a-key-1 via synthetic" {
 		t.Errorf("RequireUser on a synthetic user: %d %q, want 200", rec.Code, rec.Body.String())
 	}
 }
