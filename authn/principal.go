@@ -19,7 +19,8 @@ import (
 //
 //	{"user":{"name":…,"uid":…,"email":…,"groups":[…],"extra":{…}},
 //	 "actor":{"namespace":…,"name":…,"uid":…,"attributes":{…}} | null,
-//	 "credential":{"type":…,"id":…,"issuer":…,"audiences":[…],"expiresAt":…,"pod":…,"node":…},
+//	 "credential":{"type":…,"id":…,"issuer":…,"audiences":[…],"expiresAt":…,"pod":…,"node":…,
+//	               "bindings":[{"kind":…,"name":…,"uid":…,"attestations":{…}}]},
 //	 "synthetic":bool,"via":[…]}
 //
 // "user", "actor", "synthetic" and "via" are always present; "credential"
@@ -103,6 +104,26 @@ type Credential struct {
 	Node *BoundObject `json:"node,omitempty"`
 	// LegacySecret names the Secret of a legacy, non-expiring token.
 	LegacySecret string `json:"legacySecret,omitempty"`
+	// Bindings are the other objects the token is bound to, such as the
+	// ValidatingWebhookConfiguration of a token minted for an admission
+	// webhook. The token strategies refuse a token bound to a kind they
+	// were not configured to accept, so a Binding is only ever one the
+	// configuration expected, and an empty list means there was none.
+	Bindings []Binding `json:"bindings,omitempty"`
+}
+
+// Binding is an object a token is bound to, beyond a Pod or Node.
+type Binding struct {
+	// Kind is the kind as Kubernetes spells it in the token's kubernetes.io
+	// claim, such as "validatingwebhookconfiguration".
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	UID  string `json:"uid,omitempty"`
+	// Attestations are what the issuer attested for the token, such as
+	// "admissionReviewAPIGroups": ["apps"] (the API groups a webhook token
+	// may ask about). Authorization may check them; authentication only
+	// records them.
+	Attestations map[string][]string `json:"attestations,omitempty"`
 }
 
 // Clone returns a deep copy of c, for handing a cached Credential to a
@@ -116,6 +137,20 @@ func (c Credential) Clone() *Credential {
 	if c.Node != nil {
 		node := *c.Node
 		c.Node = &node
+	}
+	if c.Bindings != nil {
+		bindings := make([]Binding, len(c.Bindings))
+		for i, b := range c.Bindings {
+			if b.Attestations != nil {
+				att := make(map[string][]string, len(b.Attestations))
+				for k, v := range b.Attestations {
+					att[k] = slices.Clone(v)
+				}
+				b.Attestations = att
+			}
+			bindings[i] = b
+		}
+		c.Bindings = bindings
 	}
 	return &c
 }

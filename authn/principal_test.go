@@ -247,14 +247,20 @@ func TestServiceAccountSubject(t *testing.T) {
 
 func TestCloneIsDeep(t *testing.T) {
 	u := authn.User{Name: "alice", Groups: []string{"dev"}, Extra: map[string][]string{"scopes": {"read"}}}
-	c := authn.Credential{Type: "tokenreview", Audiences: []string{"api"}, Pod: &authn.BoundObject{Name: "p"}, Node: &authn.BoundObject{Name: "n"}}
+	c := authn.Credential{
+		Type: "tokenreview", Audiences: []string{"api"}, Pod: &authn.BoundObject{Name: "p"}, Node: &authn.BoundObject{Name: "n"},
+		Bindings: []authn.Binding{{Kind: "validatingwebhookconfiguration", Name: "v", Attestations: map[string][]string{"admissionReviewAPIGroups": {"apps"}}}},
+	}
 	uc, cc := u.Clone(), c.Clone()
 	uc.Groups[0], uc.Extra["scopes"][0] = "cluster-admins", "write"
 	cc.Audiences[0], cc.Pod.Name, cc.Node.Name = "other", "q", "m"
+	cc.Bindings[0].Name, cc.Bindings[0].Attestations["admissionReviewAPIGroups"][0] = "w", "*"
+	cc.Bindings[0].Attestations["more"] = []string{"x"}
 	if diff := cmp.Diff(authn.User{Name: "alice", Groups: []string{"dev"}, Extra: map[string][]string{"scopes": {"read"}}}, u); diff != "" {
 		t.Errorf("editing the clone changed the user (-want +got):\n%s", diff)
 	}
-	if c.Audiences[0] != "api" || c.Pod.Name != "p" || c.Node.Name != "n" {
+	if c.Audiences[0] != "api" || c.Pod.Name != "p" || c.Node.Name != "n" || c.Bindings[0].Name != "v" ||
+		!cmp.Equal(c.Bindings[0].Attestations, map[string][]string{"admissionReviewAPIGroups": {"apps"}}) {
 		t.Errorf("editing the clone changed the credential: %+v", c)
 	}
 }

@@ -50,6 +50,7 @@
 //
 // Every strategy is safe for concurrent use. Header and annotation
 // strategies never call the API server while answering; the token
-// strategies call it only on a cache miss (TokenReview) or for an unknown
+// strategies call it only on a cache miss (TokenReview, limited in flight
+// and per second, failing rather than queueing beyond) or for an unknown
 // key id (a rate-limited key-set refresh), and bound the wait.
 package strategies

@@ -98,21 +98,30 @@ func ExampleServiceAccountJWT() {
 }
 
 // In a pod, the cluster's keys are fetched from the API server with the
-// pod's own credentials and CA: by default the API server serves OIDC
-// discovery only to authenticated ServiceAccounts. The key set follows key
-// rotation by itself; Synced reports readiness.
+// pod's own token and the cluster's CA: by default the API server serves
+// OIDC discovery only to authenticated ServiceAccounts. The token must go
+// to the API server alone, under each name it is reached by: the issuer,
+// and the origin of the jwks_uri the discovery document names (the API
+// server's advertised address, see `kubectl get --raw
+// /.well-known/openid-configuration`), which OIDCKeySet must be allowed to
+// fetch from. The key set follows key rotation by itself; Synced reports
+// readiness.
 func ExampleOIDCKeySet() {
 	ctx := context.Background() // the process's lifetime
 	config, err := rest.InClusterConfig()
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := rest.HTTPClientFor(config)
+	const (
+		issuer     = "https://kubernetes.default.svc.cluster.local"
+		jwksOrigin = "https://172.18.0.2:6443"
+	)
+	client, err := strategies.APIServerHTTPClient(config, issuer, jwksOrigin)
 	if err != nil {
 		log.Fatal(err)
 	}
-	const issuer = "https://kubernetes.default.svc.cluster.local"
-	keys, err := strategies.OIDCKeySet(ctx, issuer, strategies.WithHTTPClient(client))
+	keys, err := strategies.OIDCKeySet(ctx, issuer,
+		strategies.WithHTTPClient(client), strategies.WithJWKSOrigins(jwksOrigin))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -19,12 +19,24 @@ import (
 // API server's authenticator; in production the client needs RBAC to
 // create tokenreviews. In a chain, TokenReview goes before
 // CreatorAnnotation, which then finds the human behind the Actor.
+//
+// The second token is shaped like one but made up: the API server refuses
+// it. The third cannot be a Kubernetes token at all and is refused without
+// asking.
 func ExampleTokenReview() {
-	const audience = "https://notebooks.example.com"
+	const (
+		audience = "https://notebooks.example.com"
+		// A projected token as the pod reads it; its signature is the API
+		// server's business, here the reactor's.
+		projected = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dGVhbTpjaS1ib3QifQ.c2lnbmF0dXJl"
+		forged    = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dGVhbTphZG1pbiJ9.Zm9yZ2Vk"
+	)
+	reviews := 0
 	client := fake.NewClientset()
 	client.PrependReactor("create", "tokenreviews", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		reviews++
 		tr := action.(k8stesting.CreateAction).GetObject().(*authenticationv1.TokenReview).DeepCopy()
-		if tr.Spec.Token == "token-projected-into-runner" && slices.Contains(tr.Spec.Audiences, audience) {
+		if tr.Spec.Token == projected && slices.Contains(tr.Spec.Audiences, audience) {
 			tr.Status = authenticationv1.TokenReviewStatus{
 				Authenticated: true,
 				Audiences:     []string{audience},
@@ -47,7 +59,7 @@ func ExampleTokenReview() {
 		panic(err)
 	}
 
-	for _, token := range []string{"token-projected-into-runner", "token-someone-made-up", ""} {
+	for _, token := range []string{projected, forged, "token-someone-made-up", ""} {
 		r := httptest.NewRequest("GET", "/api/notebooks", nil)
 		if token != "" {
 			r.Header.Set("Authorization", "Bearer "+token)
@@ -59,10 +71,13 @@ func ExampleTokenReview() {
 			fmt.Printf("  credential %s %s for %q from pod %s\n", p.Credential.Type, p.Credential.ID, p.Credential.Audiences, p.Credential.Pod.Name)
 		}
 	}
+	fmt.Println(reviews, "TokenReviews")
 	// Output:
 	// contributed: TokenReview authenticated the token
 	//   actor team/ci-bot uid 0c6c1d0e-5f3a-4b7e-9d21-7a8c3e2f1b40
 	//   credential tokenreview JTI=7f3e9a10 for ["https://notebooks.example.com"] from pod runner-7d9f
 	// rejected: token not authenticated
+	// rejected: not a Kubernetes token
 	// not-applicable: no bearer token
+	// 2 TokenReviews
 }

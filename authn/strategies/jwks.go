@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,7 +197,7 @@ func parseJWKS(data []byte) (map[string]verificationKey, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("JWKS is not a JSON object: %w", err)
+		return nil, fmt.Errorf("JWKS is not a JSON object: %s", boundedError(err))
 	}
 	if doc.Keys == nil {
 		return nil, errors.New(`JWKS has no "keys" list`)
@@ -260,7 +262,7 @@ func parsePEMKeys(data []byte) (map[string]verificationKey, error) {
 			return nil, fmt.Errorf("PEM block %d has unsupported type %.40q", n, block.Type)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("PEM block %d: %w", n, err)
+			return nil, fmt.Errorf("PEM block %d: %s", n, boundedError(err))
 		}
 		switch key.(type) {
 		case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
@@ -283,6 +285,19 @@ func parsePEMKeys(data []byte) (map[string]verificationKey, error) {
 	return keys, nil
 }
 
+// maxWrappedErrorLength bounds the message of a parser error passed on: a
+// certificate's parser may quote a name from it, of any length.
+const maxWrappedErrorLength = 120
+
+// boundedError returns err's message cut to maxWrappedErrorLength bytes.
+func boundedError(err error) string {
+	msg := err.Error()
+	if len(msg) > maxWrappedErrorLength {
+		return strings.ToValidUTF8(msg[:maxWrappedErrorLength], "") + "…"
+	}
+	return msg
+}
+
 // kubernetesKeyID derives a key's kid the way kube-apiserver does for the
 // tokens it signs: base64url (unpadded) of the SHA-256 of the PKIX DER.
 func kubernetesKeyID(key any) (string, error) {
@@ -299,6 +314,7 @@ type OIDCKeySetOption func(*oidcConfig)
 
 type oidcConfig struct {
 	client       *http.Client
+	jwksOrigins  []string
 	refresh      time.Duration
 	minRefresh   time.Duration
 	maxStaleness time.Duration
@@ -312,13 +328,19 @@ func (c *oidcConfig) errorf(format string, args ...any) {
 
 // WithHTTPClient sets the client that fetches the discovery document and the
 // keys. The default client trusts the system roots and sends no
-// credentials, which suits a public issuer. In a cluster, the API server
-// serves discovery only to authenticated ServiceAccounts by default (the
-// system:service-account-issuer-discovery role) and under the cluster's CA:
-// give a client built with k8s.io/client-go/rest.HTTPClientFor. Its
-// credentials then also go to the jwks_uri the discovery document names,
-// which in a cluster is the API server itself. The client is used as
-// given, except that redirects to anything but https are refused.
+// credentials, which suits a public issuer. The client is used as given,
+// except that a redirect is followed only to the origin (scheme, host and
+// port) of the request it answers, so that credentials the client attaches
+// (in its transport, where no redirect rule of net/http reaches them) go
+// only to the issuer and the JWKS origin.
+//
+// Give a client that sends credentials only to the issuer and the JWKS
+// origin: never one that attaches an application token to every request,
+// as rest.HTTPClientFor's does. In a cluster, where the API server serves
+// discovery and keys only to authenticated ServiceAccounts by default (the
+// system:service-account-issuer-discovery role) and under the cluster's CA,
+// use APIServerHTTPClient, which sends the pod's token to the API server
+// alone.
 func WithHTTPClient(c *http.Client) OIDCKeySetOption {
 	return func(cfg *oidcConfig) {
 		if c == nil {
@@ -326,6 +348,32 @@ func WithHTTPClient(c *http.Client) OIDCKeySetOption {
 			return
 		}
 		cfg.client = c
+	}
+}
+
+// WithJWKSOrigins allows the discovery document's jwks_uri on the given
+// origins, each https://HOST[:PORT], besides the issuer's own. By default
+// jwks_uri must be on the issuer's origin: the JWKS decides which tokens
+// verify, and the client may send credentials. kube-apiserver names its
+// own address in jwks_uri (unless --service-account-jwks-uri says
+// otherwise), which in a cluster is usually not the issuer's host: allow
+// that origin here, and have the client send the token there
+// (APIServerHTTPClient's alsoAPIServer). Repeated calls add origins.
+func WithJWKSOrigins(origins ...string) OIDCKeySetOption {
+	return func(c *oidcConfig) {
+		if len(origins) == 0 {
+			c.errorf("WithJWKSOrigins needs at least one origin")
+		}
+		for _, o := range origins {
+			origin, err := parseOrigin(o)
+			if err != nil {
+				c.errorf("WithJWKSOrigins(%.200q): %v", o, err)
+				continue
+			}
+			if !slices.Contains(c.jwksOrigins, origin) {
+				c.jwksOrigins = append(c.jwksOrigins, origin)
+			}
+		}
 	}
 }
 
@@ -372,6 +420,9 @@ func WithClock(now func() time.Time) OIDCKeySetOption {
 type OIDCKeys struct {
 	issuer       string
 	discoveryURL string
+	// jwksOrigins are the origins jwks_uri may name: the issuer's, then
+	// those of WithJWKSOrigins.
+	jwksOrigins  []string
 	client       *http.Client
 	ownsClient   bool
 	refresh      time.Duration
@@ -407,9 +458,11 @@ type keySnapshot struct {
 
 // OIDCKeySet returns the key set of issuer, an https URL: it GETs
 // issuer/.well-known/openid-configuration, requires its "issuer" to equal
-// issuer exactly, and GETs its "jwks_uri", which must be https too. Both
-// answers must be 200 and at most MaxKeySetResponseBytes; the JWKS is read
-// as StaticKeySet reads one, and errors never quote the bodies.
+// issuer exactly, and GETs its "jwks_uri", which must be an https URL on
+// the issuer's origin or one allowed with WithJWKSOrigins. Redirects are
+// followed only within the origin of the request they answer. Both answers
+// must be 200 and at most MaxKeySetResponseBytes; the JWKS is read as
+// StaticKeySet reads one, and errors never quote the bodies.
 //
 // It returns at once, without waiting for the first fetch, so that a
 // process can start while the API server is down; until a set has been
@@ -440,8 +493,11 @@ func OIDCKeySet(ctx context.Context, issuer string, opts ...OIDCKeySetOption) (*
 	if ctx == nil {
 		c.errorf("ctx is nil")
 	}
+	issuerOrigin := ""
 	if err := checkHTTPSURL(issuer); err != nil {
 		c.errorf("issuer: %v", err)
+	} else {
+		issuerOrigin, _ = parseOrigin(issuer)
 	}
 	for i, opt := range opts {
 		if opt == nil {
@@ -467,16 +523,17 @@ func OIDCKeySet(ctx context.Context, issuer string, opts ...OIDCKeySetOption) (*
 	k := &OIDCKeys{
 		issuer:       issuer,
 		discoveryURL: strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration",
+		jwksOrigins:  append([]string{issuerOrigin}, c.jwksOrigins...),
 		refresh:      c.refresh,
 		minRefresh:   c.minRefresh,
 		maxStaleness: c.maxStaleness,
 		now:          c.now,
 	}
 	if c.client != nil {
-		k.client = httpsOnlyRedirects(c.client)
+		k.client = sameOriginRedirects(c.client)
 	} else {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
-		k.client = httpsOnlyRedirects(&http.Client{Transport: transport})
+		k.client = sameOriginRedirects(&http.Client{Transport: transport})
 		k.ownsClient = true
 	}
 	k.ctx, k.cancel = context.WithCancel(ctx)
@@ -500,19 +557,51 @@ func checkHTTPSURL(s string) error {
 	return nil
 }
 
-// httpsOnlyRedirects returns a copy of c that refuses redirects away from
-// https, on top of c's own redirect policy.
-func httpsOnlyRedirects(c *http.Client) *http.Client {
+// parseOrigin returns the origin of an absolute https URL as
+// https://host:port, with the host in lower case and the port always
+// written, so that equal origins compare equal as strings.
+func parseOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", errors.New("not a URL")
+	case u.Scheme != "https":
+		return "", errors.New("not an https URL")
+	case u.Host == "" || u.User != nil:
+		return "", errors.New("must be https://HOST[:PORT] without credentials")
+	}
+	return origin(u), nil
+}
+
+// origin returns scheme://host:port of u, the port filled in for the
+// scheme's default.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// sameOriginRedirects returns a copy of c that follows a redirect only to
+// the origin of the request that started the chain, and never away from
+// https, before c's own redirect policy has its say. A redirect elsewhere
+// would carry whatever credentials c's transport attaches.
+func sameOriginRedirects(c *http.Client) *http.Client {
 	copied := *c
 	next := c.CheckRedirect
 	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != "https" {
+		switch {
+		case req.URL.Scheme != "https":
 			return errors.New("redirect to a non-https URL refused")
-		}
-		if next != nil {
+		case len(via) > 0 && origin(req.URL) != origin(via[0].URL):
+			return errors.New("redirect to another origin refused")
+		case next != nil:
 			return next(req, via)
-		}
-		if len(via) >= 10 {
+		case len(via) >= 10:
 			return errors.New("stopped after 10 redirects")
 		}
 		return nil
@@ -681,6 +770,11 @@ func (k *OIDCKeys) discover(ctx context.Context) (string, error) {
 	}
 	if err := checkHTTPSURL(doc.JWKSURI); err != nil {
 		return "", fmt.Errorf("OIDC discovery for %s: jwks_uri: %v", k.issuer, err)
+	}
+	// checkHTTPSURL parsed it.
+	u, _ := url.Parse(doc.JWKSURI)
+	if o := origin(u); !slices.Contains(k.jwksOrigins, o) {
+		return "", fmt.Errorf("OIDC discovery for %s: jwks_uri is on origin %.200q, neither the issuer's nor one allowed with WithJWKSOrigins", k.issuer, o)
 	}
 	return doc.JWKSURI, nil
 }

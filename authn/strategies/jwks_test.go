@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -716,6 +717,9 @@ func TestOIDCKeySetConfig(t *testing.T) {
 		{name: "no host", issuer: "https:///path", wantErr: "HOST"},
 		{name: "nil client", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithHTTPClient(nil)}, wantErr: "WithHTTPClient(nil)"},
 		{name: "nil clock", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithClock(nil)}, wantErr: "WithClock(nil)"},
+		{name: "JWKS origin", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithJWKSOrigins("https://172.18.0.2:6443")}},
+		{name: "no JWKS origin", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithJWKSOrigins()}, wantErr: "at least one origin"},
+		{name: "http JWKS origin", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithJWKSOrigins("http://172.18.0.2:6443")}, wantErr: "not an https URL"},
 		{name: "nil option", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{nil}, wantErr: "option 0 is nil"},
 		{name: "zero refresh", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithRefreshInterval(0)}, wantErr: "refresh interval 0s is not positive"},
 		{name: "zero min refresh", issuer: "https://a.example", opts: []strategies.OIDCKeySetOption{strategies.WithMinRefreshInterval(0)}, wantErr: "minimum refresh interval 0s"},
@@ -757,6 +761,170 @@ func TestOIDCKeySetConfig(t *testing.T) {
 				t.Fatalf("no error, want one containing %q", tt.wantErr)
 			case !strings.Contains(err.Error(), tt.wantErr):
 				t.Errorf("error %q, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// credentialSink is a TLS server that records the Authorization header of
+// every request it gets, and serves a JWKS or redirects, as told.
+type credentialSink struct {
+	srv      *httptest.Server
+	requests atomic.Int32
+	mu       sync.Mutex
+	auth     []string
+}
+
+func newCredentialSink(t *testing.T, handler http.Handler) *credentialSink {
+	t.Helper()
+	c := &credentialSink{}
+	c.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.requests.Add(1)
+		c.mu.Lock()
+		c.auth = append(c.auth, r.Header.Get("Authorization"))
+		c.mu.Unlock()
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// newJWKSSink is a credentialSink that serves a JWKS of pubs.
+func newJWKSSink(t *testing.T, pubs ...crypto.PublicKey) *credentialSink {
+	t.Helper()
+	jwks := jwksJSON(t, pubs...)
+	return newCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(jwks) }))
+}
+
+func (c *credentialSink) authorizations() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.auth)
+}
+
+// bearerEverywhere is a client like rest.HTTPClientFor's: its transport
+// adds the application's token to every request, whatever the host.
+func bearerEverywhere(base *http.Client) *http.Client {
+	c := *base
+	next := c.Transport
+	c.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer app-token")
+		return next.RoundTrip(r)
+	})
+	return &c
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestOIDCKeySetJWKSOrigin: a discovery document naming a jwks_uri on
+// another origin is refused, and nothing is fetched from there, unless
+// that origin is allowed.
+func TestOIDCKeySetJWKSOrigin(t *testing.T) {
+	verifyNoLeaks(t)
+	k := jwtTestKeys()
+	foreign := newJWKSSink(t, &k.rsa.PublicKey)
+	f := newFakeIssuer(t, &k.rsa.PublicKey)
+	f.update(func(f *fakeIssuer) { f.jwksURI = foreign.srv.URL + "/openid/v1/jwks" })
+	kid := kubeKID(t, &k.rsa.PublicKey)
+
+	keys := newOIDCKeys(t, f, strategies.NewTestClockAt(jwtTestNow()), strategies.WithHTTPClient(bearerEverywhere(f.srv.Client())))
+	_, err := keys.Key(context.Background(), kid)
+	if !errors.Is(err, strategies.ErrKeysUnavailable) || !strings.Contains(err.Error(), "neither the issuer's nor one allowed with WithJWKSOrigins") {
+		t.Errorf("error %v, want the jwks_uri refused", err)
+	}
+	if n := foreign.requests.Load(); n != 0 {
+		t.Errorf("the foreign origin got %d requests, want 0", n)
+	}
+
+	allowed := newOIDCKeys(t, f, strategies.NewTestClockAt(jwtTestNow()), strategies.WithJWKSOrigins(foreign.srv.URL))
+	if _, err := allowed.Key(context.Background(), kid); err != nil {
+		t.Errorf("allowed origin: %v", err)
+	}
+	if n := foreign.requests.Load(); n != 1 {
+		t.Errorf("the allowed origin got %d requests, want 1", n)
+	}
+}
+
+// TestOIDCKeySetRefusesCrossOriginRedirect: neither the discovery document
+// nor the JWKS may redirect to another origin; the client's credentials,
+// which its transport adds to every request, never reach that origin. A
+// redirect within the origin is followed.
+func TestOIDCKeySetRefusesCrossOriginRedirect(t *testing.T) {
+	verifyNoLeaks(t)
+	k := jwtTestKeys()
+	kid := kubeKID(t, &k.rsa.PublicKey)
+	foreign := newJWKSSink(t, &k.rsa.PublicKey)
+	for _, tt := range []struct {
+		name string
+		// discovery and jwks answer the issuer's two paths; self is the
+		// issuer's URL.
+		discovery, jwks func(self string) http.Handler
+		wantErr         string
+	}{
+		{
+			name: "discovery redirected to another origin",
+			discovery: func(string) http.Handler {
+				return http.RedirectHandler(foreign.srv.URL+"/.well-known/openid-configuration", http.StatusFound)
+			},
+			wantErr: "redirect to another origin refused",
+		},
+		{
+			name: "JWKS redirected to another origin",
+			jwks: func(string) http.Handler {
+				return http.RedirectHandler(foreign.srv.URL+"/openid/v1/jwks", http.StatusTemporaryRedirect)
+			},
+			wantErr: "redirect to another origin refused",
+		},
+		{
+			name: "JWKS redirected within the origin",
+			jwks: func(self string) http.Handler {
+				return http.RedirectHandler(self+"/keys", http.StatusMovedPermanently)
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := foreign.requests.Load()
+			var issuer *httptest.Server
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+				if tt.discovery != nil {
+					tt.discovery(issuer.URL).ServeHTTP(w, r)
+					return
+				}
+				_ = json.NewEncoder(w).Encode(map[string]string{"issuer": issuer.URL, "jwks_uri": issuer.URL + "/openid/v1/jwks"})
+			})
+			mux.HandleFunc("GET /openid/v1/jwks", func(w http.ResponseWriter, r *http.Request) {
+				tt.jwks(issuer.URL).ServeHTTP(w, r)
+			})
+			mux.HandleFunc("GET /keys", func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write(jwksJSON(t, &k.rsa.PublicKey))
+			})
+			issuer = httptest.NewTLSServer(mux)
+			t.Cleanup(issuer.Close)
+
+			keys, err := strategies.OIDCKeySet(context.Background(), issuer.URL,
+				strategies.WithHTTPClient(bearerEverywhere(issuer.Client())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(keys.Close)
+			_, err = keys.Key(context.Background(), kid)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			if n := foreign.requests.Load() - before; n != 0 {
+				t.Errorf("the foreign origin got %d requests, want 0", n)
+			}
+			for _, a := range foreign.authorizations() {
+				if a != "" {
+					t.Errorf("the foreign origin saw Authorization %q", a)
+				}
 			}
 		})
 	}

@@ -63,6 +63,7 @@ type jwtConfig struct {
 	now        func() time.Time
 	cacheTTL   time.Duration
 	cacheSize  int
+	boundKinds []string
 	errs       []error
 }
 
@@ -176,6 +177,28 @@ func WithJWTCacheSize(n int) JWTOption {
 	}
 }
 
+// WithBoundObjectKinds accepts tokens bound to objects of the given kinds,
+// as Kubernetes names them in the token's kubernetes.io claim, such as
+// BoundValidatingWebhookConfiguration. Without it such a token is refused
+// ("token bound to an object kind this verifier does not check"), as is a
+// token whose kubernetes.io claim holds any key the strategy does not know:
+// a binding narrows what a token is for, and a verifier that ignored it
+// would accept a token meant for an admission webhook as an ordinary one.
+// An accepted binding must name the object's name and uid; it is recorded
+// in Credential.Bindings with the token's attestations (the kubernetes.io
+// "attestations" claim), which are otherwise refused too. The strategy
+// does not check that the object exists. Kinds are lower-case letters and
+// digits and may not be one the strategy reads itself (pod, node, secret,
+// and the claim's other keys); repeated calls add kinds.
+func WithBoundObjectKinds(kinds ...string) JWTOption {
+	return func(c *jwtConfig) {
+		var err error
+		if c.boundKinds, err = addBoundKinds(c.boundKinds, kinds); err != nil {
+			c.errorf("WithBoundObjectKinds: %v", err)
+		}
+	}
+}
+
 // WithJWTClock sets the clock exp, nbf and iat, and the cache's TTLs, are
 // checked against, for tests.
 func WithJWTClock(now func() time.Time) JWTOption {
@@ -201,7 +224,9 @@ type JWTStrategy struct {
 	source     TokenSource
 	// acceptLegacy is InsecureAcceptLegacySecretTokens.
 	acceptLegacy bool
-	parser       *jwt.Parser
+	// boundKinds are the kinds of WithBoundObjectKinds.
+	boundKinds []string
+	parser     *jwt.Parser
 	// boundTimes checks exp (required), nbf and iat of bound tokens;
 	// legacyTimes the same with exp optional.
 	boundTimes  *jwt.Validator
@@ -230,6 +255,9 @@ type JWTStrategy struct {
 //   - aud names at least one configured audience;
 //   - the kubernetes.io claims name a namespace and a ServiceAccount with
 //     a name and uid; a pod, node or secret it names has a name and uid;
+//     it holds no other key, unless the key names a kind accepted with
+//     WithBoundObjectKinds (then the object needs a name and uid too), and
+//     it holds "attestations" only beside such a binding;
 //   - sub is system:serviceaccount:NAMESPACE:NAME for the same namespace
 //     and name, and passes authn.ParseServiceAccountSubject.
 //
@@ -241,7 +269,7 @@ type JWTStrategy struct {
 // A verified token makes its ServiceAccount the Actor (uid included) and
 // is described in Principal.Credential: Type "jwt", ID "JTI=<jti>" when
 // the token has a jti, Issuer, the configured audiences the token names,
-// ExpiresAt, and the bound Pod and Node. It is joined to what the chain
+// ExpiresAt, the bound Pod and Node, and the Bindings of accepted kinds. It is joined to what the chain
 // established before by the rule of bindToken: a forwarded ServiceAccount
 // name must be the token's, and a forwarded human is a conflict.
 //
@@ -293,6 +321,7 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 		algorithms:   c.algorithms,
 		source:       c.source,
 		acceptLegacy: c.legacy,
+		boundKinds:   c.boundKinds,
 		// Strict: a segment has one encoding, so a token has one spelling.
 		parser:      jwt.NewParser(jwt.WithStrictDecoding()),
 		boundTimes:  jwt.NewValidator(append(timeChecks, jwt.WithExpirationRequired())...),
@@ -453,11 +482,56 @@ type serviceAccountClaims struct {
 // "warnafter" is not read: past it kube-apiserver only warns, and the token
 // stays valid until exp.
 type kubernetesClaims struct {
-	Namespace      string       `json:"namespace"`
-	ServiceAccount *objectClaim `json:"serviceaccount"`
-	Pod            *objectClaim `json:"pod"`
-	Node           *objectClaim `json:"node"`
-	Secret         *objectClaim `json:"secret"`
+	Namespace      string
+	ServiceAccount *objectClaim
+	Pod            *objectClaim
+	Node           *objectClaim
+	Secret         *objectClaim
+	// Attestations is the "attestations" claim, which Kubernetes puts in
+	// tokens bound to webhook configurations.
+	Attestations map[string][]string
+	// Other holds every other key, by its exact spelling: bindings to
+	// kinds this package does not check itself.
+	Other map[string]json.RawMessage
+}
+
+// UnmarshalJSON decodes the claim matching keys exactly, unlike
+// encoding/json's case-insensitive field matching, so that every key the
+// strategy does not read lands in Other, where it is refused unless
+// accepted, rather than being dropped or read under another spelling.
+func (k *kubernetesClaims) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*k = kubernetesClaims{}
+	for key, v := range raw {
+		var err error
+		switch key {
+		case "namespace":
+			err = json.Unmarshal(v, &k.Namespace)
+		case "serviceaccount":
+			err = json.Unmarshal(v, &k.ServiceAccount)
+		case "pod":
+			err = json.Unmarshal(v, &k.Pod)
+		case "node":
+			err = json.Unmarshal(v, &k.Node)
+		case "secret":
+			err = json.Unmarshal(v, &k.Secret)
+		case "attestations":
+			err = json.Unmarshal(v, &k.Attestations)
+		case "warnafter":
+		default:
+			if k.Other == nil {
+				k.Other = make(map[string]json.RawMessage)
+			}
+			k.Other[key] = v
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type objectClaim struct {
@@ -622,7 +696,11 @@ func (s *JWTStrategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, auth
 		return nil, authn.Reject("token lacks its kubernetes.io ServiceAccount claims")
 	}
 	if !k.Pod.valid() || !k.Node.valid() || !k.Secret.valid() {
-		return nil, authn.Reject("token names a bound object without name and uid")
+		return nil, authn.Reject(reasonIncompleteBinding)
+	}
+	bindings, reason := s.bindings(k)
+	if reason != "" {
+		return nil, authn.Reject(reason)
 	}
 	sa, reason := subjectMatches(c.Subject, k.Namespace, k.ServiceAccount.Name)
 	if reason != "" {
@@ -636,6 +714,7 @@ func (s *JWTStrategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, auth
 		ExpiresAt: c.ExpiresAt.UTC(),
 		Pod:       k.Pod.boundObject(),
 		Node:      k.Node.boundObject(),
+		Bindings:  bindings,
 	}
 	if c.ID != "" {
 		cred.ID = "JTI=" + c.ID
@@ -643,9 +722,34 @@ func (s *JWTStrategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, auth
 	return &verifiedJWT{sa: sa, cred: cred}, authn.Decision{}
 }
 
+// bindings returns the Credential's Bindings for the bound objects of kinds
+// the strategy does not check itself, or the reason to refuse the token.
+func (s *JWTStrategy) bindings(k *kubernetesClaims) ([]authn.Binding, string) {
+	if len(k.Other) == 0 && len(k.Attestations) == 0 {
+		return nil, ""
+	}
+	objects := make(map[string]authn.BoundObject, len(k.Other))
+	for key, raw := range k.Other {
+		var o objectClaim
+		if !slices.Contains(s.boundKinds, key) {
+			return nil, reasonUncheckedBinding
+		}
+		if json.Unmarshal(raw, &o) != nil {
+			return nil, reasonIncompleteBinding
+		}
+		objects[key] = authn.BoundObject{Name: o.Name, UID: o.UID}
+	}
+	return bindingsFrom(s.boundKinds, objects, k.Attestations)
+}
+
 // legacyIdentity checks the claims of a verified legacy token and returns
 // its identity.
 func legacyIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.Decision) {
+	if c.Kubernetes != nil {
+		// Kubernetes never binds a legacy token; one that claims a binding
+		// is not one this strategy understands.
+		return nil, authn.Reject(reasonUncheckedBinding)
+	}
 	if c.LegacyNamespace == "" || c.LegacySecretName == "" || c.LegacyAccountName == "" || c.LegacyAccountUID == "" {
 		return nil, authn.Reject("token lacks its kubernetes.io/serviceaccount claims")
 	}

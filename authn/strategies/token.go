@@ -2,7 +2,9 @@ package strategies
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/authchain/authchain/authn"
@@ -157,6 +159,97 @@ func isAlnumByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
+// Bound-object kinds Kubernetes 1.37 puts in ServiceAccount tokens besides
+// a Pod, Node or Secret, spelled as in the token's kubernetes.io claim and
+// in a TokenReview's user extra (authentication.kubernetes.io/KIND-name and
+// KIND-uid). A token bound to one of them is meant for an admission
+// webhook; the token strategies refuse it unless told to accept the kind.
+const (
+	BoundValidatingWebhookConfiguration = "validatingwebhookconfiguration"
+	BoundMutatingWebhookConfiguration   = "mutatingwebhookconfiguration"
+)
+
+// Reasons a token's binding is refused; fixed text.
+const (
+	reasonUncheckedBinding     = "token bound to an object kind this verifier does not check"
+	reasonUncheckedAttestation = "token carries attestations without a binding this verifier accepts"
+	reasonIncompleteBinding    = "token names a bound object without name and uid"
+)
+
+// reservedClaimKeys are the keys of the kubernetes.io claim that a bound-kind
+// option may not name: the strategies read them themselves.
+func reservedClaimKeys() []string {
+	return []string{"namespace", "serviceaccount", "pod", "node", "secret", "warnafter", "attestations"}
+}
+
+// addBoundKinds returns kinds added to have, without repeats, once
+// checkBoundKinds accepts them; it is the body of the bound-kind options.
+func addBoundKinds(have, kinds []string) ([]string, error) {
+	if err := checkBoundKinds(kinds); err != nil {
+		return have, err
+	}
+	for _, k := range kinds {
+		if !slices.Contains(have, k) {
+			have = append(have, k)
+		}
+	}
+	return have, nil
+}
+
+// checkBoundKinds validates the kinds given to a bound-kind option: lower
+// case letters and digits, as Kubernetes spells them, and none the
+// strategies read themselves.
+func checkBoundKinds(kinds []string) error {
+	if len(kinds) == 0 {
+		return errors.New("needs at least one kind")
+	}
+	for _, k := range kinds {
+		if k == "" || strings.TrimFunc(k, func(r rune) bool { return 'a' <= r && r <= 'z' || '0' <= r && r <= '9' }) != "" {
+			return fmt.Errorf("kind %.64q is not lower-case letters and digits, as Kubernetes names bound kinds", k)
+		}
+		if slices.Contains(reservedClaimKeys(), k) {
+			return fmt.Errorf("kind %q is read by the strategy itself", k)
+		}
+	}
+	return nil
+}
+
+// bindingsFrom turns the bound objects and attestations a verified token
+// carries into the Credential's Bindings: every kind must be in accepted,
+// every object must have a name and a uid, and attestations come only with
+// such a binding. objects maps kinds to name and uid; the order of the
+// result follows accepted. It returns the reason to refuse the token, or "".
+func bindingsFrom(accepted []string, objects map[string]authn.BoundObject, attestations map[string][]string) ([]authn.Binding, string) {
+	if len(objects) == 0 {
+		if len(attestations) > 0 {
+			return nil, reasonUncheckedAttestation
+		}
+		return nil, ""
+	}
+	var out []authn.Binding
+	for _, kind := range accepted {
+		o, ok := objects[kind]
+		if !ok {
+			continue
+		}
+		if o.Name == "" || o.UID == "" {
+			return nil, reasonIncompleteBinding
+		}
+		b := authn.Binding{Kind: kind, Name: o.Name, UID: o.UID}
+		if len(attestations) > 0 {
+			b.Attestations = make(map[string][]string, len(attestations))
+			for k, v := range attestations {
+				b.Attestations[k] = slices.Clone(v)
+			}
+		}
+		out = append(out, b)
+	}
+	if len(out) != len(objects) {
+		return nil, reasonUncheckedBinding
+	}
+	return out, ""
+}
+
 // presentedToken is how every token strategy starts: a credential already
 // verified by an earlier strategy leaves nothing to do, a malformed token is
 // rejected, and no token is not applicable. ok reports that token is there
@@ -183,7 +276,8 @@ func presentedToken(src TokenSource, r *http.Request, sofar authn.Principal) (to
 //     name, and then becomes the Actor (with its uid) and clears User;
 //   - after a forwarded human user, a ServiceAccount token is a conflict;
 //   - a token for a user that is not a ServiceAccount (only TokenReview
-//     returns those) must name the same user as a forwarded header, if any;
+//     returns those) must name the same user as a forwarded header, if any,
+//     and that name must pass authn.CheckUserName;
 //   - an Actor set earlier must be the same ServiceAccount, uid included.
 //
 // Any disagreement is a rejection: two proofs that disagree prove nothing.
@@ -196,8 +290,9 @@ func bindToken(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User,
 			return authn.Reject("token user does not match the ServiceAccount already established")
 		case !sofar.User.IsZero() && sofar.User.Name != user.Name:
 			return authn.Reject("token user does not match the forwarded user")
-		case strings.HasPrefix(user.Name, authn.SystemPrefix):
-			return authn.Reject("token names a reserved system: user")
+		}
+		if err := authn.CheckUserName(user.Name); err != nil {
+			return authn.Reject("token user name " + err.Error())
 		}
 		p := sofar
 		p.User, p.Credential = user, cred

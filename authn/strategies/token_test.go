@@ -216,7 +216,12 @@ func TestBindToken(t *testing.T) {
 		{
 			name: "user token for a system: identity",
 			user: authn.User{Name: "system:kube-scheduler"},
-			want: authn.Reject("token names a reserved system: user"),
+			want: authn.Reject("token user name uses the reserved system: prefix"),
+		},
+		{
+			name: "user token breaking the name rule",
+			user: authn.User{Name: "alice\u200b@example.com"},
+			want: authn.Reject("token user name contains an invisible format character"),
 		},
 	}
 	for _, tt := range tests {

@@ -2,13 +2,10 @@ package strategies
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"sync"
 	"time"
 
@@ -35,9 +32,13 @@ import (
 // tokenCacheConfig configures newTokenCache. Validate values in the
 // strategy's options; newTokenCache only refuses what it cannot run with.
 type tokenCacheConfig struct {
-	// size bounds the number of entries; the least recently used entry is
-	// evicted first. It must be at least 1.
+	// size bounds the number of valid verdicts; the least recently used
+	// is evicted first. It must be at least 1.
 	size int
+	// failureSize bounds the number of invalid verdicts, kept apart so
+	// that a flood of bad tokens never evicts a valid verdict. It must be
+	// at least 1 when failureTTL is positive.
+	failureSize int
 	// successTTL bounds how long a valid token's verdict is reused; it is
 	// cut further to the token's expiry. 0 disables caching successes.
 	successTTL time.Duration
@@ -46,6 +47,11 @@ type tokenCacheConfig struct {
 	failureTTL time.Duration
 	// timeout bounds each verification call. It must be positive.
 	timeout time.Duration
+	// admit, if not nil, is asked about a token on a miss, before any
+	// verification: a reason it returns is the verdict, neither verified
+	// nor cached. It is for cheap checks that tell a token verify could
+	// only refuse, and costs hits nothing.
+	admit func(token string) string
 	// now is the clock for the TTLs; nil means time.Now.
 	now func() time.Time
 }
@@ -88,7 +94,12 @@ type tokenCacheEntry[V any] struct {
 // Its guarantees:
 //   - it never holds a token: entries are keyed by HMAC-SHA256 under a
 //     random key drawn at construction and never written anywhere, so a
-//     memory dump cannot be matched against a known token offline;
+//     memory dump cannot be matched against a known token offline; the
+//     pooled MAC state is wiped after every use, so no piece of a token
+//     outlives the call that keyed it;
+//   - valid and invalid verdicts live in two LRUs of their own sizes, so
+//     no number of invalid tokens can evict a valid verdict; a token that
+//     admit refuses is neither verified nor stored;
 //   - a valid token's verdict is reused until min(successTTL, expiresAt),
 //     an invalid token's for failureTTL, each fixed when the verdict is
 //     stored and checked on every hit; errors are not cached;
@@ -99,10 +110,13 @@ type tokenCacheEntry[V any] struct {
 //     waits longer than timeout, even for a verifier that ignores its
 //     context.
 type tokenCache[V any] struct {
-	entries    *lru.Cache[tokenCacheKey, tokenCacheEntry[V]]
+	valid *lru.Cache[tokenCacheKey, tokenCacheEntry[V]]
+	// invalid is nil when failures are not cached.
+	invalid    *lru.Cache[tokenCacheKey, tokenCacheEntry[V]]
 	macs       sync.Pool // of *tokenMAC, all under the same random key
 	flights    singleflight.Group
 	verify     tokenVerifyFunc[V]
+	admit      func(token string) string
 	successTTL time.Duration
 	failureTTL time.Duration
 	timeout    time.Duration
@@ -116,32 +130,47 @@ func newTokenCache[V any](cfg tokenCacheConfig, verify tokenVerifyFunc[V]) (*tok
 		return nil, errors.New("token cache: verify is nil")
 	case cfg.size < 1:
 		return nil, fmt.Errorf("token cache: size %d must be at least 1", cfg.size)
+	case cfg.failureTTL > 0 && cfg.failureSize < 1:
+		return nil, fmt.Errorf("token cache: failure size %d must be at least 1", cfg.failureSize)
 	case cfg.successTTL < 0 || cfg.failureTTL < 0:
 		return nil, errors.New("token cache: TTLs must not be negative")
 	case cfg.timeout <= 0:
 		return nil, errors.New("token cache: timeout must be positive")
 	}
-	entries, err := lru.New[tokenCacheKey, tokenCacheEntry[V]](cfg.size)
+	valid, err := lru.New[tokenCacheKey, tokenCacheEntry[V]](cfg.size)
 	if err != nil {
 		return nil, fmt.Errorf("token cache: %w", err)
+	}
+	var invalid *lru.Cache[tokenCacheKey, tokenCacheEntry[V]]
+	if cfg.failureTTL > 0 {
+		if invalid, err = lru.New[tokenCacheKey, tokenCacheEntry[V]](cfg.failureSize); err != nil {
+			return nil, fmt.Errorf("token cache: %w", err)
+		}
 	}
 	key := make([]byte, sha256.Size)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("token cache: drawing the key: %w", err)
+	}
+	states, err := newMACStates(key)
+	clear(key)
+	if err != nil {
+		return nil, fmt.Errorf("token cache: %w", err)
 	}
 	now := cfg.now
 	if now == nil {
 		now = time.Now
 	}
 	c := &tokenCache[V]{
-		entries:    entries,
+		valid:      valid,
+		invalid:    invalid,
 		verify:     verify,
+		admit:      cfg.admit,
 		successTTL: cfg.successTTL,
 		failureTTL: cfg.failureTTL,
 		timeout:    cfg.timeout,
 		now:        now,
 	}
-	c.macs.New = func() any { return &tokenMAC{h: hmac.New(sha256.New, key)} }
+	c.macs.New = func() any { return newTokenMAC(states) }
 	return c, nil
 }
 
@@ -155,6 +184,11 @@ func (c *tokenCache[V]) get(ctx context.Context, token string, audiences []strin
 	key := c.key(token, audiences)
 	if v, ok := c.lookup(key); ok {
 		return v, nil
+	}
+	if c.admit != nil {
+		if reason := c.admit(token); reason != "" {
+			return tokenVerdict[V]{invalid: reason}, nil
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return tokenVerdict[V]{}, err
@@ -210,20 +244,42 @@ func (c *tokenCache[V]) fill(ctx context.Context, key tokenCacheKey, token strin
 	if err != nil {
 		return tokenVerdict[V]{}, err
 	}
-	now := c.now()
-	if deadline, ok := c.deadline(now, v); ok {
-		c.entries.Add(key, tokenCacheEntry[V]{verdict: v, deadline: deadline})
-	}
+	c.store(key, v)
 	return v, nil
+}
+
+// store keeps v under key in the LRU of its kind, and drops an outdated
+// verdict of the other kind, if it allows.
+func (c *tokenCache[V]) store(key tokenCacheKey, v tokenVerdict[V]) {
+	deadline, ok := c.deadline(c.now(), v)
+	if !ok {
+		return
+	}
+	entry := tokenCacheEntry[V]{verdict: v, deadline: deadline}
+	if v.invalid == "" {
+		c.valid.Add(key, entry)
+		if c.invalid != nil {
+			c.invalid.Remove(key)
+		}
+		return
+	}
+	c.invalid.Add(key, entry)
+	c.valid.Remove(key)
 }
 
 // lookup returns a stored verdict whose deadline has not passed.
 func (c *tokenCache[V]) lookup(key tokenCacheKey) (tokenVerdict[V], bool) {
-	e, ok := c.entries.Get(key)
-	if !ok || !c.now().Before(e.deadline) {
+	now := c.now()
+	if e, ok := c.valid.Get(key); ok && now.Before(e.deadline) {
+		return e.verdict, true
+	}
+	if c.invalid == nil {
 		return tokenVerdict[V]{}, false
 	}
-	return e.verdict, true
+	if e, ok := c.invalid.Get(key); ok && now.Before(e.deadline) {
+		return e.verdict, true
+	}
+	return tokenVerdict[V]{}, false
 }
 
 // deadline returns until when v may be reused, counted from now, and false
@@ -243,44 +299,10 @@ func (c *tokenCache[V]) deadline(now time.Time, v tokenVerdict[V]) (time.Time, b
 	return d, now.Before(d)
 }
 
-// key returns the HMAC of token and audiences. Every field is written with
-// its length first, and the audiences with their count, so that no two
-// inputs share a message.
+// key returns the HMAC of token and audiences; see tokenMAC.key.
 func (c *tokenCache[V]) key(token string, audiences []string) tokenCacheKey {
 	m := c.macs.Get().(*tokenMAC)
-	m.h.Reset()
-	m.writeString(token)
-	m.writeLen(len(audiences))
-	for _, aud := range audiences {
-		m.writeString(aud)
-	}
-	var key tokenCacheKey
-	m.sum = m.h.Sum(m.sum[:0])
-	copy(key[:], m.sum)
-	clear(m.chunk[:]) // no piece of the token stays in the pool
+	key := m.key(token, audiences)
 	c.macs.Put(m)
 	return key
-}
-
-// tokenMAC is pooled MAC state. Strings are fed to the hash through chunk
-// rather than by conversion to []byte, which would leave a heap copy of the
-// token for the garbage collector to free, unerased, at its leisure.
-type tokenMAC struct {
-	h     hash.Hash
-	chunk [256]byte
-	sum   []byte
-}
-
-func (m *tokenMAC) writeLen(n int) {
-	binary.BigEndian.PutUint64(m.chunk[:8], uint64(n))
-	m.h.Write(m.chunk[:8])
-}
-
-func (m *tokenMAC) writeString(s string) {
-	m.writeLen(len(s))
-	for len(s) > 0 {
-		n := copy(m.chunk[:], s)
-		m.h.Write(m.chunk[:n])
-		s = s[n:]
-	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
@@ -31,8 +33,27 @@ const (
 	defaultReviewFailureTTL = 10 * time.Second
 	// Ten thousand entries of a few hundred bytes each: a few MB.
 	defaultReviewCacheSize = 10_000
-	defaultReviewTimeout   = 5 * time.Second
+	// Invalid answers matter less: they spare the API server a repeated
+	// bad token, and the rate limit bounds the rest.
+	defaultReviewFailureCacheSize = 1_000
+	defaultReviewTimeout          = 5 * time.Second
 )
+
+// Defaults of the TokenReview limits. A valid token costs one review per
+// success TTL (2 minutes), so even ten thousand active clients need fewer
+// than 100 reviews a minute once warm; the burst absorbs a restart of a
+// busy service, whose clients are refused with 503 and Retry-After beyond
+// it and come back served. In flight, ten reviews keep a slow API server
+// from tying up more than ten requests at a time.
+const (
+	DefaultReviewRate        = 20
+	DefaultReviewBurst       = 40
+	DefaultReviewMaxInFlight = 10
+)
+
+// ErrReviewLimited is the Cause of the Fail (503) a request gets when no
+// TokenReview may start for it: all in flight, or the rate spent.
+var ErrReviewLimited = errors.New("strategies: TokenReview limit reached")
 
 // User extra keys the API server sets on ServiceAccount tokens.
 const (
@@ -51,20 +72,29 @@ const (
 	reasonReviewNoUsername       = "TokenReview returned no username"
 	reasonReviewMalformedSubject = "TokenReview returned a malformed ServiceAccount subject"
 	reasonReviewAuthenticated    = "TokenReview authenticated the token"
+	reasonReviewGroup            = "TokenReview returned a group that "
+	reasonReviewExtra            = "TokenReview returned an extra key or value that "
+	reasonReviewUID              = "TokenReview returned a uid that "
 )
 
 // TokenReviewOption configures TokenReview.
 type TokenReviewOption func(*tokenReviewConfig)
 
 type tokenReviewConfig struct {
-	audiences  []string
-	successTTL time.Duration
-	failureTTL time.Duration
-	size       int
-	timeout    time.Duration
-	source     TokenSource
-	now        func() time.Time
-	errs       []error
+	audiences   []string
+	successTTL  time.Duration
+	failureTTL  time.Duration
+	size        int
+	failureSize int
+	timeout     time.Duration
+	rate        float64
+	burst       int
+	inFlight    int
+	opaque      bool
+	boundKinds  []string
+	source      TokenSource
+	now         func() time.Time
+	errs        []error
 }
 
 func (c *tokenReviewConfig) errorf(format string, args ...any) {
@@ -111,15 +141,79 @@ func WithReviewCacheTTL(success, failure time.Duration) TokenReviewOption {
 	}
 }
 
-// WithReviewCacheSize bounds the number of cached answers (default 10,000);
-// the least recently used is evicted first. n must be at least 1.
-func WithReviewCacheSize(n int) TokenReviewOption {
+// WithReviewCacheSize bounds the number of cached answers: success for
+// tokens the API server authenticated (default 10,000), failure for those
+// it refused (default 1,000). The two are kept apart, so no number of bad
+// tokens can evict a good token's answer; in each, the least recently used
+// is evicted first. Both must be at least 1.
+func WithReviewCacheSize(success, failure int) TokenReviewOption {
 	return func(c *tokenReviewConfig) {
-		if n < 1 {
-			c.errorf("WithReviewCacheSize(%d): must be at least 1", n)
+		if success < 1 || failure < 1 {
+			c.errorf("WithReviewCacheSize(%d, %d): both must be at least 1", success, failure)
 			return
 		}
-		c.size = n
+		c.size, c.failureSize = success, failure
+	}
+}
+
+// WithReviewRateLimit bounds how many TokenReviews start per second
+// (default DefaultReviewRate), with bursts of up to burst (default
+// DefaultReviewBurst). A request whose token is not cached and that finds
+// the rate spent is not queued: it fails at once (503, which the chi
+// adapter sends with Retry-After), so a flood of made-up tokens costs the
+// API server at most this many reviews a second. Requests with cached
+// tokens are not affected. perSecond must be positive and burst at least 1.
+func WithReviewRateLimit(perSecond float64, burst int) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if !(perSecond > 0) || burst < 1 {
+			c.errorf("WithReviewRateLimit(%v, %d): the rate must be positive and the burst at least 1", perSecond, burst)
+			return
+		}
+		c.rate, c.burst = perSecond, burst
+	}
+}
+
+// WithReviewMaxInFlight bounds the TokenReviews waiting for the API server
+// at once (default DefaultReviewMaxInFlight). As with the rate, a request
+// that finds every slot taken fails at once with 503 rather than waiting
+// for one. Concurrent requests with the same token share one review and
+// one slot. n must be at least 1.
+func WithReviewMaxInFlight(n int) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		if n < 1 {
+			c.errorf("WithReviewMaxInFlight(%d): must be at least 1", n)
+			return
+		}
+		c.inFlight = n
+	}
+}
+
+// InsecureReviewOpaqueTokens also sends the API server tokens that are
+// neither a JWS nor a bootstrap token, for clusters whose API server
+// accepts opaque tokens (a static token file, a webhook token
+// authenticator). Without it such a token is refused as "not a Kubernetes
+// token" without an API call. It is insecure in that any string then costs
+// a review, bounded only by WithReviewRateLimit; MaxReviewTokenLength
+// still applies.
+func InsecureReviewOpaqueTokens() TokenReviewOption {
+	return func(c *tokenReviewConfig) { c.opaque = true }
+}
+
+// WithReviewBoundObjectKinds accepts ServiceAccount tokens bound to objects
+// of the given kinds, such as BoundValidatingWebhookConfiguration, as
+// ServiceAccountJWT's WithBoundObjectKinds does. The API server reports a
+// token's bindings in the user's extra (authentication.kubernetes.io/
+// KIND-name and KIND-uid, attestation.authentication.kubernetes.io/NAME);
+// without this option a ServiceAccount token with any extra key under
+// those prefixes but the pod, node and credential-id keys is refused, and
+// with it the binding and its attestations are recorded in
+// Credential.Bindings. Repeated calls add kinds.
+func WithReviewBoundObjectKinds(kinds ...string) TokenReviewOption {
+	return func(c *tokenReviewConfig) {
+		var err error
+		if c.boundKinds, err = addBoundKinds(c.boundKinds, kinds); err != nil {
+			c.errorf("WithReviewBoundObjectKinds: %v", err)
+		}
 	}
 }
 
@@ -141,8 +235,9 @@ func WithReviewTokenSource(src TokenSource) TokenReviewOption {
 	return func(c *tokenReviewConfig) { c.source = src }
 }
 
-// WithReviewClock sets the clock the cache TTLs are measured with; the
-// default is time.Now. The call timeout always runs on the real clock.
+// WithReviewClock sets the clock the cache TTLs and the rate limit are
+// measured with; the default is time.Now. The call timeout always runs on
+// the real clock.
 func WithReviewClock(now func() time.Time) TokenReviewOption {
 	return func(c *tokenReviewConfig) {
 		if now == nil {
@@ -166,10 +261,16 @@ type reviewedToken struct {
 // (TokenReview) and caches the answers. Build it with TokenReview. It is
 // safe for concurrent use.
 type TokenReviewStrategy struct {
-	client    authenticationv1client.TokenReviewInterface
-	audiences []string
-	source    TokenSource
-	cache     *tokenCache[reviewedToken]
+	client     authenticationv1client.TokenReviewInterface
+	audiences  []string
+	source     TokenSource
+	boundKinds []string
+	cache      *tokenCache[reviewedToken]
+	// rate and inFlight bound the reviews; both are tried, never waited
+	// for.
+	rate     *rate.Limiter
+	inFlight *semaphore.Weighted
+	now      func() time.Time
 }
 
 // TokenReview returns the strategy named "tokenreview". Put it after the
@@ -178,18 +279,31 @@ type TokenReviewStrategy struct {
 //   - when the Principal already has a Credential, another strategy
 //     verified the token and it does not apply; likewise when the request
 //     carries no bearer token (see TokenSource); a malformed one is rejected;
+//   - a token that cannot be a Kubernetes token is rejected without an API
+//     call: longer than MaxReviewTokenLength, or neither a JWS (three
+//     base64url segments, the first a JSON object) nor a bootstrap token
+//     (see InsecureReviewOpaqueTokens);
 //   - it asks the API server to review the token for the configured
 //     audiences. A token the API server does not authenticate, or accepts
 //     for none of those audiences, is rejected; an API server that cannot
 //     be reached fails the request (503);
+//   - reviews are bounded in flight and per second (WithReviewMaxInFlight,
+//     WithReviewRateLimit); a request that would exceed either fails at
+//     once (503, Cause ErrReviewLimited) and is never queued;
+//   - a user that is not a ServiceAccount must pass authn.CheckUserName,
+//     and its uid, groups (which may be system: groups, since the API
+//     server assigns them) and extra keys and values authn.CheckName;
+//   - a ServiceAccount token bound to an object kind not accepted with
+//     WithReviewBoundObjectKinds is rejected;
 //   - a ServiceAccount's token becomes the Actor, with its uid, and the
 //     Credential (type "tokenreview", the credential id and the bound pod
 //     and node, if any); a forwarded identity or an Actor established
 //     before must name the same ServiceAccount (see bindToken). A token for
 //     any other user becomes the User, which must match a forwarded user;
 //   - answers are cached under an HMAC of the token, never the token: for
-//     WithReviewCacheTTL, never past a JWT's exp claim, and concurrent
-//     requests with the same uncached token share one review.
+//     WithReviewCacheTTL, never past a JWT's exp claim, with refusals in a
+//     cache of their own (WithReviewCacheSize), and concurrent requests
+//     with the same uncached token share one review.
 //
 // Unlike the other strategies it calls the API server while answering, on a
 // cache miss only and for at most WithReviewTimeout. The client needs RBAC
@@ -205,12 +319,16 @@ type TokenReviewStrategy struct {
 // audience is set.
 func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...TokenReviewOption) (*TokenReviewStrategy, error) {
 	c := tokenReviewConfig{
-		successTTL: defaultReviewSuccessTTL,
-		failureTTL: defaultReviewFailureTTL,
-		size:       defaultReviewCacheSize,
-		timeout:    defaultReviewTimeout,
-		source:     TokensFromAuthorization(),
-		now:        time.Now,
+		successTTL:  defaultReviewSuccessTTL,
+		failureTTL:  defaultReviewFailureTTL,
+		size:        defaultReviewCacheSize,
+		failureSize: defaultReviewFailureCacheSize,
+		timeout:     defaultReviewTimeout,
+		rate:        DefaultReviewRate,
+		burst:       DefaultReviewBurst,
+		inFlight:    DefaultReviewMaxInFlight,
+		source:      TokensFromAuthorization(),
+		now:         time.Now,
 	}
 	if client == nil {
 		c.errorf("client is nil")
@@ -229,13 +347,25 @@ func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...Tok
 	if err := errors.Join(c.errs...); err != nil {
 		return nil, err
 	}
-	s := &TokenReviewStrategy{client: client, audiences: c.audiences, source: c.source}
-	cache, err := newTokenCache(tokenCacheConfig{
-		size:       c.size,
-		successTTL: c.successTTL,
-		failureTTL: c.failureTTL,
-		timeout:    c.timeout,
+	s := &TokenReviewStrategy{
+		client:     client,
+		audiences:  c.audiences,
+		source:     c.source,
+		boundKinds: c.boundKinds,
+		rate:       rate.NewLimiter(rate.Limit(c.rate), c.burst),
+		inFlight:   semaphore.NewWeighted(int64(c.inFlight)),
 		now:        c.now,
+	}
+	cache, err := newTokenCache(tokenCacheConfig{
+		size:        c.size,
+		failureSize: c.failureSize,
+		successTTL:  c.successTTL,
+		failureTTL:  c.failureTTL,
+		timeout:     c.timeout,
+		now:         c.now,
+		// Asked on a miss only: a token with a cached answer was one the
+		// API server could judge.
+		admit: func(token string) string { return reviewShapeProblem(token, c.opaque) },
 	}, s.review)
 	if err != nil {
 		return nil, fmt.Errorf("strategies: TokenReview: %w", err)
@@ -257,6 +387,8 @@ func (s *TokenReviewStrategy) Authenticate(r *http.Request, sofar authn.Principa
 	v, err := s.cache.get(ctx, token, s.audiences)
 	if err != nil {
 		switch {
+		case errors.Is(err, ErrReviewLimited):
+			return authn.Fail("too many TokenReviews; try again later", err)
 		case ctx.Err() != nil:
 			return authn.Fail("request ended before TokenReview answered", err)
 		case errors.Is(err, context.DeadlineExceeded):
@@ -272,9 +404,17 @@ func (s *TokenReviewStrategy) Authenticate(r *http.Request, sofar authn.Principa
 	return bindToken(sofar, v.value.sa, v.value.user.Clone(), v.value.cred.Clone(), reasonReviewAuthenticated)
 }
 
-// review asks the API server about token; it is the cache's verify
-// function, so its answer depends on token and audiences alone.
+// review asks the API server about token, within the limits; it is the
+// cache's verify function, so its answer depends on token and audiences
+// alone, and a refusal to start is an error, which is never cached.
 func (s *TokenReviewStrategy) review(ctx context.Context, token string, audiences []string) (tokenVerdict[reviewedToken], error) {
+	if !s.inFlight.TryAcquire(1) {
+		return tokenVerdict[reviewedToken]{}, fmt.Errorf("%w: every in-flight slot is taken", ErrReviewLimited)
+	}
+	defer s.inFlight.Release(1)
+	if !s.rate.AllowN(s.now(), 1) {
+		return tokenVerdict[reviewedToken]{}, fmt.Errorf("%w: the rate is spent", ErrReviewLimited)
+	}
 	tr, err := s.client.Create(ctx, &authenticationv1.TokenReview{
 		Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: slices.Clone(audiences)},
 	}, metav1.CreateOptions{})
@@ -313,12 +453,102 @@ func (s *TokenReviewStrategy) review(ctx context.Context, token string, audience
 		if err != nil {
 			return rejectedToken(reasonReviewMalformedSubject), nil
 		}
+		bindings, reason := s.bindings(u.Extra)
+		if reason != "" {
+			return rejectedToken(reason), nil
+		}
 		sa.UID = u.UID
-		v.sa = &sa
+		v.sa, v.cred.Bindings = &sa, bindings
 	} else {
+		if reason := reviewedUserProblem(u); reason != "" {
+			return rejectedToken(reason), nil
+		}
 		v.user = authn.User{Name: u.Username, UID: u.UID, Groups: slices.Clone(u.Groups), Extra: userExtra(u.Extra)}
 	}
 	return tokenVerdict[reviewedToken]{value: v, expiresAt: unverifiedJWTExpiry(token)}, nil
+}
+
+// reviewedUserProblem applies the identity-name rule to a user that is not
+// a ServiceAccount. The reasons name the field, never its value.
+func reviewedUserProblem(u *authenticationv1.UserInfo) string {
+	if err := authn.CheckUserName(u.Username); err != nil {
+		return "token user name " + err.Error()
+	}
+	if err := authn.CheckName(u.UID); err != nil {
+		return reasonReviewUID + err.Error()
+	}
+	for _, g := range u.Groups {
+		if err := authn.CheckName(g); err != nil {
+			return reasonReviewGroup + err.Error()
+		}
+	}
+	for k, vs := range u.Extra {
+		if err := authn.CheckName(k); err != nil {
+			return reasonReviewExtra + err.Error()
+		}
+		for _, v := range vs {
+			if err := authn.CheckName(v); err != nil {
+				return reasonReviewExtra + err.Error()
+			}
+		}
+	}
+	return ""
+}
+
+// Extra key prefixes under which the API server describes a ServiceAccount
+// token's bindings.
+const (
+	extraBindingPrefix     = "authentication.kubernetes.io/"
+	extraAttestationPrefix = "attestation.authentication.kubernetes.io/"
+)
+
+// bindings reads the bound objects and attestations of a ServiceAccount
+// token from the TokenReview's extra, and returns the Credential's Bindings
+// or the reason to refuse the token: any key under the two prefixes but
+// the credential id, pod and node keys must be KIND-name or KIND-uid of an
+// accepted kind, or an attestation beside such a binding.
+func (s *TokenReviewStrategy) bindings(extra map[string]authenticationv1.ExtraValue) ([]authn.Binding, string) {
+	var (
+		objects      map[string]authn.BoundObject
+		attestations map[string][]string
+	)
+	for key, values := range extra {
+		if name, ok := strings.CutPrefix(key, extraAttestationPrefix); ok {
+			if attestations == nil {
+				attestations = make(map[string][]string)
+			}
+			attestations[name] = slices.Clone([]string(values))
+			continue
+		}
+		switch key {
+		case extraCredentialID, extraPodName, extraPodUID, extraNodeName, extraNodeUID:
+			continue
+		}
+		rest, ok := strings.CutPrefix(key, extraBindingPrefix)
+		if !ok {
+			continue // not the API server's binding vocabulary
+		}
+		kind, field := "", ""
+		if k, ok := strings.CutSuffix(rest, "-name"); ok {
+			kind, field = k, "name"
+		} else if k, ok := strings.CutSuffix(rest, "-uid"); ok {
+			kind, field = k, "uid"
+		}
+		if kind == "" || !slices.Contains(s.boundKinds, kind) {
+			return nil, reasonUncheckedBinding
+		}
+		if objects == nil {
+			objects = make(map[string]authn.BoundObject)
+		}
+		o := objects[kind]
+		if field == "name" {
+			o.Name = firstExtra(extra, key)
+		} else {
+			o.UID = firstExtra(extra, key)
+		}
+		objects[kind] = o
+	}
+	return bindingsFrom(s.boundKinds, objects, attestations)
 }
 
 func rejectedToken(reason string) tokenVerdict[reviewedToken] {

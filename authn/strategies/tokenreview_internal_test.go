@@ -18,15 +18,20 @@ import (
 	"github.com/authchain/authchain/authn"
 )
 
-// TestTokenReviewCacheHoldsNoToken looks inside the strategy's cache after
+// TestTokenReviewCacheHoldsNoToken looks inside the strategy's caches after
 // valid and invalid tokens: the keys are HMACs of token and audiences, and
 // nothing cached spells a token.
 func TestTokenReviewCacheHoldsNoToken(t *testing.T) {
 	const aud = "https://authchain.example.com"
+	enc := base64.RawURLEncoding.EncodeToString
+	shaped := func(payload string) string {
+		return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(payload)) + "." + enc([]byte("signature"))
+	}
+	good := []string{shaped(`{"sub":"one"}`), shaped(`{"sub":"` + strings.Repeat("x", 2000) + `"}`)}
 	client := fake.NewClientset()
 	client.PrependReactor("create", "tokenreviews", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		tr := action.(k8stesting.CreateAction).GetObject().(*authenticationv1.TokenReview).DeepCopy()
-		if strings.HasPrefix(tr.Spec.Token, "good-") {
+		if slices.Contains(good, tr.Spec.Token) {
 			tr.Status = authenticationv1.TokenReviewStatus{
 				Authenticated: true,
 				Audiences:     tr.Spec.Audiences,
@@ -41,7 +46,7 @@ func TestTokenReviewCacheHoldsNoToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := []string{"good-token-one", "good-" + strings.Repeat("x", 2000), "bad-token-three"}
+	tokens := append(slices.Clone(good), shaped(`{"sub":"three"}`))
 	var want []tokenCacheKey
 	for _, tok := range tokens {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -51,10 +56,10 @@ func TestTokenReviewCacheHoldsNoToken(t *testing.T) {
 		}
 		want = append(want, s.cache.key(tok, []string{aud}))
 	}
-	if diff := cmp.Diff(want, s.cache.entries.Keys()); diff != "" {
+	if diff := cmp.Diff(want, append(s.cache.valid.Keys(), s.cache.invalid.Keys()...)); diff != "" {
 		t.Errorf("cache keys (-want +got):\n%s", diff)
 	}
-	held := fmt.Sprintf("%+v %+v", s.cache.entries.Keys(), s.cache.entries.Values())
+	held := fmt.Sprintf("%+v %+v %+v %+v", s.cache.valid.Keys(), s.cache.valid.Values(), s.cache.invalid.Keys(), s.cache.invalid.Values())
 	for _, tok := range tokens {
 		if strings.Contains(held, tok) {
 			t.Errorf("the cache holds token %.12q", tok)

@@ -105,18 +105,46 @@ func (api *reviewAPI) set(f func(api *reviewAPI)) {
 	f(api)
 }
 
-// Tokens the fake API server knows.
-const (
-	ciBotToken    = "sa-token-ci-bot-8b1f0c"
-	legacyToken   = "sa-token-legacy-5d2e7a"
-	aliceToken    = "oidc-token-alice-77aa01"
-	kubeProxy     = "token-kube-proxy-3c4d"
-	otherAudToken = "sa-token-other-audience-1a2b"
-	unawareToken  = "sa-token-unaware-server-9f9f"
-	badSubject    = "sa-token-bad-subject-4e4e"
-	noNameToken   = "token-without-name-6a6a"
-	unknownToken  = "forged-token-0000-dead"
+// shapedToken returns a JWT-shaped token naming label, with a signature no
+// one checks: the fake API server decides about it by its text alone.
+func shapedToken(label string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","kid":"k1"}`)) + "." + enc([]byte(`{"label":"`+label+`"}`)) + "." + enc([]byte("sig-"+label))
+}
+
+// Tokens the fake API server knows, and one it does not (unknownToken).
+var (
+	ciBotToken      = shapedToken("sa-ci-bot")
+	legacyToken     = shapedToken("sa-legacy")
+	aliceToken      = shapedToken("oidc-alice")
+	kubeProxy       = shapedToken("kube-proxy")
+	otherAudToken   = shapedToken("sa-other-audience")
+	unawareToken    = shapedToken("sa-unaware-server")
+	badSubject      = shapedToken("sa-bad-subject")
+	noNameToken     = shapedToken("without-name")
+	badGroupToken   = shapedToken("bad-group")
+	badExtraToken   = shapedToken("bad-extra")
+	shoutingSystem  = shapedToken("shouting-system")
+	webhookToken    = shapedToken("sa-webhook-bound")
+	futureBinding   = shapedToken("sa-future-binding")
+	attestationOnly = shapedToken("sa-attestation-only")
+	unknownToken    = shapedToken("forged")
+	bootstrapToken  = "abcdef.0123456789abcdef"
 )
+
+// webhookUser is what the API server answers for a token bound to a
+// ValidatingWebhookConfiguration (Kubernetes 1.37).
+func webhookUser() authenticationv1.UserInfo {
+	return authenticationv1.UserInfo{
+		Username: "system:serviceaccount:kube-system:webhook-auth",
+		UID:      "uid-webhook-auth",
+		Extra: map[string]authenticationv1.ExtraValue{
+			"authentication.kubernetes.io/validatingwebhookconfiguration-name":  {"policy"},
+			"authentication.kubernetes.io/validatingwebhookconfiguration-uid":   {"uid-vwc"},
+			"attestation.authentication.kubernetes.io/admissionReviewAPIGroups": {"apps"},
+		},
+	}
+}
 
 func ciBotUser() authenticationv1.UserInfo {
 	return authenticationv1.UserInfo{
@@ -149,6 +177,21 @@ func reviewTokens() map[string]tokenFacts {
 		unawareToken:  {user: ciBotUser(), audiences: []string{"https://kubernetes.default.svc"}, audienceUnaware: true},
 		badSubject:    {user: authenticationv1.UserInfo{Username: "system:serviceaccount:Team:ci-bot"}, audiences: mine},
 		noNameToken:   {user: authenticationv1.UserInfo{UID: "uid-nobody"}, audiences: mine},
+		badGroupToken: {user: authenticationv1.UserInfo{Username: "bob@example.com", Groups: []string{"dev\nadmins"}}, audiences: mine},
+		badExtraToken: {user: authenticationv1.UserInfo{
+			Username: "bob@example.com", Extra: map[string]authenticationv1.ExtraValue{"scopes": {"read\u200bwrite"}},
+		}, audiences: mine},
+		shoutingSystem: {user: authenticationv1.UserInfo{Username: "SYSTEM:masters"}, audiences: mine},
+		webhookToken:   {user: webhookUser(), audiences: mine},
+		futureBinding: {user: authenticationv1.UserInfo{
+			Username: "system:serviceaccount:team:ci-bot", UID: "uid-ci-bot",
+			Extra: map[string]authenticationv1.ExtraValue{"authentication.kubernetes.io/apiservice-name": {"v1.example.com"}},
+		}, audiences: mine},
+		attestationOnly: {user: authenticationv1.UserInfo{
+			Username: "system:serviceaccount:team:ci-bot", UID: "uid-ci-bot",
+			Extra: map[string]authenticationv1.ExtraValue{"attestation.authentication.kubernetes.io/admissionReviewAPIGroups": {"*"}},
+		}, audiences: mine},
+		bootstrapToken: {user: authenticationv1.UserInfo{Username: "system:bootstrap:abcdef"}, audiences: mine},
 	}
 }
 
@@ -230,7 +273,74 @@ func TestTokenReview(t *testing.T) {
 		{
 			name:      "a reserved system: user is refused",
 			request:   bearer(kubeProxy),
-			want:      authn.Reject("token names a reserved system: user"),
+			want:      authn.Reject("token user name uses the reserved system: prefix"),
+			wantCalls: 1,
+		},
+		{
+			name:      "system: in another letter case is reserved too",
+			request:   bearer(shoutingSystem),
+			want:      authn.Reject("token user name uses the reserved system: prefix"),
+			wantCalls: 1,
+		},
+		{
+			name:      "a group breaking the name rule",
+			request:   bearer(badGroupToken),
+			want:      authn.Reject("TokenReview returned a group that contains a control character"),
+			wantCalls: 1,
+		},
+		{
+			name:      "an extra value breaking the name rule",
+			request:   bearer(badExtraToken),
+			want:      authn.Reject("TokenReview returned an extra key or value that contains an invisible format character"),
+			wantCalls: 1,
+		},
+		{
+			name:      "a bootstrap token is shaped to be reviewed",
+			request:   bearer(bootstrapToken),
+			want:      authn.Reject("token user name uses the reserved system: prefix"),
+			wantCalls: 1,
+		},
+		{
+			name:    "an opaque token is not a Kubernetes token: no review",
+			request: bearer("sa-token-ci-bot-8b1f0c"),
+			want:    authn.Reject("not a Kubernetes token"),
+		},
+		{
+			name:    "two segments are not a JWS",
+			request: bearer(ciBotToken[:strings.LastIndexByte(ciBotToken, '.')]),
+			want:    authn.Reject("not a Kubernetes token"),
+		},
+		{
+			name:    "a JWS whose header is not a JSON object",
+			request: bearer(base64.RawURLEncoding.EncodeToString([]byte(`["alg"]`)) + ".e30.c2ln"),
+			want:    authn.Reject("not a Kubernetes token"),
+		},
+		{
+			name:    "an empty segment",
+			request: bearer(strings.Replace(ciBotToken, ".", "..", 1)),
+			want:    authn.Reject("not a Kubernetes token"),
+		},
+		{
+			name:    "a token longer than any Kubernetes token",
+			request: bearer(shapedToken(strings.Repeat("x", strategies.MaxReviewTokenLength))),
+			want:    authn.Reject("bearer token is too long for a Kubernetes token"),
+		},
+		{
+			name:      "a token bound to a webhook configuration is refused by default",
+			request:   bearer(webhookToken),
+			want:      authn.Reject("token bound to an object kind this verifier does not check"),
+			wantCalls: 1,
+		},
+		{
+			name:      "a binding of a kind Kubernetes may add later is refused",
+			request:   bearer(futureBinding),
+			want:      authn.Reject("token bound to an object kind this verifier does not check"),
+			wantCalls: 1,
+		},
+		{
+			name:      "attestations without a binding are refused",
+			request:   bearer(attestationOnly),
+			want:      authn.Reject("token carries attestations without a binding this verifier accepts"),
 			wantCalls: 1,
 		},
 		{
@@ -490,7 +600,7 @@ func TestTokenReviewJWTExpiry(t *testing.T) {
 
 func TestTokenReviewCacheSizeEvicts(t *testing.T) {
 	api := newReviewAPI(reviewTokens())
-	s := newTokenReview(t, api, strategies.WithReviewCacheSize(2))
+	s := newTokenReview(t, api, strategies.WithReviewCacheSize(2, 1))
 	for i, step := range []struct {
 		token string
 		want  authn.Outcome
@@ -684,8 +794,12 @@ func TestTokenReviewConstructor(t *testing.T) {
 		{name: "every option", opts: []strategies.TokenReviewOption{
 			aud,
 			strategies.WithReviewCacheTTL(time.Minute, 0),
-			strategies.WithReviewCacheSize(1),
+			strategies.WithReviewCacheSize(1, 1),
 			strategies.WithReviewTimeout(time.Second),
+			strategies.WithReviewRateLimit(0.5, 1),
+			strategies.WithReviewMaxInFlight(1),
+			strategies.InsecureReviewOpaqueTokens(),
+			strategies.WithReviewBoundObjectKinds(strategies.BoundValidatingWebhookConfiguration, "apiservice"),
 			strategies.WithReviewTokenSource(strategies.TokensFromAuthorization()),
 			strategies.WithReviewClock(time.Now),
 		}},
@@ -694,7 +808,14 @@ func TestTokenReviewConstructor(t *testing.T) {
 		{name: "empty audience", opts: []strategies.TokenReviewOption{strategies.WithReviewAudiences(reviewAudience, "")}, wantErr: "an audience is empty"},
 		{name: "nil client", nilAPI: true, opts: []strategies.TokenReviewOption{aud}, wantErr: "client is nil"},
 		{name: "negative TTL", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewCacheTTL(-time.Second, time.Second)}, wantErr: "must not be negative"},
-		{name: "zero size", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewCacheSize(0)}, wantErr: "at least 1"},
+		{name: "zero size", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewCacheSize(0, 1)}, wantErr: "at least 1"},
+		{name: "zero failure size", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewCacheSize(1, 0)}, wantErr: "at least 1"},
+		{name: "zero rate", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewRateLimit(0, 1)}, wantErr: "rate must be positive"},
+		{name: "zero burst", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewRateLimit(1, 0)}, wantErr: "burst at least 1"},
+		{name: "zero in flight", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewMaxInFlight(0)}, wantErr: "at least 1"},
+		{name: "no bound kind", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewBoundObjectKinds()}, wantErr: "at least one kind"},
+		{name: "bound kind in upper case", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewBoundObjectKinds("ValidatingWebhookConfiguration")}, wantErr: "lower-case"},
+		{name: "bound kind the strategy reads", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewBoundObjectKinds("pod")}, wantErr: "read by the strategy itself"},
 		{name: "zero timeout", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewTimeout(0)}, wantErr: "must be positive"},
 		{name: "nil clock", opts: []strategies.TokenReviewOption{aud, strategies.WithReviewClock(nil)}, wantErr: "now is nil"},
 		{name: "nil option", opts: []strategies.TokenReviewOption{aud, nil}, wantErr: "option 1 is nil"},
@@ -750,7 +871,7 @@ func hitFixture(tb testing.TB) (*strategies.TokenReviewStrategy, *reviewAPI, *ht
 // BenchmarkTokenReviewCachedHit: a request whose token's answer is cached,
 // so the fake API server is called once, before the loop; the token is
 // the size of a projected ServiceAccount token (993 bytes). Measured
-// (go1.26.8, 2-core AMD EPYC, shared): ~2.1 µs/op, 272 B/op, 5 allocs/op:
+// (go1.26.8, 2-core AMD EPYC, shared): ~2.1 µs/op, 304 B/op, 5 allocs/op:
 // the Actor and the per-request deep copy of the Credential (its audiences
 // and bound pod) and the User's groups. Most of the time is the HMAC over
 // the token (see BenchmarkTokenCacheHit).
@@ -792,4 +913,108 @@ func TestTokenReviewHitsDoNotShareState(t *testing.T) {
 	if diff := cmp.Diff(want, second.Principal.Credential.Audiences); diff != "" {
 		t.Errorf("second hit sees the first request's edit (-want +got):\n%s", diff)
 	}
+}
+
+// --- bindings -------------------------------------------------------------
+
+// TestTokenReviewAcceptedBinding: with the kind accepted, a webhook-bound
+// token is the Actor's, and its binding and attestations are recorded.
+func TestTokenReviewAcceptedBinding(t *testing.T) {
+	api := newReviewAPI(reviewTokens())
+	s := newTokenReview(t, api, strategies.WithReviewBoundObjectKinds(strategies.BoundValidatingWebhookConfiguration))
+	want := authn.Contribute(authn.Principal{
+		Actor: &authn.ServiceAccount{Namespace: "kube-system", Name: "webhook-auth", UID: "uid-webhook-auth"},
+		Credential: &authn.Credential{
+			Type:      "tokenreview",
+			Audiences: []string{reviewAudience},
+			Bindings: []authn.Binding{{
+				Kind: "validatingwebhookconfiguration", Name: "policy", UID: "uid-vwc",
+				Attestations: map[string][]string{"admissionReviewAPIGroups": {"apps"}},
+			}},
+		},
+	}, authenticated)
+	if diff := cmp.Diff(want, s.Authenticate(bearer(webhookToken), authn.Principal{})); diff != "" {
+		t.Errorf("decision (-want +got):\n%s", diff)
+	}
+	// Accepting one kind accepts no other.
+	if d := s.Authenticate(bearer(futureBinding), authn.Principal{}); d.Reason != "token bound to an object kind this verifier does not check" {
+		t.Errorf("another kind: %v %q", d.Outcome, d.Reason)
+	}
+	// A per-request copy: editing it does not reach the cache.
+	d := s.Authenticate(bearer(webhookToken), authn.Principal{})
+	d.Principal.Credential.Bindings[0].Attestations["admissionReviewAPIGroups"][0] = "*"
+	if diff := cmp.Diff(want, s.Authenticate(bearer(webhookToken), authn.Principal{})); diff != "" {
+		t.Errorf("after a handler's edit (-want +got):\n%s", diff)
+	}
+}
+
+// --- limits ---------------------------------------------------------------
+
+// TestTokenReviewRateLimit: with the clock standing still, exactly burst
+// reviews start; the next uncached token fails at once (503, never
+// queued), cached tokens are still served, and time refills the rate.
+func TestTokenReviewRateLimit(t *testing.T) {
+	api := newReviewAPI(reviewTokens())
+	clock := strategies.NewTestClock()
+	s := newTokenReview(t, api, strategies.WithReviewClock(clock.Now), strategies.WithReviewRateLimit(1, 3))
+
+	authenticateN(t, s, ciBotToken, 1, authn.Contributed)
+	authenticateN(t, s, legacyToken, 1, authn.Contributed)
+	authenticateN(t, s, unknownToken, 1, authn.Rejected)
+	wantCalls(t, api, 3, "the burst")
+
+	d := s.Authenticate(bearer(aliceToken), authn.Principal{})
+	if diff := cmp.Diff(authn.Fail("too many TokenReviews; try again later", nil), d, ignoreCause); diff != "" {
+		t.Errorf("beyond the burst (-want +got):\n%s", diff)
+	}
+	if !errors.Is(d.Cause, strategies.ErrReviewLimited) {
+		t.Errorf("cause = %v, want ErrReviewLimited", d.Cause)
+	}
+	wantCalls(t, api, 3, "beyond the burst")
+
+	authenticateN(t, s, ciBotToken, 10, authn.Contributed)
+	authenticateN(t, s, unknownToken, 10, authn.Rejected)
+	wantCalls(t, api, 3, "cached answers while limited")
+
+	clock.Advance(time.Second)
+	authenticateN(t, s, aliceToken, 1, authn.Contributed)
+	authenticateN(t, s, kubeProxy, 1, authn.Failed)
+	wantCalls(t, api, 4, "one second later: one more review")
+}
+
+// TestTokenReviewMaxInFlight: while every slot waits on the API server, a
+// review for another token fails at once instead of waiting; once the
+// answers come, reviews start again. One slot: the fake clientset runs its
+// reactors one at a time, so it could not hold two reviews at once.
+func TestTokenReviewMaxInFlight(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	const slots = 1
+	entered, answer := make(chan struct{}, slots), make(chan struct{})
+	api := newReviewAPI(reviewTokens())
+	api.gate = func() {
+		entered <- struct{}{}
+		<-answer
+	}
+	s := newTokenReview(t, api, strategies.WithReviewMaxInFlight(slots))
+
+	held := make(chan authn.Decision, slots)
+	for _, tok := range []string{ciBotToken, legacyToken}[:slots] {
+		go func() { held <- s.Authenticate(bearer(tok), authn.Principal{}) }()
+	}
+	for range slots {
+		<-entered
+	}
+	d := s.Authenticate(bearer(aliceToken), authn.Principal{})
+	if d.Outcome != authn.Failed || !errors.Is(d.Cause, strategies.ErrReviewLimited) {
+		t.Errorf("another token while %d are in flight: %v %q (%v), want a Fail with ErrReviewLimited", slots, d.Outcome, d.Reason, d.Cause)
+	}
+	close(answer)
+	for range slots {
+		if d := <-held; d.Outcome != authn.Contributed {
+			t.Errorf("held request: %v %q", d.Outcome, d.Reason)
+		}
+	}
+	api.set(func(api *reviewAPI) { api.gate = nil })
+	authenticateN(t, s, aliceToken, 1, authn.Contributed)
+	wantCalls(t, api, slots+1, "after the slots freed")
 }

@@ -65,6 +65,10 @@ type Config struct {
 	// (strategies.InsecureBelieveForwardedSubjects). By default such a
 	// subject is refused.
 	InsecureForwardedSubjectWithoutToken bool `json:"insecureForwardedSubjectWithoutToken,omitempty"`
+	// BoundObjectKinds are the token bindings both token strategies accept
+	// besides Pod, Node and Secret, such as
+	// strategies.BoundValidatingWebhookConfiguration.
+	BoundObjectKinds []string `json:"boundObjectKinds,omitempty"`
 	// Now is the clock of time-dependent strategies; nil is time.Now.
 	Now func() time.Time `json:"-"`
 
@@ -189,6 +193,9 @@ func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy,
 		if c.InsecureAcceptLegacyTokens {
 			opts = append(opts, strategies.InsecureAcceptLegacySecretTokens())
 		}
+		if len(c.BoundObjectKinds) > 0 {
+			opts = append(opts, strategies.WithBoundObjectKinds(c.BoundObjectKinds...))
+		}
 		if c.Now != nil {
 			opts = append(opts, strategies.WithJWTClock(c.Now))
 		}
@@ -200,6 +207,9 @@ func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy,
 	}
 	if c.TokenReviews != nil {
 		opts := []strategies.TokenReviewOption{strategies.WithReviewAudiences(c.Audiences...), strategies.WithReviewTokenSource(src)}
+		if len(c.BoundObjectKinds) > 0 {
+			opts = append(opts, strategies.WithReviewBoundObjectKinds(c.BoundObjectKinds...))
+		}
 		if c.Now != nil {
 			opts = append(opts, strategies.WithReviewClock(c.Now))
 		}
