@@ -270,7 +270,10 @@ func (s HeaderSet) Patterns() []string {
 //     Teleport-Jwt-Assertion; Cloudflare Access Cf-Access-Jwt-Assertion and
 //     Cf-Access-Authenticated-User-Email; Azure App Service
 //     X-Ms-Client-Principal* and X-Ms-Token-*; Authelia Remote-User,
-//     Remote-Groups, Remote-Email and Remote-Name; authentik X-Authentik-*.
+//     Remote-Groups, Remote-Email and Remote-Name; authentik X-Authentik-*;
+//     Vouch Proxy X-Vouch-*; Tailscale Tailscale-User-*; the X-Webauth-*
+//     headers of auth-proxy setups (Grafana's X-WEBAUTH-USER); and
+//     oauth2-proxy's legacy Gap-Auth.
 //
 // Other X-Forwarded-* headers (For, Proto, Host) are not identity headers
 // and are kept. Extend the set with Chain.WithStrippedHeaders.
@@ -289,6 +292,7 @@ func DefaultIdentityHeaders() HeaderSet {
 		"X-Ms-Client-Principal*", "X-Ms-Token-*",
 		"Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name",
 		"X-Authentik-*",
+		"X-Vouch-*", "Tailscale-User-*", "X-Webauth-*", "Gap-Auth",
 	)
 	if err != nil {
 		panic(err) // a constant list; TestDefaultIdentityHeaders keeps it valid

@@ -18,15 +18,16 @@ const SyntheticNamePrefix = "system-serviceaccount-"
 // Reasons a value breaks the identity-name rule. They are returned as they
 // are, so a check costs no allocation, and they never quote the value.
 var (
-	ErrNameEmpty     = errors.New("is empty")
-	ErrNameUTF8      = errors.New("is not valid UTF-8")
-	ErrNameControl   = errors.New("contains a control character")
-	ErrNameFormat    = errors.New("contains an invisible format character")
-	ErrNameSpace     = errors.New("contains white space other than inner U+0020")
-	ErrNameUnusual   = errors.New("contains an unassigned, private-use or surrogate code point")
-	ErrNameNotNFC    = errors.New("is not in Unicode normalization form C")
-	ErrNameReserved  = errors.New("uses the reserved system: prefix")
-	ErrNameSynthetic = errors.New("uses the reserved synthetic-user prefix")
+	ErrNameEmpty       = errors.New("is empty")
+	ErrNameUTF8        = errors.New("is not valid UTF-8")
+	ErrNameControl     = errors.New("contains a control character")
+	ErrNameFormat      = errors.New("contains an invisible format character")
+	ErrNameSpace       = errors.New("contains white space other than inner U+0020")
+	ErrNameUnusual     = errors.New("contains an unassigned, private-use or surrogate code point")
+	ErrNameNotNFC      = errors.New("is not in Unicode normalization form C")
+	ErrNameLeadingMark = errors.New("starts with a combining mark")
+	ErrNameReserved    = errors.New("uses the reserved system: prefix")
+	ErrNameSynthetic   = errors.New("uses the reserved synthetic-user prefix")
 )
 
 // CheckName applies the format part of the identity-name rule to v, a user
@@ -37,7 +38,8 @@ var (
 //   - v holds no control character (C0, DEL, C1, and the line and
 //     paragraph separators U+2028 and U+2029), no format character (Cf:
 //     zero-width characters, the BOM, bidi controls) or other invisible
-//     default-ignorable one (Hangul fillers, variation selectors), no
+//     default-ignorable one (Hangul fillers, variation selectors) or symbol
+//     that renders blank (U+2800), no combining mark at its start, no
 //     unassigned, private-use or surrogate code point, and no white space
 //     but U+0020, which may not start or end it (NBSP and U+3000 are refused
 //     anywhere);
@@ -65,6 +67,11 @@ func CheckName(v string) error {
 		if err := checkRune(r); err != nil {
 			return err
 		}
+		if i == 0 && unicode.In(r, unicode.M) {
+			// A mark with nothing to attach to renders on whatever
+			// precedes the name where it is shown.
+			return ErrNameLeadingMark
+		}
 		i += size
 	}
 	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
@@ -79,9 +86,11 @@ func CheckName(v string) error {
 // checkRune judges one non-ASCII rune of a name.
 func checkRune(r rune) error {
 	switch {
-	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), unicode.Is(unicode.Variation_Selector, r):
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), unicode.Is(unicode.Variation_Selector, r),
+		r == '\u2800', r == '\U0001D159':
 		// Invisible although not Cf: Hangul fillers, the combining
-		// grapheme joiner, variation selectors.
+		// grapheme joiner, variation selectors, and symbols that render
+		// blank (the blank braille pattern, the null notehead).
 		return ErrNameFormat
 	case unicode.IsPrint(r):
 		return nil

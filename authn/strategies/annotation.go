@@ -242,7 +242,14 @@ type AnnotationStrategy struct {
 //     seconds after that, this strategy does not;
 //   - if Actor.UID is set and differs from the cached object's, the
 //     ServiceAccount was re-created and the request is rejected;
-//   - a ServiceAccount without the creator annotation is not its business;
+//   - a ServiceAccount without the creator annotation names no human (a
+//     later Synthetic strategy may stand in), but the copied attributes it
+//     carries still cap what it may do: if it carries any, they must pass
+//     the provenance checks as a creator would (under RequireSignedBinding,
+//     a binding signed with an empty Creator must cover them), and are then
+//     copied into the Actor, with its UID; otherwise the request is
+//     rejected, so that a key never serves without its cap. A key carrying
+//     none is not its business;
 //   - a present creator annotation must pass every configured provenance
 //     check (RequireLabels, RequireNamespaces, RequireSignedBinding) and be
 //     at most 1024 bytes; a value that is not a ServiceAccount subject must
@@ -392,7 +399,7 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	}
 	value, ok := sa.Annotations[s.creatorKey]
 	if !ok {
-		return authn.Skip("no creator annotation")
+		return s.withoutCreator(sofar, sa)
 	}
 
 	human, hops, d, ok := s.resolve(sa, value)
@@ -416,6 +423,39 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	p := sofar // refine, so that a verified Credential stays
 	p.User, p.Actor = authn.User{Name: human}, &actor
 	return authn.Contribute(p, reason)
+}
+
+// withoutCreator decides about sa, the Actor's ServiceAccount, which has no
+// creator annotation: see CreatorAnnotation.
+func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *corev1.ServiceAccount) authn.Decision {
+	carries := false
+	for _, k := range s.copyKeys {
+		if _, _, present := attribute(sa, k); present {
+			carries = true
+			break
+		}
+	}
+	if !carries {
+		return authn.Skip("no creator annotation")
+	}
+	attributes, detail := s.attributes(sofar.Actor.Attributes, sa)
+	if detail != "" {
+		return authn.Reject("copied attribute is ambiguous").WithDetail(detail)
+	}
+	if detail := s.policy(sa); detail != "" {
+		return authn.Reject("copied attributes failed provenance").WithDetail(detail)
+	}
+	if s.binding != nil {
+		if detail := s.checkBinding(sa, "", ""); detail != "" {
+			return authn.Reject("copied attributes failed provenance").WithDetail(detail)
+		}
+	}
+	actor := *sofar.Actor
+	actor.UID = string(sa.UID)
+	actor.Attributes = attributes
+	p := sofar // no User: a later strategy may stand in for the missing human
+	p.Actor = &actor
+	return authn.Contribute(p, "attributes of a key without a creator")
 }
 
 // saRef names a ServiceAccount on a creator chain.
