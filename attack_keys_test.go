@@ -247,6 +247,23 @@ metadata:
 		t.Errorf("a key whose role was edited authenticates (user %q, synthetic %v) with role attribute %q: the cap was dropped, not refused",
 			res.principal.User.Name, res.principal.Synthetic, role)
 	}
+	// Without any tampering: a key made without a creator (a bot) and
+	// capped to read, under a label policy. Its cap never reaches
+	// authorization.
+	cfg = atkConfig(t)
+	cfg.CopyAttributes = []string{"ambient-code.io/role"}
+	chain = atkChain(t, cfg, `apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: bot
+  namespace: team
+  uid: uid-bot
+  labels: {app: ambient-access-key, ambient-code.io/role: read}
+`)
+	res = atkDo(chain, atkRequest(atkProxy, "Authorization", "Bearer "+atkToken(t, "team", "bot", "uid-bot")))
+	if res.status == http.StatusOK && res.principal.Actor.Attributes["ambient-code.io/role"] != "read" {
+		t.Errorf("a read-capped key without a creator authenticates with attributes %v: its cap is lost", res.principal.Actor.Attributes)
+	}
 }
 
 // TestAttack_BindingReplayAndTricks: v1 bindings where they cover too
