@@ -221,16 +221,13 @@ func TestAttack_TokenReviewAnswersNotEchoed(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_TokenReviewClientErrorInLogs: when the TokenReview call
+// TestAttack_TokenReviewClientErrorInLogs: when the TokenReview call
 // fails at the HTTP level and the error page quotes the request (a gateway
 // or proxy in front of the API server answering 502 with what it could not
-// parse), client-go puts that body into the error message, and the
-// tokenreview strategy passes the error on verbatim as the Cause: the
-// bearer token lands in authn.Error.Error(), which the authn docs say
-// "never carries a token" and which whoami (and any WithObserver logger)
-// writes to its logs. The panic path already reduces the panic value to
-// its type for exactly this reason; the error path does not.
-func TestAttackBreak_TokenReviewClientErrorInLogs(t *testing.T) {
+// parse), client-go puts that body into the error message. The bearer token
+// must not reach authn.Error.Error(), which whoami and any observer log, so
+// the strategy never passes the client's message on.
+func TestAttack_TokenReviewClientErrorInLogs(t *testing.T) {
 	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "text/plain")

@@ -200,12 +200,11 @@ func TestAttack_SignedAttributes(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_AttributeAmbiguityOnKeyWithoutCreator: README: "A key
-// carrying the same attribute as a label and as an annotation is refused
-// under any policy." A key without a creator annotation is not: the
-// annotation strategy skips it before looking at attributes, and it
-// authenticates as its synthetic user.
-func TestAttackBreak_AttributeAmbiguityOnKeyWithoutCreator(t *testing.T) {
+// TestAttack_AttributeAmbiguityOnKeyWithoutCreator: a key carrying the same
+// attribute as a label and as an annotation is refused under any policy,
+// also when it has no creator annotation and would otherwise be served as
+// its synthetic user.
+func TestAttack_AttributeAmbiguityOnKeyWithoutCreator(t *testing.T) {
 	cfg := atkConfig(t)
 	cfg.CopyAttributes = []string{"ambient-code.io/role"}
 	chain := atkChain(t, cfg, `apiVersion: v1
@@ -221,15 +220,13 @@ metadata:
 	wantRefused(t, "ambiguous role on a synthetic key", res)
 }
 
-// TestAttackBreak_RoleCapDroppedOnSyntheticPath: under RequireSignedBinding
+// TestAttack_RoleCapDroppedOnSyntheticPath: under RequireSignedBinding
 // with CopyAttributes(role), someone who may edit ServiceAccounts raises a
-// read key's role and deletes its creator annotation (and binding). The
-// README promises that an edited attribute "refuses the key, which then
-// works with neither value"; instead the key authenticates (synthetic) and
-// its role cap is silently gone: Actor.Attributes is empty. The same holds
-// for any key without a creator: its copied attributes are never copied,
-// so authorization that caps keys by role sees no cap.
-func TestAttackBreak_RoleCapDroppedOnSyntheticPath(t *testing.T) {
+// read key's role and deletes its creator annotation (and binding), hoping
+// for the synthetic path. The key must be refused, since an edited
+// attribute works with neither value; and a key without a creator whose
+// role is proven keeps it, so authorization always sees the cap.
+func TestAttack_RoleCapDroppedOnSyntheticPath(t *testing.T) {
 	cfg := bindingConfig(t)
 	tok := atkToken(t, "team", "key", "uid-key")
 	chain := atkChain(t, cfg, `apiVersion: v1
@@ -369,11 +366,11 @@ func v1Binding(ns, name, uid, creator string) string {
 	return "v1." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// TestAttackBreak_BlankLookalikeHumansEndToEnd: "alice⠀" (U+2800 BRAILLE
-// PATTERN BLANK) is admitted as a human distinct from "alice", from a
-// forwarded header and from a creator annotation; see
-// authn.TestAttackBreak_NameRuleBlankLookalikes.
-func TestAttackBreak_BlankLookalikeHumansEndToEnd(t *testing.T) {
+// TestAttack_BlankLookalikeHumansEndToEnd: "alice⠀" (U+2800 BRAILLE
+// PATTERN BLANK) must not be admitted as a human distinct from "alice",
+// from a forwarded header or from a creator annotation; see
+// authn.TestAttack_NameRuleBlankLookalikes.
+func TestAttack_BlankLookalikeHumansEndToEnd(t *testing.T) {
 	chain := atkChain(t, atkConfig(t), `apiVersion: v1
 kind: ServiceAccount
 metadata:

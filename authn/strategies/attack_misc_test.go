@@ -33,13 +33,11 @@ func runNoPanic(chain *authn.Chain, r *http.Request) (err error) {
 	return nil
 }
 
-// TestAttackBreak_ZeroValueStrategiesPanic: a strategy struct used without
-// its constructor (a zero value, as `&strategies.SyntheticStrategy{}`), or
-// a constructor given a typed-nil dependency, is accepted by NewChain and
-// panics on the first request that reaches it. NewChain refuses typed-nil
-// strategies for exactly this reason ("rather than panicking on the first
-// request"); the zero values and typed-nil key sets are the same class.
-func TestAttackBreak_ZeroValueStrategiesPanic(t *testing.T) {
+// TestAttack_ZeroValueStrategiesPanic: a strategy struct used without its
+// constructor (a zero value, as `&strategies.SyntheticStrategy{}`), or a
+// constructor given a typed-nil dependency, must be refused when the chain
+// is built, never panic on the first request that reaches it.
+func TestAttack_ZeroValueStrategiesPanic(t *testing.T) {
 	jwtReq := bearerRequest(rsaJWT(t, jwtClaims()))
 	var nilKeys *strategies.OIDCKeys
 	typedNilJWT, jwtErr := strategies.ServiceAccountJWT(jwtIssuer, nilKeys, strategies.WithAudiences(jwtAudience), strategies.WithJWTCacheTTL(0))
@@ -78,9 +76,9 @@ func TestAttackBreak_ZeroValueStrategiesPanic(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_SyntheticNilOptionPanics: every other constructor ignores
-// or refuses a nil option; Synthetic(nil) panics.
-func TestAttackBreak_SyntheticNilOptionPanics(t *testing.T) {
+// TestAttack_SyntheticNilOptionPanics: Synthetic, like every other
+// constructor, ignores or refuses a nil option instead of panicking.
+func TestAttack_SyntheticNilOptionPanics(t *testing.T) {
 	defer func() {
 		if v := recover(); v != nil {
 			t.Errorf("Synthetic(nil) panicked: %v", v)
