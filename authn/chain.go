@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strings"
+
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // Strategy is one step of a Chain. It reads the request and the Principal
@@ -96,7 +97,9 @@ type Decision struct {
 	// header value either.
 	Detail string
 	// Cause is an underlying error for Failed (or Rejected) decisions. It
-	// reaches logs, not clients.
+	// reaches logs (it is part of Error's message), not clients, and must
+	// not carry a token either: replace an error whose message may quote
+	// one, such as a client's error that quotes a response body.
 	Cause error
 }
 
@@ -146,6 +149,20 @@ type HeaderReader interface {
 	Headers() []string
 }
 
+// Validator is implemented by a Strategy, or a dependency of one, that can
+// tell whether it was built ready to run. NewChain calls Validate on every
+// strategy that has it and refuses one that reports an error, so that a
+// struct used without its constructor, such as a zero
+// &strategies.JWTStrategy{}, is refused when the chain is built rather
+// than panicking on the first request. Every strategy in package
+// strategies implements it; a custom strategy whose zero value cannot run
+// should too.
+type Validator interface {
+	// Validate returns nil if the value is ready to run, and otherwise an
+	// error that says how to build it. It is called once, at construction.
+	Validate() error
+}
+
 // Chain runs strategies in order to refine one Principal.
 //
 // A Chain is safe for concurrent use if its strategies are.
@@ -158,8 +175,9 @@ type Chain struct {
 // NewChain returns a chain of the given strategies, run in the given order.
 // Names must be unique and non-empty so that Via and the Trace are
 // unambiguous. A nil strategy, a nil pointer (or map, func, …) of a
-// strategy type, or a StrategyFunc of a nil function, is refused here
-// rather than panicking on the first request.
+// strategy type, a StrategyFunc of a nil function, or a Validator whose
+// Validate reports an error (a strategy not built by its constructor) is
+// refused here rather than panicking on the first request.
 //
 // The chain strips DefaultIdentityHeaders and the Headers of every strategy
 // that is a HeaderReader from each request it authenticates; a strategy
@@ -179,6 +197,11 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 			return nil, fmt.Errorf("authn: strategy %d has an empty or repeated name %q", i, name)
 		}
 		seen[name] = true
+		if v, ok := s.(Validator); ok {
+			if err := v.Validate(); err != nil {
+				return nil, fmt.Errorf("authn: strategy %d (%q): %w", i, name, err)
+			}
+		}
 		if hr, ok := s.(HeaderReader); ok {
 			set, err := NewHeaderSet(hr.Headers()...)
 			if err != nil {
@@ -314,17 +337,10 @@ func checkResult(p *Principal) string {
 // nil, such as a (*T)(nil) whose methods would dereference it, or is a
 // StrategyFunc of a nil function.
 func isNil(s Strategy) bool {
-	if s == nil {
-		return true
-	}
 	if f, ok := s.(funcStrategy); ok {
 		return f.decide == nil
 	}
-	switch v := reflect.ValueOf(s); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
+	return nilcheck.IsNil(s)
 }
 
 // Strategies returns the names of the chain's strategies in order.

@@ -179,6 +179,46 @@ func TestNewChainValidates(t *testing.T) {
 	}
 }
 
+// validatedStrategy is a strategy whose zero value cannot run: it is ready
+// only once its decide function is set, as a constructor would.
+type validatedStrategy struct {
+	decide func() authn.Decision
+}
+
+var errUnbuilt = errors.New("validatedStrategy: use its constructor")
+
+func (*validatedStrategy) Name() string { return "validated" }
+func (s *validatedStrategy) Authenticate(*http.Request, authn.Principal) authn.Decision {
+	return s.decide()
+}
+func (s *validatedStrategy) Validate() error {
+	if s.decide == nil {
+		return errUnbuilt
+	}
+	return nil
+}
+
+// TestNewChainRefusesStrategiesThatFailValidate: a Validator's error
+// refuses the chain, wrapped and naming the strategy, so that an unbuilt
+// strategy never reaches a request; a ready one is accepted and runs.
+func TestNewChainRefusesStrategiesThatFailValidate(t *testing.T) {
+	c, err := authn.NewChain(contributeUser("a"), &validatedStrategy{})
+	if err == nil || c != nil {
+		t.Fatalf("unbuilt strategy accepted: (%v, %v)", c, err)
+	}
+	if !errors.Is(err, errUnbuilt) || !strings.Contains(err.Error(), `"validated"`) {
+		t.Errorf("err = %v, want it to wrap the Validate error and name the strategy", err)
+	}
+	ready := &validatedStrategy{decide: func() authn.Decision { return authn.Skip("ready") }}
+	c, err = authn.NewChain(contributeUser("a"), ready)
+	if err != nil {
+		t.Fatalf("ready strategy refused: %v", err)
+	}
+	if _, trace, err := c.Authenticate(httptest.NewRequest(http.MethodGet, "/", nil)); err != nil || trace[1].Reason != "ready" {
+		t.Errorf("ready strategy: trace %v, err %v", trace, err)
+	}
+}
+
 func TestErrorCarriesKindAndCause(t *testing.T) {
 	cause := errors.New("dial tcp: connection refused")
 	chain, err := authn.NewChain(fixed("annotation", authn.Fail("ServiceAccount cache not synced", cause)))

@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // Cache is a ServiceAccount informer cache: the only way the chain reads the
@@ -149,10 +151,14 @@ func withCacheClock(now func() time.Time) Option {
 
 // New starts ServiceAccount informers on client, configured by opts,
 // and returns at once; HasSynced turns true after the first full list.
-// Stop them by cancelling ctx, then calling Shutdown.
+// Stop them by cancelling ctx, then calling Shutdown. A nil ctx or client,
+// or one holding a nil pointer, is an error.
 func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cache, error) {
 	cfg := config{now: time.Now}
-	if client == nil {
+	if nilcheck.IsNil(ctx) {
+		cfg.errorf("ctx is nil")
+	}
+	if nilcheck.IsNil(client) {
 		cfg.errorf("client is nil")
 	}
 	for i, opt := range opts {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -69,6 +70,28 @@ func TestNewCacheRejectsInvalidOptions(t *testing.T) {
 		t.Error("New accepted a nil client")
 	}
 }
+
+// TestNewCacheRefusesTypedNilArguments: a context or client interface that
+// holds a nil pointer is refused, as a plain nil is, rather than panicking
+// in an informer goroutine.
+func TestNewCacheRefusesTypedNilArguments(t *testing.T) {
+	if c, err := New(t.Context(), (*kubernetes.Clientset)(nil)); err == nil || !strings.Contains(err.Error(), "client is nil") {
+		if c != nil {
+			t.Cleanup(c.Shutdown)
+		}
+		t.Errorf("typed-nil client: err = %v", err)
+	}
+	var ctx context.Context = (*nilContext)(nil)
+	if c, err := New(ctx, fake.NewClientset()); err == nil || !strings.Contains(err.Error(), "ctx is nil") {
+		if c != nil {
+			t.Cleanup(c.Shutdown)
+		}
+		t.Errorf("typed-nil context: err = %v", err)
+	}
+}
+
+// nilContext's nil pointer is a context.Context whose methods panic.
+type nilContext struct{ context.Context }
 
 func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
 	sa := serviceAccount("keys", "k1",

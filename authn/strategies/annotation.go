@@ -15,6 +15,7 @@ import (
 	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // DefaultCreatorAnnotation is the ServiceAccount annotation naming the user
@@ -277,9 +278,9 @@ type AnnotationStrategy struct {
 // annotation failed provenance"; which label, namespace, attribute or
 // bound was involved is in the Decision's Detail, kept out of responses.
 //
-// It returns an error if lister or hasSynced is nil, an option is invalid,
-// or no provenance check is configured and
-// InsecureAcceptUnverifiedAnnotations is not given.
+// It returns an error if lister or hasSynced is nil (a lister holding a nil
+// pointer counts as nil), an option is invalid, or no provenance check is
+// configured and InsecureAcceptUnverifiedAnnotations is not given.
 func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func() bool, opts ...AnnotationOption) (*AnnotationStrategy, error) {
 	c := annotationConfig{
 		creatorKey:    DefaultCreatorAnnotation,
@@ -287,7 +288,7 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 		bindingKey:    DefaultBindingAnnotation,
 		maxHops:       defaultMaxHops,
 	}
-	if lister == nil {
+	if nilcheck.IsNil(lister) {
 		c.errorf("lister is nil")
 	}
 	if hasSynced == nil {
@@ -341,6 +342,15 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 		s.binding = newBindingVerifier(c.bindingKeys)
 	}
 	return s, nil
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// ErrNotBuilt unless s was built by CreatorAnnotation.
+func (s *AnnotationStrategy) Validate() error {
+	if s == nil || s.lister == nil || s.hasSynced == nil || s.creatorKey == "" || s.maxHops < 1 {
+		return notBuilt("AnnotationStrategy", "CreatorAnnotation")
+	}
+	return nil
 }
 
 // Name returns "annotation".

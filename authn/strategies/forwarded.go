@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // HeaderNames names the identity headers a proxy sets. An empty field is
@@ -167,7 +168,8 @@ type ForwardedStrategy struct {
 
 // Forwarded returns a strategy that takes the user from the headers of
 // OAuth2ProxyHeaders (or those given WithHeaders), provided trust verifies
-// the request. A nil trust is an error: use InsecureTrustAnyPeer in tests.
+// the request. A nil trust, or one holding a nil pointer, is an error: use
+// InsecureTrustAnyPeer in tests. A nil option is ignored.
 //
 // On every request, whatever the decision, it deletes from r.Header each
 // configured header, each header starting with ExtraPrefix and each of
@@ -187,7 +189,7 @@ type ForwardedStrategy struct {
 // authn.CheckName. A value that breaks the rule rejects the request; the
 // reason names the header and the rule, never the value.
 func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, error) {
-	if trust == nil {
+	if nilcheck.IsNil(trust) {
 		return nil, errors.New("strategies: Forwarded needs a TrustPolicy (InsecureTrustAnyPeer only in tests)")
 	}
 	c := forwardedConfig{
@@ -273,6 +275,15 @@ func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, 
 func checkConfiguredHeader(name string) error {
 	if !authn.ValidHeaderName(name) || strings.ContainsAny(name, "_*") {
 		return fmt.Errorf("strategies: Forwarded: invalid header name %q (a token without '_' or '*')", name)
+	}
+	return nil
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// ErrNotBuilt unless s was built by Forwarded.
+func (s *ForwardedStrategy) Validate() error {
+	if s == nil || s.trust == nil || s.names[slotUser] == "" || s.maxValueLength <= 0 || s.maxGroups <= 0 {
+		return notBuilt("ForwardedStrategy", "Forwarded")
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // This file holds the keys ServiceAccountJWT verifies signatures with: a
@@ -490,7 +492,7 @@ func OIDCKeySet(ctx context.Context, issuer string, opts ...OIDCKeySetOption) (*
 		maxStaleness: DefaultMaxKeyStaleness,
 		now:          time.Now,
 	}
-	if ctx == nil {
+	if nilcheck.IsNil(ctx) {
 		c.errorf("ctx is nil")
 	}
 	issuerOrigin := ""
@@ -648,6 +650,15 @@ func (k *OIDCKeys) keyAndAlgorithm(ctx context.Context, kid string) (crypto.Publ
 func (k *OIDCKeys) Synced() bool {
 	snap := k.current.Load()
 	return snap != nil && !k.stale(snap, k.now())
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// ErrNotBuilt unless k was built by OIDCKeySet. ServiceAccountJWT calls it.
+func (k *OIDCKeys) Validate() error {
+	if k == nil || k.client == nil || k.now == nil || k.ctx == nil || k.cancel == nil {
+		return notBuilt("OIDCKeys", "OIDCKeySet")
+	}
+	return nil
 }
 
 // Close stops the background refresh and waits for it and any fetch in

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // LegacyServiceAccountIssuer is the iss of legacy, Secret-based
@@ -281,7 +282,9 @@ type JWTStrategy struct {
 // that matters.
 //
 // It returns an error if issuer is empty or LegacyServiceAccountIssuer,
-// keys is nil, no audience is configured, or an option is invalid.
+// keys is nil (or holds a nil pointer) or is an authn.Validator that
+// reports an error (an OIDCKeys not built by OIDCKeySet), no audience is
+// configured, or an option is invalid.
 func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrategy, error) {
 	c := jwtConfig{
 		skew:       DefaultClockSkew,
@@ -297,8 +300,12 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 	case LegacyServiceAccountIssuer:
 		c.errorf("issuer %q is the legacy issuer; use InsecureAcceptLegacySecretTokens", issuer)
 	}
-	if keys == nil {
+	if nilcheck.IsNil(keys) {
 		c.errorf("keys is nil")
+	} else if v, ok := keys.(authn.Validator); ok {
+		if err := v.Validate(); err != nil {
+			c.errorf("keys: %w", err)
+		}
 	}
 	for i, opt := range opts {
 		if opt == nil {
@@ -344,6 +351,16 @@ func ServiceAccountJWT(issuer string, keys KeySet, opts ...JWTOption) (*JWTStrat
 		s.cache = cache
 	}
 	return s, nil
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// ErrNotBuilt unless s was built by ServiceAccountJWT.
+func (s *JWTStrategy) Validate() error {
+	if s == nil || s.keys == nil || s.parser == nil || s.boundTimes == nil || s.legacyTimes == nil ||
+		s.issuer == "" || len(s.audiences) == 0 || len(s.algorithms) == 0 {
+		return notBuilt("JWTStrategy", "ServiceAccountJWT")
+	}
+	return nil
 }
 
 // Name returns "jwt".

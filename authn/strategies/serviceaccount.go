@@ -71,6 +71,11 @@ func ServiceAccount(opts ...ServiceAccountOption) *ServiceAccountStrategy {
 	return s
 }
 
+// Validate implements authn.Validator. It always returns nil: the zero
+// ServiceAccountStrategy is the one ServiceAccount() builds, which refuses
+// unproven subjects.
+func (*ServiceAccountStrategy) Validate() error { return nil }
+
 // Name returns "serviceaccount".
 func (*ServiceAccountStrategy) Name() string { return "serviceaccount" }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/authchain/authchain/authn"
 )
 
-// SyntheticOption configures Synthetic.
+// SyntheticOption configures Synthetic. A nil option is ignored.
 type SyntheticOption func(*syntheticConfig)
 
 type syntheticConfig struct {
@@ -52,7 +52,9 @@ type SyntheticStrategy struct {
 func Synthetic(opts ...SyntheticOption) *SyntheticStrategy {
 	c := syntheticConfig{name: legacySyntheticName}
 	for _, opt := range opts {
-		opt(&c)
+		if opt != nil {
+			opt(&c)
+		}
 	}
 	return &SyntheticStrategy{name: c.name}
 }
@@ -60,6 +62,15 @@ func Synthetic(opts ...SyntheticOption) *SyntheticStrategy {
 // legacySyntheticName is the id older platforms stored a key's data under.
 func legacySyntheticName(sa authn.ServiceAccount) string {
 	return authn.LegacyID(sa.Subject())
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// ErrNotBuilt unless s was built by Synthetic.
+func (s *SyntheticStrategy) Validate() error {
+	if s == nil || s.name == nil {
+		return notBuilt("SyntheticStrategy", "Synthetic")
+	}
+	return nil
 }
 
 // Name returns "synthetic".

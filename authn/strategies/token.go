@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // This file holds what every bearer-token strategy shares: where a token is
@@ -52,7 +53,7 @@ func TokensFromAuthorization() TokenSource { return TokenSource{} }
 // strategy runs, and the trusted proxy's token would then be dropped unread.
 func TokensAlsoFromForwardedAccessToken(trust TrustPolicy) (TokenSource, error) {
 	switch {
-	case trust == nil:
+	case nilcheck.IsNil(trust):
 		return TokenSource{}, errors.New("strategies: TokensAlsoFromForwardedAccessToken needs a TrustPolicy")
 	case len(trust.StrippedHeaders()) > 0:
 		return TokenSource{}, errors.New("strategies: TokensAlsoFromForwardedAccessToken needs a trust policy that reads no request headers (CIDR or client certificate)")

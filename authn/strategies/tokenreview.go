@@ -15,10 +15,12 @@ import (
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // Defaults of the TokenReview options.
@@ -286,7 +288,9 @@ type TokenReviewStrategy struct {
 //   - it asks the API server to review the token for the configured
 //     audiences. A token the API server does not authenticate, or accepts
 //     for none of those audiences, is rejected; an API server that cannot
-//     be reached fails the request (503);
+//     be reached fails the request (503), with a Cause that names the
+//     client error's type and any HTTP status and reason, never its
+//     message, which may quote the request and so the token;
 //   - reviews are bounded in flight and per second (WithReviewMaxInFlight,
 //     WithReviewRateLimit); a request that would exceed either fails at
 //     once (503, Cause ErrReviewLimited) and is never queued;
@@ -315,8 +319,8 @@ type TokenReviewStrategy struct {
 // Every request gets its own deep copy of a cached answer's User and
 // Credential, so no handler can change what another request sees.
 //
-// It returns an error if client is nil, an option is invalid, or no
-// audience is set.
+// It returns an error if client is nil (or holds a nil pointer), an option
+// is invalid, or no audience is set.
 func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...TokenReviewOption) (*TokenReviewStrategy, error) {
 	c := tokenReviewConfig{
 		successTTL:  defaultReviewSuccessTTL,
@@ -330,7 +334,7 @@ func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...Tok
 		source:      TokensFromAuthorization(),
 		now:         time.Now,
 	}
-	if client == nil {
+	if nilcheck.IsNil(client) {
 		c.errorf("client is nil")
 	}
 	for i, opt := range opts {
@@ -372,6 +376,16 @@ func TokenReview(client authenticationv1client.TokenReviewInterface, opts ...Tok
 	}
 	s.cache = cache
 	return s, nil
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// ErrNotBuilt unless s was built by TokenReview.
+func (s *TokenReviewStrategy) Validate() error {
+	if s == nil || s.client == nil || s.cache == nil || s.rate == nil || s.inFlight == nil ||
+		s.now == nil || len(s.audiences) == 0 {
+		return notBuilt("TokenReviewStrategy", "TokenReview")
+	}
+	return nil
 }
 
 // Name returns "tokenreview".
@@ -419,7 +433,7 @@ func (s *TokenReviewStrategy) review(ctx context.Context, token string, audience
 		Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: slices.Clone(audiences)},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		return tokenVerdict[reviewedToken]{}, err
+		return tokenVerdict[reviewedToken]{}, reviewCallError(err)
 	}
 	if tr == nil {
 		return tokenVerdict[reviewedToken]{}, errors.New("TokenReview returned no object")
@@ -466,6 +480,45 @@ func (s *TokenReviewStrategy) review(ctx context.Context, token string, audience
 		v.user = authn.User{Name: u.Username, UID: u.UID, Groups: slices.Clone(u.Groups), Extra: userExtra(u.Extra)}
 	}
 	return tokenVerdict[reviewedToken]{value: v, expiresAt: unverifiedJWTExpiry(token)}, nil
+}
+
+// reviewCallError stands in for an error of the TokenReview call. None of
+// err's message is kept: client-go quotes the response body in it, and a
+// gateway or proxy in front of the API server may answer with the request
+// it could not pass on, token included. What is kept is fixed text, err's
+// type, the HTTP status and reason of an API status error (the reason only
+// when it is one apimachinery defines), and context.DeadlineExceeded or
+// context.Canceled for errors.Is.
+func reviewCallError(err error) error {
+	msg := fmt.Sprintf("TokenReview call failed (%T)", err)
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		s := status.Status()
+		msg += fmt.Sprintf(": HTTP %d, reason %s", s.Code, knownStatusReason(s.Reason))
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", msg, context.DeadlineExceeded)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s: %w", msg, context.Canceled)
+	}
+	return errors.New(msg)
+}
+
+// knownStatusReason returns r if apimachinery defines it, and "Unknown"
+// otherwise: a reason is the server's text, so only a known one is quoted.
+func knownStatusReason(r metav1.StatusReason) string {
+	switch r {
+	case metav1.StatusReasonUnauthorized, metav1.StatusReasonForbidden, metav1.StatusReasonNotFound,
+		metav1.StatusReasonAlreadyExists, metav1.StatusReasonConflict, metav1.StatusReasonGone,
+		metav1.StatusReasonInvalid, metav1.StatusReasonServerTimeout, metav1.StatusReasonStoreReadError,
+		metav1.StatusReasonTimeout, metav1.StatusReasonTooManyRequests, metav1.StatusReasonBadRequest,
+		metav1.StatusReasonMethodNotAllowed, metav1.StatusReasonNotAcceptable,
+		metav1.StatusReasonRequestEntityTooLarge, metav1.StatusReasonUnsupportedMediaType,
+		metav1.StatusReasonInternalError, metav1.StatusReasonExpired, metav1.StatusReasonServiceUnavailable:
+		return string(r)
+	}
+	return "Unknown"
 }
 
 // reviewedUserProblem applies the identity-name rule to a user that is not

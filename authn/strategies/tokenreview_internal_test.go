@@ -1,9 +1,13 @@
 package strategies
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +15,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -108,5 +115,44 @@ func TestTokenReviewAudiencesAreCopied(t *testing.T) {
 	auds[0] = "https://evil.example.com"
 	if !slices.Equal(s.audiences, []string{"https://a.example.com", "https://b.example.com"}) {
 		t.Errorf("audiences = %q, changed with the caller's slice", s.audiences)
+	}
+}
+
+// TestReviewCallErrorKeepsNothingOfTheMessage: whatever the TokenReview
+// call's error says, reviewCallError keeps only fixed text, the error's
+// type, an API status's code and known reason, and the context errors the
+// strategy tells apart with errors.Is.
+func TestReviewCallErrorKeepsNothingOfTheMessage(t *testing.T) {
+	const token = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0.c2lnbmF0dXJl"
+	quoted := apierrors.NewGenericServerResponse(http.StatusBadGateway, "POST",
+		schema.GroupResource{Group: "authentication.k8s.io", Resource: "tokenreviews"}, "",
+		`upstream refused request: {"spec":{"token":"`+token+`"}}`, 0, true)
+	forged := &apierrors.StatusError{ErrStatus: metav1.Status{
+		Code: http.StatusForbidden, Reason: metav1.StatusReason(token), Message: token,
+	}}
+	timedOut := &url.Error{Op: "Post", URL: "https://10.96.0.1/apis", Err: fmt.Errorf("%s: %w", token, context.DeadlineExceeded)}
+	canceled := fmt.Errorf("%s: %w", token, context.Canceled)
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+		is   error
+	}{
+		{"status quoting the request", quoted, "TokenReview call failed (*errors.StatusError): HTTP 502, reason InternalError", nil},
+		{"status with an unknown reason", forged, "TokenReview call failed (*errors.StatusError): HTTP 403, reason Unknown", nil},
+		{"deadline", timedOut, "TokenReview call failed (*url.Error): context deadline exceeded", context.DeadlineExceeded},
+		{"canceled", canceled, "TokenReview call failed (*fmt.wrapError): context canceled", context.Canceled},
+		{"plain error", errors.New(token), "TokenReview call failed (*errors.errorString)", nil},
+	} {
+		if !strings.Contains(tt.err.Error(), token) {
+			t.Fatalf("%s: the input does not quote the token", tt.name)
+		}
+		got := reviewCallError(tt.err)
+		if got.Error() != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got.Error(), tt.want)
+		}
+		if tt.is != nil && !errors.Is(got, tt.is) {
+			t.Errorf("%s: errors.Is(%v) = false", tt.name, tt.is)
+		}
 	}
 }
