@@ -253,7 +253,13 @@ func (c *Chain) StrippedHeaders() []string { return c.stripped.Patterns() }
 // SyntheticNamePrefix and passes CheckName, and every group and extra key and
 // value passes CheckName. A result that does not is refused (401).
 func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
-	defer c.stripped.Strip(r.Header)
+	// Both maps: a strategy may have replaced r.Header (a clone of the
+	// request, say), and the handler reads whichever r holds at the end.
+	entry := r.Header
+	defer func() {
+		c.stripped.Strip(entry)
+		c.stripped.Strip(r.Header)
+	}()
 	trace := make(Trace, 0, len(c.strategies))
 	var p Principal
 	for _, s := range c.strategies {

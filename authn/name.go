@@ -25,7 +25,7 @@ var (
 	ErrNameSpace       = errors.New("contains white space other than inner U+0020")
 	ErrNameUnusual     = errors.New("contains an unassigned, private-use or surrogate code point")
 	ErrNameNotNFC      = errors.New("is not in Unicode normalization form C")
-	ErrNameLeadingMark = errors.New("starts with a combining mark")
+	ErrNameLeadingMark = errors.New("starts with a character that joins the one before it")
 	ErrNameReserved    = errors.New("uses the reserved system: prefix")
 	ErrNameSynthetic   = errors.New("uses the reserved synthetic-user prefix")
 )
@@ -39,7 +39,8 @@ var (
 //     paragraph separators U+2028 and U+2029), no format character (Cf:
 //     zero-width characters, the BOM, bidi controls) or other invisible
 //     default-ignorable one (Hangul fillers, variation selectors) or symbol
-//     that renders blank (U+2800), no combining mark at its start, no
+//     that renders blank (U+2800, U+FFFC), nothing at its start that joins
+//     the character shown before it (a combining mark, say), no
 //     unassigned, private-use or surrogate code point, and no white space
 //     but U+0020, which may not start or end it (NBSP and U+3000 are refused
 //     anywhere);
@@ -67,9 +68,9 @@ func CheckName(v string) error {
 		if err := checkRune(r); err != nil {
 			return err
 		}
-		if i == 0 && unicode.In(r, unicode.M) {
-			// A mark with nothing to attach to renders on whatever
-			// precedes the name where it is shown.
+		if i == 0 && joinsPrevious(r) {
+			// It renders on, or fuses with, whatever precedes the name
+			// where it is shown.
 			return ErrNameLeadingMark
 		}
 		i += size
@@ -87,10 +88,10 @@ func CheckName(v string) error {
 func checkRune(r rune) error {
 	switch {
 	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), unicode.Is(unicode.Variation_Selector, r),
-		r == '\u2800', r == '\U0001D159':
+		isBlankSymbol(r):
 		// Invisible although not Cf: Hangul fillers, the combining
-		// grapheme joiner, variation selectors, and symbols that render
-		// blank (the blank braille pattern, the null notehead).
+		// grapheme joiner, variation selectors, and what renders blank
+		// (isBlankSymbol).
 		return ErrNameFormat
 	case unicode.IsPrint(r):
 		return nil
@@ -103,6 +104,37 @@ func checkRune(r rune) error {
 		return ErrNameSpace
 	}
 	return ErrNameUnusual
+}
+
+// isBlankSymbol reports whether r renders as nothing although Unicode
+// gives it a visible category: the blank braille pattern, the null
+// notehead, the Khitan small script filler, the object replacement
+// character, and the Egyptian hieroglyph format marks.
+func isBlankSymbol(r rune) bool {
+	switch {
+	case r == '\u2800', r == '\U0001D159', r == '\U00016FE4', r == '\uFFFC', r == '\U00013440':
+		return true
+	case '\U00013447' <= r && r <= '\U00013455':
+		return true
+	}
+	return false
+}
+
+// joinsPrevious reports whether r, at the start of a name, attaches to or
+// fuses with the character shown before the name: a combining mark, a
+// Hangul medial vowel or final consonant (jamo that compose with a
+// preceding initial), an emoji skin-tone modifier, or a halfwidth katakana
+// voiced sound mark.
+func joinsPrevious(r rune) bool {
+	switch {
+	case unicode.In(r, unicode.M):
+		return true
+	case '\u1160' <= r && r <= '\u11FF', '\uD7B0' <= r && r <= '\uD7FF':
+		return true
+	case '\U0001F3FB' <= r && r <= '\U0001F3FF', r == '\uFF9E', r == '\uFF9F':
+		return true
+	}
+	return false
 }
 
 // CheckUserName applies the whole identity-name rule to name, a human user

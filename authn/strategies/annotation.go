@@ -438,27 +438,38 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 // withoutCreator decides about sa, the Actor's ServiceAccount, which has no
 // creator annotation: see CreatorAnnotation.
 func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *corev1.ServiceAccount) authn.Decision {
-	carries := false
+	carries, inherited := false, false
 	for _, k := range s.copyKeys {
 		if _, _, present := attribute(sa, k); present {
 			carries = true
-			break
+		}
+		if _, ok := sofar.Actor.Attributes[k]; ok {
+			inherited = true
 		}
 	}
-	if !carries {
+	_, signed := sa.Annotations[s.bindingKey]
+	signed = signed && s.binding != nil
+	if !carries && !inherited && !signed {
 		return authn.Skip("no creator annotation")
 	}
 	attributes, detail := s.attributes(sofar.Actor.Attributes, sa)
 	if detail != "" {
 		return authn.Reject("copied attribute is ambiguous").WithDetail(detail)
 	}
-	if detail := s.policy(sa); detail != "" {
-		return authn.Reject("copied attributes failed provenance").WithDetail(detail)
+	if carries {
+		if detail := s.policy(sa); detail != "" {
+			return authn.Reject("copied attributes failed provenance").WithDetail(detail)
+		}
 	}
-	if s.binding != nil {
+	if carries && s.binding != nil || signed {
+		// A binding present is checked even when no attribute is left: it
+		// may list one that was removed to lift the cap.
 		if detail := s.checkBinding(sa, "", ""); detail != "" {
 			return authn.Reject("copied attributes failed provenance").WithDetail(detail)
 		}
+	}
+	if !carries && !inherited {
+		return authn.Skip("no creator annotation")
 	}
 	actor := *sofar.Actor
 	actor.UID = string(sa.UID)
@@ -656,10 +667,23 @@ func attribute(sa *corev1.ServiceAccount, key string) (value string, ambiguous, 
 }
 
 // attributes returns base with the CopyAttributes keys of sa laid over it,
-// or the detail of why a key is ambiguous. base is not modified; it is
-// returned as is when nothing is copied.
+// or the detail of why a key is ambiguous. The copied keys are this
+// strategy's alone: one that sa does not carry is removed from base, so a
+// value an earlier strategy set never passes for a checked one. base is
+// not modified; it is returned as is when it holds no copied key and
+// nothing is copied.
 func (s *AnnotationStrategy) attributes(base map[string]string, sa *corev1.ServiceAccount) (map[string]string, string) {
 	var out map[string]string
+	for _, k := range s.copyKeys {
+		if _, ok := base[k]; ok {
+			out = make(map[string]string, len(base)+len(s.copyKeys))
+			maps.Copy(out, base)
+			for _, k := range s.copyKeys {
+				delete(out, k)
+			}
+			break
+		}
+	}
 	for _, k := range s.copyKeys {
 		v, ambiguous, present := attribute(sa, k)
 		if ambiguous {
