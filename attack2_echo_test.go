@@ -1,6 +1,6 @@
 package authchain_test
 
-// Second adversarial round, class 4: TokenReview client errors with a
+// Adversarial tests of what reaches errors: TokenReview client errors with a
 // Reason, Message, Details or Causes crafted by the server, custom
 // APIStatus errors, wrapped deadline errors and panics, and JWT header and
 // claim values: none of a token or header value may reach Error(), a

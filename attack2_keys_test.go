@@ -1,9 +1,9 @@
 package authchain_test
 
-// Second adversarial round, class 1: the attribute path of keys without a
+// Adversarial tests of the attribute path of keys without a
 // creator annotation (withoutCreator), bindings signed with an empty
 // creator, and attributes carried in from earlier strategies. Each test
-// asserts the secure outcome; a failing TestAttackBreak_… is a way in.
+// asserts the secure outcome; a failing test is a way in.
 
 import (
 	"net/http"
@@ -198,16 +198,12 @@ func TestAttack2_CapDroppedWithSecondAttribute(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_NoCreatorSignedRoleRemoved: README: "An edited, added or
-// removed attribute refuses the key, which then works with neither value."
-// A key issued with a signed role and no creator (a bot capped to read)
-// has its role annotation deleted by someone who may edit ServiceAccounts.
-// The binding, still on the key, lists the role; with a creator that key
-// is refused ("binding covers attribute …, which the key does not carry").
-// Without a creator the binding is never looked at, since the key carries
-// no copied attribute, and the key serves as its synthetic user with no
-// cap at all.
-func TestAttackBreak_NoCreatorSignedRoleRemoved(t *testing.T) {
+// TestAttack_NoCreatorSignedRoleRemoved: a key issued with a signed role and
+// no creator (a bot capped to read) has its role annotation deleted by
+// someone who may edit ServiceAccounts. The binding, still on the key,
+// lists the role, so the key must be refused, as it is with a creator,
+// rather than serve as its synthetic user with no cap.
+func TestAttack_NoCreatorSignedRoleRemoved(t *testing.T) {
 	cfg := bindingConfig(t)
 	// Control: the same tampering on a key with a creator is refused.
 	wantRefused(t, "creator key, role removed", atk2Do(t, cfg, roleKey("", "", ` "ambient-code.io/role=read"`)))
@@ -226,14 +222,13 @@ func TestAttackBreak_NoCreatorSignedRoleRemoved(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_EarlierActorAttributeSurvivesForCopiedKey: the annotation
-// strategy owns the CopyAttributes keys: their values must come from the
-// cached ServiceAccount, proven by its policy. An attribute under a copied
-// key that an earlier strategy put on the Actor (here a custom strategy
-// reading a header, as a gateway plug-in might) survives when the key does
-// not carry it, on both the creator and the no-creator path, so the
-// Actor's role is one no provenance check ever saw.
-func TestAttackBreak_EarlierActorAttributeSurvivesForCopiedKey(t *testing.T) {
+// TestAttack_EarlierActorAttributeSurvivesForCopiedKey: the annotation
+// strategy owns the CopyAttributes keys, whose values must come from the
+// cached ServiceAccount, proven by its policy. A value under a copied key
+// that an earlier strategy put on the Actor (a custom strategy reading a
+// header, as a gateway plug-in might) must not survive when the key does
+// not carry it, on the creator and the no-creator path alike.
+func TestAttack_EarlierActorAttributeSurvivesForCopiedKey(t *testing.T) {
 	cfg := bindingConfig(t)
 	// Build the standard chain's annotation strategy behind a custom
 	// strategy that sets the Actor with a role of its choosing.

@@ -1,10 +1,10 @@
 package authn_test
 
-// Second adversarial round on package authn: look-alike characters the
-// fixed name rule still admits, the chain's header stripping against
+// More adversarial tests of package authn: look-alike characters at the
+// edges of the name rule, the chain's header stripping against
 // strategies that replace the request's header map, hostile
 // WithStrippedHeaders patterns, copies sharing state, and wrapped
-// strategies. A failing TestAttackBreak_… is a way in.
+// strategies. A failing test is a way in.
 
 import (
 	"context"
@@ -20,9 +20,9 @@ import (
 	"github.com/authchain/authchain/authn/strategies"
 )
 
-// TestAttack2_NameRuleRegressions: characters named in the brief that the
-// fixed rule must refuse, mid-name and leading, in users, groups and
-// extra (the chain's result check).
+// TestAttack2_NameRuleRegressions: invisible and blank-rendering
+// characters the rule must refuse, mid-name and leading, in users, groups
+// and extra (the chain's result check).
 func TestAttack2_NameRuleRegressions(t *testing.T) {
 	for _, r := range []rune{0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x1D159, 0x180E, 0x180B, 0x180F, 0x17B4, 0x17B5, 0x034F,
 		0x1BCA0, 0x1BCA3, 0x13430, 0xFFF9, 0x110BD, 0x1D173, 0x1D17A, 0xE0020, 0xE007F, 0xE0001, 0x2061, 0x2064, 0x2065, 0x3000,
@@ -57,14 +57,11 @@ func TestAttack2_NameRuleRegressions(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_NameRuleBlankFillers: the rule refuses the Hangul
-// fillers, the blank braille pattern and the null notehead because they
-// render blank, so "alice" and "alice<filler>" look the same. Two more
-// characters render blank and pass: U+16FE4 KHITAN SMALL SCRIPT FILLER (a
-// nonspacing filler, like the Hangul ones) and U+FFFC OBJECT REPLACEMENT
-// CHARACTER (drawn as nothing by browsers and most log viewers, which
-// reserve it for an embedded object).
-func TestAttackBreak_NameRuleBlankFillers(t *testing.T) {
+// TestAttack_NameRuleBlankFillers: besides the Hangul fillers and the
+// blank braille pattern, U+16FE4 KHITAN SMALL SCRIPT FILLER and U+FFFC
+// OBJECT REPLACEMENT CHARACTER render blank, so "alice" followed by one
+// must not pass for a second identity.
+func TestAttack_NameRuleBlankFillers(t *testing.T) {
 	for _, v := range []string{"alice\U00016FE4", "ali\U00016FE4ce", "alice\uFFFC", "admins\uFFFC"} {
 		if err := authn.CheckUserName(v); err == nil {
 			t.Errorf("CheckUserName admits %+q, which renders as %q", v, strings.Map(func(r rune) rune {
@@ -77,13 +74,11 @@ func TestAttackBreak_NameRuleBlankFillers(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_NameRuleLeadingJoiners: a combining mark may not start a
-// name because it "renders on whatever precedes the name where it is
-// shown". Characters that are not marks but join the same way pass: a
-// Hangul medial vowel or final consonant jamo (U+1161, U+11A8), which
-// fuse with a preceding initial jamo into one syllable, and an emoji skin
-// tone modifier (U+1F3FB), which fuses with a preceding emoji.
-func TestAttackBreak_NameRuleLeadingJoiners(t *testing.T) {
+// TestAttack_NameRuleLeadingJoiners: a name may not start with a character
+// that fuses with whatever is shown before it, though not a combining mark:
+// a Hangul medial vowel or final consonant jamo (U+1161, U+11A8), or an
+// emoji skin tone modifier (U+1F3FB).
+func TestAttack_NameRuleLeadingJoiners(t *testing.T) {
 	for _, v := range []string{"\u1161lice", "\u11A8bob", "\U0001F3FBalice"} {
 		if err := authn.CheckUserName(v); err == nil {
 			t.Errorf("CheckUserName admits %+q, whose first character joins what precedes it", v)
@@ -91,15 +86,12 @@ func TestAttackBreak_NameRuleLeadingJoiners(t *testing.T) {
 	}
 }
 
-// TestAttackBreak_StripAfterHeaderMapReplaced: the chain strips
-// identity headers with `defer c.stripped.Strip(r.Header)`, which binds
-// the header map when Authenticate starts. A strategy that replaces the
-// map (here `*r = *r.Clone(ctx)`, to attach a context value, which is what
-// r.Clone is for) leaves the new map unstripped, and the handler sees the
-// client's X-Forwarded-User and Impersonate-User. README: "The handler
-// never sees a client-supplied identity header, in any spelling, on any
-// outcome".
-func TestAttackBreak_StripAfterHeaderMapReplaced(t *testing.T) {
+// TestAttack_StripAfterHeaderMapReplaced: a strategy that replaces the
+// request's header map (here `*r = *r.Clone(ctx)`, to attach a context
+// value, which is what r.Clone is for) must not leave the client's
+// X-Forwarded-User and Impersonate-User for the handler: the chain strips
+// the map r holds when it returns, as well as the one it started with.
+func TestAttack_StripAfterHeaderMapReplaced(t *testing.T) {
 	type ctxKey struct{}
 	tagger := authn.StrategyFunc("tagger", func(r *http.Request, p authn.Principal) authn.Decision {
 		*r = *r.Clone(context.WithValue(r.Context(), ctxKey{}, "seen"))

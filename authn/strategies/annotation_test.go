@@ -608,12 +608,15 @@ func annotationCases() []annotationCase {
 			want:    resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation"),
 		},
 		{
-			name:    "earlier attributes are kept and overlaid",
+			// Copied keys are the strategy's alone: an earlier value under
+			// one ("origin") that the ServiceAccount does not carry is
+			// dropped, never passed off as checked; other keys stay.
+			name:    "earlier attributes under copied keys are replaced, others kept",
 			opts:    []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes("tier", "origin")},
 			cluster: []*corev1.ServiceAccount{key(saAccessKey(), saCreatedBy(alice), saAnnotate("tier", "gold"))},
 			sofar: authn.Principal{Actor: &authn.ServiceAccount{Namespace: "team", Name: "key",
-				Attributes: map[string]string{"origin": "token", "tier": "bronze"}}},
-			want: resolvedTo(alice, "team", "key", "uid-key", map[string]string{"origin": "token", "tier": "gold"}, "creator annotation"),
+				Attributes: map[string]string{"origin": "token", "tier": "bronze", "via": "jwt"}}},
+			want: resolvedTo(alice, "team", "key", "uid-key", map[string]string{"via": "jwt", "tier": "gold"}, "creator annotation"),
 		},
 		{
 			name:    "earlier attributes are kept without CopyAttributes",
