@@ -156,7 +156,9 @@ type HeaderReader interface {
 // &strategies.JWTStrategy{}, is refused when the chain is built rather
 // than panicking on the first request. Every strategy in package
 // strategies implements it; a custom strategy whose zero value cannot run
-// should too.
+// should too, and one that wraps another strategy (for metrics, say)
+// should delegate to the wrapped one's Validate, which NewChain cannot
+// see through the wrapper.
 type Validator interface {
 	// Validate returns nil if the value is ready to run, and otherwise an
 	// error that says how to build it. It is called once, at construction.

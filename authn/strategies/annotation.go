@@ -185,6 +185,12 @@ func WithMaxHops(n int) AnnotationOption {
 // every copied attribute a ServiceAccount carries must be covered by its
 // binding, or the request is refused. The binding annotation cannot be
 // copied, so signatures do not spread into logs.
+//
+// An attribute that is absent is no proof of anything: someone who may edit
+// ServiceAccounts can delete a key's role together with its binding, and a
+// key without a creator then serves as its synthetic user without the
+// role. Authorize a key that lacks a cap attribute with the least
+// privilege, never the most.
 func CopyAttributes(keys ...string) AnnotationOption {
 	return func(c *annotationConfig) {
 		for _, k := range keys {
