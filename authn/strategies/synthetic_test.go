@@ -103,7 +103,7 @@ func TestSynthetic(t *testing.T) {
 		},
 		{
 			name:  "namer returning the prefix and a zero-width space is rejected",
-			opts:  named(authn.SyntheticNamePrefix + "ci​bot"),
+			opts:  named(authn.SyntheticNamePrefix + "ci\u200bbot"),
 			sofar: authn.Principal{Actor: actor()},
 			want:  authn.Reject("synthetic name contains an invisible format character"),
 		},
