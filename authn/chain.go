@@ -237,14 +237,18 @@ func (c *Chain) WithStrippedHeaders(patterns ...string) (*Chain, error) {
 func (c *Chain) StrippedHeaders() []string { return c.stripped.Patterns() }
 
 // Authenticate runs the chain on r and returns the resulting Principal and
-// the trace of decisions. The error, when not nil, is an *Error wrapping
-// ErrRejected, ErrUnavailable or ErrUnauthenticated; the Principal is then
-// the zero value and must not be used.
+// the trace of decisions; it implements Authenticator. The error, when not
+// nil, is an *Error wrapping ErrRejected, ErrUnavailable or
+// ErrUnauthenticated; the Principal is then the zero value and must not be
+// used.
 //
 // Whatever the outcome, even if a strategy panics, the chain strips every
-// header of StrippedHeaders from r, in every spelling, once the strategies
-// have read what they read: the handler never sees an identity header a
-// client sent.
+// header of StrippedHeaders from r itself, in every spelling, once the
+// strategies have read what they read (from r.Header, and from the map r
+// held on entry if a strategy replaced it). Whatever runs after
+// Authenticate sees the stripped request: the handler, and an observer
+// (chiadapter.WithObserver) too, never sees an identity header a client
+// sent.
 //
 // A Principal is returned only if it has an effective user, and that user is
 // never a bare ServiceAccount subject: a forwarded

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // Option configures Authenticate. The Require* middlewares take no options:
@@ -97,9 +98,11 @@ func WithRetryAfter(d time.Duration) Option {
 	return func(c *config) { c.retryAfter = retryAfter }
 }
 
-// WithObserver calls observe once per request, right after the chain ran and
-// before the next handler or the error writer, with the request as received,
-// the Principal (zero when err is not nil), the trace and the chain's error.
+// WithObserver calls observe once per request, right after the
+// authenticator ran and before the next handler or the error writer, with
+// the request (its identity headers already stripped, as the
+// authn.Authenticator contract requires), the Principal (zero when err is
+// not nil), the trace and the error.
 // It is meant for logs and metrics. Nothing passed holds a token or a header
 // value: the authn contract keeps them out of Principal, Trace and
 // authn.Error.Reason; an error's Cause is meant for logs only. observe must
@@ -120,20 +123,27 @@ func configFrom(ctx context.Context, fallback *config) *config {
 	return fallback
 }
 
-// Authenticate returns a middleware that runs chain on every request.
+// Authenticate returns a middleware that authenticates every request with a,
+// usually an *authn.Chain, or a wrapper of one (metrics, tracing, a chain
+// chosen per route) that keeps the authn.Authenticator contract.
 //
 // On success the next handler gets the request with the Principal
 // (authn.FromContext) and the trace (authn.TraceFromContext) in its context.
 // On error the next handler is not called; the error writer (WriteProblem
 // unless WithErrorWriter) answers with the status authn.StatusCode gives:
-// 401 with WWW-Authenticate, 403, 503 with Retry-After, or 500.
+// 401 with WWW-Authenticate, 403, 503 with Retry-After, or 500. A success
+// without a user (which a Chain never returns) is answered as a 401
+// (authn.ErrUnauthenticated, strategy "authenticator"), and the Principal
+// that comes with an error is dropped, so a wrapper that breaks the
+// contract fails closed.
 //
-// The middleware logs nothing; use WithObserver. Authenticate panics if chain
-// is nil, and the middleware panics if next is nil: both are programming
-// errors, found when the router is built rather than on the first request.
-func Authenticate(chain *authn.Chain, opts ...Option) func(http.Handler) http.Handler {
-	if chain == nil {
-		panic("chiadapter: Authenticate needs a chain")
+// The middleware logs nothing; use WithObserver. Authenticate panics if a
+// is nil (or a nil pointer or function), and the middleware panics if next
+// is nil: both are programming errors, found when the router is built
+// rather than on the first request.
+func Authenticate(a authn.Authenticator, opts ...Option) func(http.Handler) http.Handler {
+	if nilcheck.IsNil(a) {
+		panic("chiadapter: Authenticate needs an authenticator")
 	}
 	cfg := newConfig(opts)
 	return func(next http.Handler) http.Handler {
@@ -141,7 +151,13 @@ func Authenticate(chain *authn.Chain, opts ...Option) func(http.Handler) http.Ha
 			panic("chiadapter: Authenticate: next handler is nil")
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, trace, err := chain.Authenticate(r)
+			p, trace, err := a.Authenticate(r)
+			switch {
+			case err != nil:
+				p = authn.Principal{}
+			case p.User.IsZero():
+				err = &authn.Error{Strategy: "authenticator", Kind: authn.ErrUnauthenticated, Reason: "no identity presented"}
+			}
 			if cfg.observe != nil {
 				cfg.observe(r, p, trace, err)
 			}

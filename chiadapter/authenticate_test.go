@@ -465,8 +465,10 @@ func TestAuthenticateMounted(t *testing.T) {
 func TestAuthenticatePanicsOnProgrammingErrors(t *testing.T) {
 	chain := newChain(t, forwardedUser())
 	for name, build := range map[string]func(){
-		"nil chain": func() { chiadapter.Authenticate(nil) },
-		"nil next":  func() { chiadapter.Authenticate(chain)(nil) },
+		"nil authenticator": func() { chiadapter.Authenticate(nil) },
+		"nil chain pointer": func() { chiadapter.Authenticate((*authn.Chain)(nil)) },
+		"nil func":          func() { chiadapter.Authenticate(authn.AuthenticatorFunc(nil)) },
+		"nil next":          func() { chiadapter.Authenticate(chain)(nil) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

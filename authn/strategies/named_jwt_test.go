@@ -1,0 +1,84 @@
+package strategies_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/strategies"
+)
+
+// Two clusters' ServiceAccount tokens share one chain through authn.Named:
+// each token is verified by its issuer's strategy, with that issuer's keys,
+// and Via names the strategy that did.
+func TestNamedJWTIssuers(t *testing.T) {
+	const issuerB = "https://oidc.cluster-b.example.com"
+	k := jwtTestKeys()
+	keysB, err := strategies.StaticKeySet(jwksJSON(t, &k.rsa2.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterA := newJWT(t, jwtStaticKeys(t))
+	clusterB, err := strategies.ServiceAccountJWT(issuerB, keysB,
+		strategies.WithAudiences(jwtAudience), strategies.WithJWTClock(jwtTestNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authn.NewChain(clusterA, clusterB); err == nil {
+		t.Fatal("two strategies named jwt accepted")
+	}
+	if _, err := authn.NewChain(authn.Named("jwt-unbuilt", &strategies.JWTStrategy{})); !errors.Is(err, strategies.ErrNotBuilt) {
+		t.Errorf("named unbuilt JWTStrategy: err = %v, want ErrNotBuilt", err)
+	}
+	creator := authn.StrategyFunc("creator", func(_ *http.Request, sofar authn.Principal) authn.Decision {
+		if sofar.Actor == nil {
+			return authn.Skip("no actor")
+		}
+		sofar.User = authn.User{Name: "alice"}
+		return authn.Contribute(sofar, "creator")
+	})
+	chain, err := authn.NewChain(authn.Named("jwt-cluster-a", clusterA), authn.Named("jwt-cluster-b", clusterB), creator)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tokenB := mintJWT(t, jwt.SigningMethodRS256, k.rsa2, kubeKID(t, &k.rsa2.PublicKey), jwtClaims(set("iss", issuerB)))
+	tests := map[string]struct {
+		token      string
+		wantIssuer string
+		wantVia    []string
+	}{
+		"cluster A's token": {rsaJWT(t, jwtClaims()), jwtIssuer, []string{"jwt-cluster-a", "creator"}},
+		"cluster B's token": {tokenB, issuerB, []string{"jwt-cluster-b", "creator"}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			p, trace, err := chain.Authenticate(bearerRequest(tt.token))
+			if err != nil {
+				t.Fatalf("err = %v, trace %v", err, trace)
+			}
+			if diff := cmp.Diff(tt.wantVia, p.Via); diff != "" {
+				t.Errorf("Via (-want +got):\n%s", diff)
+			}
+			if p.Credential == nil || p.Credential.Issuer != tt.wantIssuer {
+				t.Errorf("credential %+v, want issuer %q", p.Credential, tt.wantIssuer)
+			}
+		})
+	}
+
+	// Cluster A's key does not vouch for cluster B's issuer: the token is
+	// B's to judge, and B refuses it.
+	forged := rsaJWT(t, jwtClaims(set("iss", issuerB)))
+	_, trace, err := chain.Authenticate(bearerRequest(forged))
+	var ae *authn.Error
+	if !errors.As(err, &ae) || ae.Strategy != "jwt-cluster-b" || !errors.Is(err, authn.ErrRejected) {
+		t.Errorf("B's issuer signed with A's key: err = %v, trace %v; want a rejection by jwt-cluster-b", err, trace)
+	}
+	if len(trace) == 0 || trace[0].Strategy != "jwt-cluster-a" || trace[0].Outcome != authn.NotApplicable {
+		t.Errorf("trace %v, want jwt-cluster-a to skip another issuer's token", trace)
+	}
+}
