@@ -17,6 +17,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 )
 
 // propagationBound is the longest a cluster change may take to reach the
@@ -170,8 +171,8 @@ func TestKeyLifecycle(t *testing.T) {
 	})
 
 	t.Run("forged creators are refused", func(t *testing.T) {
-		stolen := alice.Annotations[strategies.DefaultBindingAnnotation]
-		otherKey := strings.Repeat("k", strategies.MinBindingKeyLen)
+		stolen := alice.Annotations[binding.DefaultAnnotation]
+		otherKey := strings.Repeat("k", binding.MinKeyLen)
 		for _, tc := range []struct {
 			name        string
 			labels      map[string]string
@@ -184,13 +185,13 @@ func TestKeyLifecycle(t *testing.T) {
 		}, {
 			name: "binding copied from alice's key",
 			annotations: func(string) map[string]string {
-				return map[string]string{strategies.DefaultBindingAnnotation: stolen}
+				return map[string]string{binding.DefaultAnnotation: stolen}
 			},
 			detail: "creator annotation failed provenance", // binding signature invalid in the trace
 		}, {
 			name: "binding signed with another key",
 			annotations: func(uid string) map[string]string {
-				return map[string]string{strategies.DefaultBindingAnnotation: mustSignBinding([]byte(otherKey), strategies.Binding{Namespace: keyNamespace, Name: "forged-other-key", UID: uid, Creator: "alice@example.com"})}
+				return map[string]string{binding.DefaultAnnotation: mustSignBinding([]byte(otherKey), binding.Binding{Namespace: keyNamespace, Name: "forged-other-key", UID: uid, Creator: "alice@example.com"})}
 			},
 			detail: "creator annotation failed provenance", // binding signature invalid in the trace
 		}, {

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/internal/setup"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -220,7 +221,7 @@ func accessKeyAt(i, n int) *corev1.ServiceAccount {
 		},
 		Annotations: map[string]string{
 			strategies.DefaultCreatorAnnotation: creator,
-			strategies.DefaultBindingAnnotation: mustSignBinding(bindingKey, strategies.Binding{Namespace: ns, Name: name, UID: "00000000-0000-0000-0000-000000000000", Creator: creator}),
+			binding.DefaultAnnotation:           mustSignBinding(bindingKey, binding.Binding{Namespace: ns, Name: name, UID: "00000000-0000-0000-0000-000000000000", Creator: creator}),
 			"ambient-code.io/description":       fmt.Sprintf("Access key for the CI pipeline of project %d", i%1000),
 			"ambient-code.io/expires-at":        "2027-06-30T00:00:00Z",
 		},

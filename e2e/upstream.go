@@ -16,6 +16,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/chiadapter"
 )
 
@@ -81,7 +82,7 @@ func SetCreator(ctx context.Context, client kubernetes.Interface, sa *corev1.Ser
 		sa.Annotations = map[string]string{}
 	}
 	sa.Annotations[strategies.DefaultCreatorAnnotation] = creator
-	b := strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: creator}
+	b := binding.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: creator}
 	if role, ok := sa.Annotations[RoleAnnotation]; ok {
 		b.Attributes = map[string]string{RoleAnnotation: role}
 	}
@@ -96,18 +97,18 @@ func SetCreator(ctx context.Context, client kubernetes.Interface, sa *corev1.Ser
 		}
 		b.CreatorUID = string(parent.UID)
 	}
-	binding, err := strategies.SignBinding(bindingKey, b)
+	value, err := binding.Sign(bindingKey, b)
 	if err != nil {
 		return nil, err
 	}
-	sa.Annotations[strategies.DefaultBindingAnnotation] = binding
+	sa.Annotations[binding.DefaultAnnotation] = value
 	return client.CoreV1().ServiceAccounts(sa.Namespace).Update(ctx, sa, metav1.UpdateOptions{})
 }
 
-// mustSignBinding is strategies.SignBinding for a binding known to be
-// valid: a key of MinBindingKeyLen bytes or more and a human creator.
-func mustSignBinding(key []byte, b strategies.Binding) string {
-	v, err := strategies.SignBinding(key, b)
+// mustSignBinding is binding.Sign for a binding known to be valid: a key
+// of binding.MinKeyLen bytes or more and a human creator.
+func mustSignBinding(key []byte, b binding.Binding) string {
+	v, err := binding.Sign(key, b)
 	if err != nil {
 		panic(err)
 	}

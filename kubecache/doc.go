@@ -9,7 +9,7 @@
 //
 //	projection := kubecache.Projection{
 //		Labels:      []string{"app"},
-//		Annotations: []string{strategies.DefaultCreatorAnnotation, strategies.DefaultCreatorUIDAnnotation, strategies.DefaultBindingAnnotation},
+//		Annotations: []string{strategies.DefaultCreatorAnnotation, strategies.DefaultCreatorUIDAnnotation, binding.DefaultAnnotation},
 //	}
 //	c, err := kubecache.New(ctx, clientset, kubecache.WithProjection(projection),
 //		kubecache.WithMaxStaleness(30*time.Second))

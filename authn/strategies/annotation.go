@@ -15,6 +15,7 @@ import (
 	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/internal/nilcheck"
 )
 
@@ -71,7 +72,7 @@ func WithCreatorUIDAnnotation(key string) AnnotationOption {
 }
 
 // WithBindingAnnotation sets the annotation that holds the signed binding
-// checked by RequireSignedBinding; the default is DefaultBindingAnnotation.
+// checked by RequireSignedBinding; the default is binding.DefaultAnnotation.
 func WithBindingAnnotation(key string) AnnotationOption {
 	return func(c *annotationConfig) { c.bindingKey = key }
 }
@@ -127,7 +128,7 @@ func RequireNamespaces(namespaces ...string) AnnotationOption {
 }
 
 // RequireSignedBinding trusts a creator annotation only if the binding
-// annotation holds a SignBinding value, under any of keys, for the
+// annotation holds a binding.Sign value, under any of keys, for the
 // ServiceAccount's namespace, name and UID, the annotation's value, the UID
 // of the creating ServiceAccount when the creator is one (read from the
 // cache), and the value of every CopyAttributes key the ServiceAccount
@@ -140,13 +141,15 @@ func RequireNamespaces(namespaces ...string) AnnotationOption {
 // the ServiceAccount no longer carries, is refused too. A v1 binding (from
 // before attributes and parent UIDs were signed) still verifies where it
 // covers everything needed: a human creator and no copied attribute
-// present; re-sign the others with SignBinding.
+// present; re-sign the others with binding.Sign.
 //
 // Give the new key first and the old one after it while rotating. Each key
-// must be at least MinBindingKeyLen bytes; the keys are copied.
+// must be at least binding.MinKeyLen bytes; the keys are copied.
 func RequireSignedBinding(keys ...[]byte) AnnotationOption {
 	return func(c *annotationConfig) {
-		if err := checkBindingKeys(keys); err != nil {
+		// Built here only to check the keys; the strategy builds one Verifier
+		// from the keys of every RequireSignedBinding given.
+		if _, err := binding.NewVerifier(keys...); err != nil {
 			c.errorf("RequireSignedBinding: %w", err)
 			return
 		}
@@ -228,7 +231,7 @@ type AnnotationStrategy struct {
 	bindingKey    string
 	labels        []labelRequirement
 	namespaces    map[string]bool
-	binding       *bindingVerifier
+	binding       *binding.Verifier
 	maxHops       int
 	copyKeys      []string
 	skipUnsynced  bool
@@ -291,7 +294,7 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 	c := annotationConfig{
 		creatorKey:    DefaultCreatorAnnotation,
 		creatorUIDKey: DefaultCreatorUIDAnnotation,
-		bindingKey:    DefaultBindingAnnotation,
+		bindingKey:    binding.DefaultAnnotation,
 		maxHops:       defaultMaxHops,
 	}
 	if nilcheck.IsNil(lister) {
@@ -345,7 +348,11 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 	}
 	slices.SortFunc(s.labels, func(a, b labelRequirement) int { return strings.Compare(a.key, b.key) })
 	if c.bindingKeys != nil {
-		s.binding = newBindingVerifier(c.bindingKeys)
+		v, err := binding.NewVerifier(c.bindingKeys...)
+		if err != nil {
+			return nil, fmt.Errorf("strategies: CreatorAnnotation: RequireSignedBinding: %w", err)
+		}
+		s.binding = v
 	}
 	return s, nil
 }
@@ -607,13 +614,11 @@ func (s *AnnotationStrategy) checkBinding(sa *corev1.ServiceAccount, value, crea
 	if !ok {
 		return "binding signature missing"
 	}
-	b, err := parseBinding(raw)
+	b, err := binding.Parse(raw)
 	if err != nil {
 		return "binding is malformed"
 	}
-	msg := s.binding.message()
-	defer s.binding.release(msg)
-	if b.version == 1 {
+	if b.Version() == 1 {
 		if creatorUID != "" {
 			return "v1 binding does not cover the parent key's uid: re-sign it as v2"
 		}
@@ -622,38 +627,42 @@ func (s *AnnotationStrategy) checkBinding(sa *corev1.ServiceAccount, value, crea
 				return "v1 binding does not cover attribute " + k + ": re-sign it as v2"
 			}
 		}
-		msg.v1(sa.Namespace, sa.Name, string(sa.UID), value)
 	} else {
 		// Every copied attribute the key carries must be signed ...
 		for _, k := range s.copyKeys {
-			if _, _, present := attribute(sa, k); present && !b.covers(k) {
+			if _, _, present := attribute(sa, k); present && !b.Covers(k) {
 				return "attribute " + k + " is not covered by the binding"
 			}
 		}
 		// ... and every signed one copied and carried, once.
-		n := 0
-		for k := range b.attributeKeys() {
+		for k := range b.Keys() {
 			if !slices.Contains(s.copyKeys, k) {
 				return "binding covers an attribute that is not copied"
 			}
 			if _, _, present := attribute(sa, k); !present {
 				return "binding covers attribute " + k + ", which the key does not carry"
 			}
-			n++
 		}
-		msg.v2(sa.Namespace, sa.Name, string(sa.UID), value, creatorUID, n)
-		for k := range b.attributeKeys() {
-			v, ambiguous, _ := attribute(sa, k)
-			if ambiguous {
+		for k := range b.Keys() {
+			if _, ambiguous, _ := attribute(sa, k); ambiguous {
 				return "attribute " + k + " is both a label and an annotation"
 			}
-			msg.attribute(k, v)
 		}
 	}
-	if !s.binding.matches(msg, &b.mac) {
+	covered := binding.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: value, CreatorUID: creatorUID}
+	switch err := s.binding.VerifyListed(covered, b, func(k string) string {
+		v, _, _ := attribute(sa, k)
+		return v
+	}); {
+	case err == nil:
+		return ""
+	case errors.Is(err, binding.ErrMismatch):
 		return "binding signature invalid"
+	default:
+		// Checked above or ruled out by resolve: a creator uid only for a
+		// subject, listed keys that are copied (valid label keys).
+		return "binding is invalid"
 	}
-	return ""
 }
 
 // attribute returns the value of key on sa, as an annotation or a label,

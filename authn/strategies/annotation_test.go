@@ -32,6 +32,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 )
 
 // --- cluster fixtures ---------------------------------------------------
@@ -94,9 +95,9 @@ func saCreatedByKeyUnpinned(namespace, name string) saOpt {
 	return saCreatedBy(authn.ServiceAccountSubjectPrefix + namespace + ":" + name)
 }
 
-// signBinding is strategies.SignBinding for fixtures, which are valid.
-func signBinding(key []byte, b strategies.Binding) string {
-	v, err := strategies.SignBinding(key, b)
+// signBinding is binding.Sign for fixtures, which are valid.
+func signBinding(key []byte, b binding.Binding) string {
+	v, err := binding.Sign(key, b)
 	if err != nil {
 		panic(err)
 	}
@@ -108,7 +109,7 @@ func signBinding(key []byte, b strategies.Binding) string {
 // ServiceAccount creator's uid is "uid-NAME", the fixtures' convention.
 func saSigned(key []byte, attrs ...string) saOpt {
 	return func(sa *corev1.ServiceAccount) {
-		b := strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID),
+		b := binding.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID),
 			Creator: sa.Annotations[strategies.DefaultCreatorAnnotation]}
 		if parent, err := authn.ParseServiceAccountSubject(b.Creator); err == nil {
 			b.CreatorUID = "uid-" + parent.Name
@@ -123,7 +124,7 @@ func saSigned(key []byte, attrs ...string) saOpt {
 			}
 			b.Attributes[k] = v
 		}
-		saAnnotate(strategies.DefaultBindingAnnotation, signBinding(key, b))(sa)
+		saAnnotate(binding.DefaultAnnotation, signBinding(key, b))(sa)
 	}
 }
 
@@ -139,7 +140,7 @@ func saV1Signed(key []byte) saOpt {
 		}
 		mac := hmac.New(sha256.New, key)
 		mac.Write(msg)
-		saAnnotate(strategies.DefaultBindingAnnotation, "v1."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))(sa)
+		saAnnotate(binding.DefaultAnnotation, "v1."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))(sa)
 	}
 }
 
@@ -160,8 +161,8 @@ func saRemoveAnnotation(k string) saOpt {
 // saBinding writes a binding for an explicit uid and user.
 func saBinding(key []byte, uid, user string) saOpt {
 	return func(sa *corev1.ServiceAccount) {
-		saAnnotate(strategies.DefaultBindingAnnotation, signBinding(key,
-			strategies.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: uid, Creator: user}))(sa)
+		saAnnotate(binding.DefaultAnnotation, signBinding(key,
+			binding.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: uid, Creator: user}))(sa)
 	}
 }
 
@@ -230,9 +231,10 @@ type annotationCase struct {
 }
 
 var (
-	keyA = bindingKeyA
-	keyB = bindingKeyB
-	keyC = bindingKeyC
+	// Fixed binding keys; 32 bytes is the minimum accepted.
+	keyA = []byte("0123456789abcdef0123456789abcdef")
+	keyB = []byte("fedcba9876543210fedcba9876543210")
+	keyC = []byte("a third key, retired long ago...")
 
 	requireKeyLabel = strategies.RequireLabels(map[string]string{"app": "ambient-access-key"})
 )
@@ -450,7 +452,7 @@ func annotationCases() []annotationCase {
 		{
 			name:    "binding copied from another ServiceAccount",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
-			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(strategies.DefaultBindingAnnotation, signBinding(keyA, strategies.Binding{Namespace: "team", Name: "other-key", UID: "uid-key", Creator: alice})))},
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(binding.DefaultAnnotation, signBinding(keyA, binding.Binding{Namespace: "team", Name: "other-key", UID: "uid-key", Creator: alice})))},
 			sofar:   keyActor("team", "key"),
 			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding signature invalid"),
 		},
@@ -464,7 +466,7 @@ func annotationCases() []annotationCase {
 		{
 			name:    "binding garbage",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA)},
-			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(strategies.DefaultBindingAnnotation, "v1.not-a-signature"))},
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate(binding.DefaultAnnotation, "v1.not-a-signature"))},
 			sofar:   keyActor("team", "key"),
 			want:    authn.Reject("creator annotation failed provenance").WithDetail("binding is malformed"),
 		},
@@ -492,7 +494,7 @@ func annotationCases() []annotationCase {
 		{
 			name:    "custom binding annotation",
 			opts:    []strategies.AnnotationOption{strategies.RequireSignedBinding(keyA), strategies.WithBindingAnnotation("example.com/binding")},
-			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate("example.com/binding", signBinding(keyA, strategies.Binding{Namespace: "team", Name: "key", UID: "uid-key", Creator: alice})))},
+			cluster: []*corev1.ServiceAccount{key(saCreatedBy(alice), saAnnotate("example.com/binding", signBinding(keyA, binding.Binding{Namespace: "team", Name: "key", UID: "uid-key", Creator: alice})))},
 			sofar:   keyActor("team", "key"),
 			want:    resolvedTo(alice, "team", "key", "uid-key", nil, "creator annotation"),
 		},
@@ -1544,10 +1546,10 @@ func TestCreatorAnnotationConstructor(t *testing.T) {
 		{"zero hops", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithMaxHops(0)}, "WithMaxHops(0)"},
 		{"negative hops", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithMaxHops(-1)}, "WithMaxHops(-1)"},
 		{"copy bad key", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes("a b")}, `attribute key "a b"`},
-		{"copy the binding", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes(strategies.DefaultBindingAnnotation)}, "cannot be copied"},
+		{"copy the binding", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.CopyAttributes(binding.DefaultAnnotation)}, "cannot be copied"},
 		{"bad creator uid annotation", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation("parent uid")}, `annotation key "parent uid"`},
 		{"creator uid annotation is the creator's", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation(strategies.DefaultCreatorAnnotation)}, "creator uid annotation"},
-		{"creator uid annotation is the binding's", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation(strategies.DefaultBindingAnnotation)}, "creator uid annotation"},
+		{"creator uid annotation is the binding's", lister, synced, []strategies.AnnotationOption{requireKeyLabel, strategies.WithCreatorUIDAnnotation(binding.DefaultAnnotation)}, "creator uid annotation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,9 +27,10 @@
 //
 // The code that creates access keys writes annotations on the key's
 // ServiceAccount once it exists: DefaultCreatorAnnotation with the user (or
-// the subject of the key it was created with), DefaultBindingAnnotation
-// with SignBinding's value, which RequireSignedBinding verifies, and, for a
-// key created with a key, DefaultCreatorUIDAnnotation with that key's UID.
+// the subject of the key it was created with), binding.DefaultAnnotation
+// with the value of binding.Sign (package binding imports only the standard
+// library), which RequireSignedBinding verifies, and, for a key created
+// with a key, DefaultCreatorUIDAnnotation with that key's UID.
 //
 // The smallest use, with an informer over the cluster's ServiceAccounts:
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 )
 
 // The whole chain for access keys. The fake clientset stands in for
@@ -28,14 +29,14 @@ func ExampleCreatorAnnotation() {
 			"ambient-code.io/role":              "read",
 		},
 	}}
-	binding, err := strategies.SignBinding(bindingKey, strategies.Binding{
+	value, err := binding.Sign(bindingKey, binding.Binding{
 		Namespace: key.Namespace, Name: key.Name, UID: string(key.UID), Creator: "alice@example.com",
 		Attributes: map[string]string{"ambient-code.io/role": "read"},
 	})
 	if err != nil {
 		panic(err)
 	}
-	key.Annotations[strategies.DefaultBindingAnnotation] = binding
+	key.Annotations[binding.DefaultAnnotation] = value
 	// A ServiceAccount that is not a key, and one someone annotated by hand.
 	ciBot := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "ci-bot", UID: "uid-ci-bot"}}
 	forged := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
@@ -91,37 +92,4 @@ func ExampleCreatorAnnotation() {
 	// alice@example.com false system:serviceaccount:team:ambient-key-1 map[ambient-code.io/role:read] [forwarded serviceaccount annotation]
 	// system-serviceaccount-team-ci-bot true system:serviceaccount:team:ci-bot map[] [forwarded serviceaccount synthetic]
 	// 401 authn: annotation: rejected: creator annotation failed provenance (binding signature missing)
-}
-
-// The access-key service signs the binding once the API server has given
-// the new ServiceAccount its uid, and writes it next to the creator. A key
-// created with another key also signs that key's uid, and every attribute
-// authorization reads is signed, so editing the role breaks the binding.
-func ExampleSignBinding() {
-	key := []byte("example-binding-key-of-32-bytes!")
-	parent := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
-		Namespace: "team", Name: "ambient-key-1", UID: "0c6c1d0e-5f3a-4b7e-9d21-7a8c3e2f1b40",
-	}} // the key the new one was created with, from the API server
-	created := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
-		Namespace: "team", Name: "ambient-key-2", UID: "5d0b9a4c-1e2f-4a3b-8c7d-6e5f4a3b2c1d",
-	}} // as returned by ServiceAccounts("team").Create
-	b := strategies.Binding{
-		Namespace: created.Namespace, Name: created.Name, UID: string(created.UID),
-		Creator:    authn.ServiceAccount{Namespace: parent.Namespace, Name: parent.Name}.Subject(),
-		CreatorUID: string(parent.UID),
-		Attributes: map[string]string{"ambient-code.io/role": "read"},
-	}
-	binding, err := strategies.SignBinding(key, b)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(binding[:3], binding[46:])
-	fmt.Println(strategies.VerifyBinding([][]byte{key}, b, binding))
-
-	b.Attributes["ambient-code.io/role"] = "admin"
-	fmt.Println(strategies.VerifyBinding([][]byte{key}, b, binding))
-	// Output:
-	// v2. .ambient-code.io/role
-	// <nil>
-	// binding signature does not match
 }

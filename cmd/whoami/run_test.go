@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/internal/setup"
 )
 
@@ -221,7 +221,7 @@ metadata:
   labels: {app: ambient-access-key}
   annotations:
     ambient-code.io/created-by-user-id: ` + sa.user + `
-    ambient-code.io/created-by-binding: ` + signBinding(t, key, strategies.Binding{Namespace: "team", Name: sa.name, UID: sa.uid, Creator: sa.signedUser}) + "\n")
+    ambient-code.io/created-by-binding: ` + signBinding(t, key, binding.Binding{Namespace: "team", Name: sa.name, UID: sa.uid, Creator: sa.signedUser}) + "\n")
 	}
 	writeFile(t, filepath.Join(dir, "cluster.yaml"), cluster.String())
 	// Subjects without tokens, to keep to the binding check.
@@ -347,9 +347,9 @@ func writeFile(t *testing.T, path, data string) {
 	}
 }
 
-func signBinding(t *testing.T, key string, b strategies.Binding) string {
+func signBinding(t *testing.T, key string, b binding.Binding) string {
 	t.Helper()
-	v, err := strategies.SignBinding([]byte(key), b)
+	v, err := binding.Sign([]byte(key), b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/kubecache"
 )
 
@@ -78,7 +78,7 @@ func FakeCache(ctx context.Context, yaml io.Reader, opts ...kubecache.Option) (*
 
 // ExpandCluster runs the cluster.yaml section of a golden case, a
 // text/template with two functions that write the binding
-// strategies.SignBinding makes with bindingKey:
+// binding.Sign makes with bindingKey:
 //
 //	{{sign NS NAME UID CREATOR [KEY=VALUE …]}}
 //	{{signChild NS NAME UID CREATOR CREATOR_UID [KEY=VALUE …]}}
@@ -88,7 +88,7 @@ func FakeCache(ctx context.Context, yaml io.Reader, opts ...kubecache.Option) (*
 // attribute.
 func ExpandCluster(yamlTemplate []byte, bindingKey string) ([]byte, error) {
 	sign := func(ns, name, uid, creator, creatorUID string, attributes []string) (string, error) {
-		b := strategies.Binding{Namespace: ns, Name: name, UID: uid, Creator: creator, CreatorUID: creatorUID}
+		b := binding.Binding{Namespace: ns, Name: name, UID: uid, Creator: creator, CreatorUID: creatorUID}
 		for _, kv := range attributes {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
@@ -99,7 +99,7 @@ func ExpandCluster(yamlTemplate []byte, bindingKey string) ([]byte, error) {
 			}
 			b.Attributes[k] = v
 		}
-		return strategies.SignBinding([]byte(bindingKey), b)
+		return binding.Sign([]byte(bindingKey), b)
 	}
 	tmpl, err := template.New("cluster.yaml").Option("missingkey=error").Funcs(template.FuncMap{
 		"sign": func(ns, name, uid, creator string, attributes ...string) (string, error) {

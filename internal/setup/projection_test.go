@@ -15,6 +15,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/kubecache"
 )
 
@@ -41,7 +42,7 @@ func TestConfigProjection(t *testing.T) {
 		},
 		want: kubecache.Projection{
 			Labels:      []string{"ambient-code.io/role", "app", "tier"},
-			Annotations: []string{strategies.DefaultBindingAnnotation, "ambient-code.io/role", "app", "example.com/owner", "example.com/owner-uid"},
+			Annotations: []string{binding.DefaultAnnotation, "ambient-code.io/role", "app", "example.com/owner", "example.com/owner-uid"},
 		},
 	}, {
 		name: "a config whose chain cannot be built",

@@ -1,4 +1,4 @@
-package strategies
+package binding
 
 import (
 	"errors"
@@ -68,16 +68,17 @@ func sameBinding(a, b Binding) bool {
 // v1Binding is the v1 value of b, which verifies only b without creator
 // uid and attributes.
 func v1Binding(b Binding) string {
-	var msg bindingMessage
+	var msg message
 	msg.v1(b.Namespace, b.Name, b.UID, b.Creator)
-	return bindingV1 + string(newBindingMAC(fuzzBindingKey).encoded(msg.b))
+	return prefixV1 + string(newMAC(fuzzBindingKey).encoded(msg.b))
 }
 
 // FuzzVerifyBinding: verification never panics; a value verifies a Binding
 // only if it is that Binding's own signature (v2, or v1 where v1 suffices),
 // so no fuzzed value forges one; a signed value verifies its exact Binding
-// and no Binding that differs in one field; and the strategy's own parser
-// agrees.
+// and no Binding that differs in one field; and VerifyListed, which the
+// annotation strategy uses, answers as Verify does for the listed
+// attributes.
 func FuzzVerifyBinding(f *testing.F) {
 	f.Add("team", "key", "uid-1", "alice@example.com", "", "ambient-code.io/role", "read", "app", "ambient-access-key",
 		"v2.jCT6hkdAUk8f0zR9zgfOzN1X8AS7Q0zuXwbkdmzYDyg", uint8(5), "admin")
@@ -90,27 +91,41 @@ func FuzzVerifyBinding(f *testing.F) {
 		b := fuzzBinding(ns, name, uid, creator, creatorUID, k1, v1, k2, v2)
 
 		// Parsing any value is safe, and the parse is canonical.
-		if p, err := parseBinding(value); err == nil {
-			for k := range p.attributeKeys() {
-				if k == "" || !p.covers(k) {
+		if p, err := Parse(value); err == nil {
+			listed := b
+			listed.Attributes = nil
+			for k := range p.Keys() {
+				if k == "" || !p.Covers(k) {
 					t.Fatalf("parse of %q yields key %q it does not cover", value, k)
 				}
+				if listed.Attributes == nil {
+					listed.Attributes = map[string]string{}
+				}
+				listed.Attributes[k] = b.Attributes[k]
+			}
+			v, err := NewVerifier(keys...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := v.VerifyListed(b, p, func(k string) string { return b.Attributes[k] })
+			if want := Verify(keys, listed, value); sentinel(got) != sentinel(want) {
+				t.Fatalf("VerifyListed(%+v, %q) = %v, Verify of the listed attributes = %v", b, value, got, want)
 			}
 		}
 
-		signed, signErr := SignBinding(fuzzBindingKey, b)
-		verifyErr := VerifyBinding(keys, b, value)
+		signed, signErr := Sign(fuzzBindingKey, b)
+		verifyErr := Verify(keys, b, value)
 		if signErr != nil {
-			if !errors.Is(signErr, ErrBindingInvalid) {
-				t.Fatalf("SignBinding(%+v) = %v", b, signErr)
+			if !errors.Is(signErr, ErrInvalid) {
+				t.Fatalf("Sign(%+v) = %v", b, signErr)
 			}
-			if !errors.Is(verifyErr, ErrBindingInvalid) {
-				t.Fatalf("VerifyBinding of an invalid Binding = %v", verifyErr)
+			if !errors.Is(verifyErr, ErrInvalid) {
+				t.Fatalf("Verify of an invalid Binding = %v", verifyErr)
 			}
 			return
 		}
-		if err := VerifyBinding(keys, b, signed); err != nil {
-			t.Fatalf("VerifyBinding(%+v, its own signature %q) = %v", b, signed, err)
+		if err := Verify(keys, b, signed); err != nil {
+			t.Fatalf("Verify(%+v, its own signature %q) = %v", b, signed, err)
 		}
 		if verifyErr == nil && value != signed && value != v1Binding(b) {
 			t.Fatalf("forged: %q verifies %+v, whose signature is %q", value, b, signed)
@@ -120,8 +135,21 @@ func FuzzVerifyBinding(f *testing.F) {
 		if sameBinding(m, b) {
 			return
 		}
-		if err := VerifyBinding(keys, m, signed); err == nil {
+		if err := Verify(keys, m, signed); err == nil {
 			t.Fatalf("the signature of %+v also verifies %+v", b, m)
 		}
 	})
+}
+
+// sentinel returns the package error err wraps, or nil.
+func sentinel(err error) error {
+	for _, s := range []error{ErrMalformed, ErrMismatch, ErrKey, ErrOutdated, ErrAttributes, ErrInvalid} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	if err != nil {
+		return errors.New("not a package error: " + err.Error())
+	}
+	return nil
 }
