@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/authchain/authchain/internal/nilcheck"
@@ -259,12 +260,15 @@ func (c *Chain) StrippedHeaders() []string { return c.stripped.Patterns() }
 // SyntheticNamePrefix and passes CheckName, and every group and extra key and
 // value passes CheckName. A result that does not is refused (401).
 func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
-	// Both maps: a strategy may have replaced r.Header (a clone of the
-	// request, say), and the handler reads whichever r holds at the end.
+	// A strategy may have replaced r.Header (a clone of the request, say),
+	// and the handler reads whichever map r holds at the end: strip that
+	// one, and the one r came with if it is another.
 	entry := r.Header
 	defer func() {
-		c.stripped.Strip(entry)
 		c.stripped.Strip(r.Header)
+		if !sameMap(entry, r.Header) {
+			c.stripped.Strip(entry)
+		}
 	}()
 	trace := make(Trace, 0, len(c.strategies))
 	var p Principal
@@ -343,6 +347,11 @@ func checkResult(p *Principal) string {
 		}
 	}
 	return ""
+}
+
+// sameMap reports whether a and b are the same map, without allocating.
+func sameMap(a, b http.Header) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // isNil reports whether s is nil, holds a nil value of a type that can be

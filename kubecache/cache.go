@@ -62,10 +62,11 @@ func (c *config) errorf(format string, args ...any) {
 
 // WithNamespaces caches only the ServiceAccounts of namespaces, with one
 // watch each. A ServiceAccount elsewhere is then "not in the cache": a key
-// without a verified token gets the synthetic identity, and one with a
-// token is refused as if its ServiceAccount had been deleted. Use it with
-// the same namespaces as Config.RequireNamespaces and only if keys live
-// nowhere else.
+// with a verified token is refused as if its ServiceAccount had been
+// deleted (and one without, believed only under
+// strategies.InsecureBelieveForwardedSubjects, gets the synthetic
+// identity). Use it with the same namespaces as strategies.RequireNamespaces
+// and only if keys live nowhere else.
 func WithNamespaces(namespaces ...string) Option {
 	return func(c *config) {
 		if len(namespaces) == 0 {

@@ -460,8 +460,8 @@ func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *corev1.Se
 			inherited = true
 		}
 	}
-	_, signed := sa.Annotations[s.bindingKey]
-	signed = signed && s.binding != nil
+	_, hasBinding := sa.Annotations[s.bindingKey]
+	signed := hasBinding && s.binding != nil
 	if !carries && !inherited && !signed {
 		return authn.Skip("no creator annotation")
 	}
@@ -474,7 +474,7 @@ func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *corev1.Se
 			return authn.Reject("copied attributes failed provenance").WithDetail(detail)
 		}
 	}
-	if carries && s.binding != nil || signed {
+	if s.binding != nil && (carries || hasBinding) {
 		// A binding present is checked even when no attribute is left: it
 		// may list one that was removed to lift the cap.
 		if detail := s.checkBinding(sa, "", ""); detail != "" {
@@ -507,7 +507,7 @@ func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (h
 		var ref authn.ServiceAccount
 		switch {
 		case len(value) > maxCreatorLen:
-			return "", 0, authn.Reject(what + " is longer than " + strconv.Itoa(maxCreatorLen) + " bytes"), false
+			return "", 0, authn.Reject(what + " " + tooLong(maxCreatorLen)), false
 		case subject:
 			var err error
 			if ref, err = authn.ParseServiceAccountSubject(value); err != nil {

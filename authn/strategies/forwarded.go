@@ -553,14 +553,14 @@ func (s *ForwardedStrategy) addExtra(extra map[string][]string, f headerField) s
 	case key == "":
 		return what + " has an empty key"
 	}
-	if p := valueProblem(key, s.maxValueLength, authn.CheckName); p != "" {
+	if p := identityValueProblem(key, s.maxValueLength); p != "" {
 		return what + " key " + p
 	}
 	if _, dup := extra[key]; dup {
 		return what + " repeats a key"
 	}
 	for _, v := range f.values {
-		if p := valueProblem(v, s.maxValueLength, authn.CheckName); p != "" {
+		if p := identityValueProblem(v, s.maxValueLength); p != "" {
 			return what + " value " + p
 		}
 	}

@@ -270,9 +270,10 @@ type JWTStrategy struct {
 // A verified token makes its ServiceAccount the Actor (uid included) and
 // is described in Principal.Credential: Type "jwt", ID "JTI=<jti>" when
 // the token has a jti, Issuer, the configured audiences the token names,
-// ExpiresAt, the bound Pod and Node, and the Bindings of accepted kinds. It is joined to what the chain
-// established before by the rule of bindToken: a forwarded ServiceAccount
-// name must be the token's, and a forwarded human is a conflict.
+// ExpiresAt, the bound Pod and Node, and the Bindings of accepted kinds. It
+// is joined to what the chain established before: a forwarded
+// ServiceAccount name, or an Actor set earlier, must be the token's (uid
+// included), and a forwarded human is a conflict.
 //
 // What local verification cannot see: kube-apiserver also rejects a bound
 // token whose pod, node or secret has been deleted, and tokens projected

@@ -302,7 +302,7 @@ type TokenReviewStrategy struct {
 //   - a ServiceAccount's token becomes the Actor, with its uid, and the
 //     Credential (type "tokenreview", the credential id and the bound pod
 //     and node, if any); a forwarded identity or an Actor established
-//     before must name the same ServiceAccount (see bindToken). A token for
+//     before must name the same ServiceAccount, uid included. A token for
 //     any other user becomes the User, which must match a forwarded user;
 //   - answers are cached under an HMAC of the token, never the token: for
 //     WithReviewCacheTTL, never past a JWT's exp claim, with refusals in a

@@ -22,8 +22,8 @@ func valueProblem(v string, maxLen int, check func(string) error) string {
 }
 
 // identityValueProblem is valueProblem with authn.CheckName, the format part
-// of the identity-name rule, for any identity value (a creator annotation, a
-// uid, an extra value).
+// of the identity-name rule, for an identity value that is not a user name
+// or group (an extra key or value).
 func identityValueProblem(v string, maxLen int) string {
 	return valueProblem(v, maxLen, authn.CheckName)
 }
