@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"strings"
 
 	"github.com/authchain/authchain/internal/nilcheck"
 )
@@ -316,10 +315,7 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 // refuses. It returns why p is refused, or "".
 func checkResult(p *Principal) string {
 	if p.Synthetic {
-		if !strings.HasPrefix(p.User.Name, SyntheticNamePrefix) {
-			return "synthetic user name lacks the synthetic prefix"
-		}
-		if err := CheckName(p.User.Name); err != nil {
+		if err := CheckSyntheticName(p.User.Name); err != nil {
 			return "synthetic user name " + err.Error()
 		}
 	} else if err := CheckUserName(p.User.Name); err != nil {

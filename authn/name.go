@@ -137,6 +137,19 @@ func joinsPrevious(r rune) bool {
 	return false
 }
 
+// ErrNameNotSynthetic: a synthetic user name lacks SyntheticNamePrefix.
+var ErrNameNotSynthetic = errors.New("lacks the synthetic prefix")
+
+// CheckSyntheticName applies the rule to the name of a synthetic user: it
+// starts with SyntheticNamePrefix, which no human name may, and passes
+// CheckName.
+func CheckSyntheticName(name string) error {
+	if !strings.HasPrefix(name, SyntheticNamePrefix) {
+		return ErrNameNotSynthetic
+	}
+	return CheckName(name)
+}
+
 // CheckUserName applies the whole identity-name rule to name, a human user
 // name from any source (a forwarded header, a creator annotation, a token
 // claim): it is not empty, passes CheckName, and does not start with

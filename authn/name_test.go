@@ -251,3 +251,18 @@ func FuzzNameRule(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckSyntheticName(t *testing.T) {
+	for name, want := range map[string]error{
+		authn.SyntheticNamePrefix + "ns-key":                         nil,
+		"ns-key":                                                     authn.ErrNameNotSynthetic,
+		"System-serviceaccount-ns-key":                               authn.ErrNameNotSynthetic,
+		authn.SyntheticNamePrefix + "ns-\u200bkey":                   authn.ErrNameFormat,
+		authn.SyntheticNamePrefix + "ns-key\u2028":                   authn.ErrNameControl,
+		authn.SyntheticNamePrefix[:len(authn.SyntheticNamePrefix)-1]: authn.ErrNameNotSynthetic,
+	} {
+		if got := authn.CheckSyntheticName(name); got != want {
+			t.Errorf("CheckSyntheticName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -155,8 +155,9 @@ type ForwardedStrategy struct {
 	names       [numSlots]string
 	extraPrefix string
 	splitGroups bool
-	// headers lists, for Headers, every header the strategy removes from a
-	// request; trustHeaders is the part of it the trust policy reads.
+	// headers lists, for Headers, the whole header names the strategy
+	// removes from a request (Headers adds the extra prefix);
+	// trustHeaders is the part of them the trust policy reads.
 	headers           []string
 	trustHeaders      authn.HeaderSet
 	readsTrustHeaders bool

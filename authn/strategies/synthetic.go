@@ -2,7 +2,6 @@ package strategies
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/authchain/authchain/authn"
 )
@@ -82,10 +81,7 @@ func (s *SyntheticStrategy) Authenticate(_ *http.Request, sofar authn.Principal)
 		return authn.Skip("no actor awaiting a user")
 	}
 	name := s.name(*sofar.Actor)
-	if !strings.HasPrefix(name, authn.SyntheticNamePrefix) {
-		return authn.Reject("synthetic name lacks the synthetic prefix")
-	}
-	if err := authn.CheckName(name); err != nil {
+	if err := authn.CheckSyntheticName(name); err != nil {
 		return authn.Reject("synthetic name " + err.Error())
 	}
 	p := sofar // refine, so that a verified Credential stays
