@@ -31,6 +31,9 @@ const MaxTokenLength = 16 << 10
 // (oauth2-proxy with --skip-jwt-bearer-tokens), sends.
 type TokenSource struct {
 	forwardedTrust TrustPolicy
+	// forwarded matches ForwardedAccessTokenHeader in every spelling, for
+	// removing a client's copy unread.
+	forwarded authn.HeaderSet
 }
 
 // TokensFromAuthorization returns the default TokenSource.
@@ -58,7 +61,11 @@ func TokensAlsoFromForwardedAccessToken(trust TrustPolicy) (TokenSource, error) 
 	case len(trust.StrippedHeaders()) > 0:
 		return TokenSource{}, errors.New("strategies: TokensAlsoFromForwardedAccessToken needs a trust policy that reads no request headers (CIDR or client certificate)")
 	}
-	return TokenSource{forwardedTrust: trust}, nil
+	forwarded, err := authn.NewHeaderSet(ForwardedAccessTokenHeader)
+	if err != nil {
+		return TokenSource{}, err
+	}
+	return TokenSource{forwardedTrust: trust, forwarded: forwarded}, nil
 }
 
 // Token returns the request's bearer token, "" when it carries none, or a
@@ -87,11 +94,7 @@ func (s TokenSource) Token(r *http.Request) (token, reason string) {
 	}
 	if s.forwardedTrust.Verify(r) != nil {
 		// A client's own value, passed through: never believed.
-		for k := range r.Header {
-			if authn.HeaderNameEqual(k, ForwardedAccessTokenHeader) {
-				delete(r.Header, k)
-			}
-		}
+		s.forwarded.Strip(r.Header)
 		return token, ""
 	}
 	switch {
