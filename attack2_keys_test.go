@@ -32,7 +32,7 @@ func atkChainWithPrefix(t *testing.T, cfg setup.Config, cluster string, first au
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); c.Shutdown() })
-	ann, err := strategies.CreatorAnnotation(c.Lister, c.HasSynced, strategies.RequireSignedBinding([]byte(cfg.BindingKey)),
+	ann, err := strategies.CreatorAnnotation(c, strategies.RequireSignedBinding([]byte(cfg.BindingKey)),
 		strategies.CopyAttributes(cfg.CopyAttributes...))
 	if err != nil {
 		t.Fatal(err)

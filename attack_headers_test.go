@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	corev1listers "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
-
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/chiadapter"
+	"github.com/authchain/authchain/internal/setup"
 )
 
 const mallory = "mallory-attack-value"
@@ -143,8 +141,7 @@ func TestAttack_IdentityHeadersStrippedOn401(t *testing.T) {
 // is unsynced (503): nothing of the client's reaches the error writer.
 func TestAttack_IdentityHeadersStrippedOn503(t *testing.T) {
 	cfg := atkConfig(t)
-	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
-	chain, err := cfg.Chain(corev1listers.NewServiceAccountLister(idx), func() bool { return false })
+	chain, err := cfg.Chain(setup.Unsynced{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func atkChain(t *testing.T, cfg setup.Config, cluster string) *authn.Chain {
 		t.Fatalf("cluster: %v", err)
 	}
 	t.Cleanup(func() { cancel(); c.Shutdown() })
-	chain, err := cfg.Chain(c.Lister, c.HasSynced)
+	chain, err := cfg.Chain(c)
 	if err != nil {
 		t.Fatalf("chain: %v", err)
 	}

@@ -112,7 +112,7 @@ func TestAttack_HandBuiltProjectionIsCaught(t *testing.T) {
 	}
 	defer c.Shutdown()
 	defer cancel()
-	chain, err := cfg.Chain(c.Lister, c.HasSynced)
+	chain, err := cfg.Chain(c)
 	if err != nil {
 		t.Fatal(err)
 	}

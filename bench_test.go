@@ -46,7 +46,7 @@ func benchChain(b *testing.B) *authn.Chain {
 		TrustCIDRs:                           []string{"10.0.0.0/8"},
 		RequireLabels:                        map[string]string{"app": "ambient-access-key"},
 		InsecureForwardedSubjectWithoutToken: true,
-	}.Chain(cache.Lister, cache.HasSynced)
+	}.Chain(cache)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -82,8 +82,7 @@ func TestTokenReviewFlood(t *testing.T) {
 		TokenReviews:  client.AuthenticationV1().TokenReviews(),
 		Now:           func() time.Time { return frozen },
 	}}
-	lister, hasSynced := goldenCluster(t, cfg, []byte(floodCluster))
-	chain, err := cfg.Chain(lister, hasSynced)
+	chain, err := cfg.Chain(goldenCluster(t, cfg, []byte(floodCluster)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
-	corev1listers "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -98,8 +96,7 @@ func runGolden(t *testing.T, file string, pki *testPKI) {
 		cfg.Now = func() time.Time { return goldenNow }
 	}
 
-	lister, hasSynced := goldenCluster(t, cfg, sections["cluster.yaml"])
-	chain, err := cfg.Chain(lister, hasSynced)
+	chain, err := cfg.Chain(goldenCluster(t, cfg, sections["cluster.yaml"]))
 	if err != nil {
 		t.Fatalf("building the chain: %v", err)
 	}
@@ -213,10 +210,9 @@ func roundTrip(t *testing.T, got goldenResult) goldenResult {
 
 // goldenCluster serves the case's ServiceAccounts from a real informer over
 // the fake clientset; cluster.yaml is expanded by setup.ExpandCluster.
-func goldenCluster(t *testing.T, cfg goldenConfig, yamlTemplate []byte) (corev1listers.ServiceAccountLister, func() bool) {
+func goldenCluster(t *testing.T, cfg goldenConfig, yamlTemplate []byte) strategies.ServiceAccountReader {
 	if cfg.Unsynced {
-		indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
-		return corev1listers.NewServiceAccountLister(indexer), func() bool { return false }
+		return setup.Unsynced{}
 	}
 	yamlText, err := setup.ExpandCluster(yamlTemplate, cfg.BindingKey)
 	if err != nil {
@@ -229,7 +225,7 @@ func goldenCluster(t *testing.T, cfg goldenConfig, yamlTemplate []byte) (corev1l
 		t.Fatalf("cluster.yaml: %v", err)
 	}
 	t.Cleanup(func() { cancel(); c.Shutdown() })
-	return c.Lister, c.HasSynced
+	return c
 }
 
 // testPKI holds the golden cases' keys: a CA that issues client

@@ -45,8 +45,7 @@ func TestTokenReviewClientErrorKeepsTokenOutOfLogs(t *testing.T) {
 		Audiences:     []string{"authchain"},
 		TokenReviews:  clientset.AuthenticationV1().TokenReviews(),
 	}}
-	lister, hasSynced := goldenCluster(t, cfg, []byte(floodCluster))
-	chain, err := cfg.Chain(lister, hasSynced)
+	chain, err := cfg.Chain(goldenCluster(t, cfg, []byte(floodCluster)))
 	if err != nil {
 		t.Fatal(err)
 	}

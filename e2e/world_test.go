@@ -199,7 +199,7 @@ func newCache(t *testing.T, ctx context.Context, client kubernetes.Interface, op
 
 func chain(t *testing.T, cfg setup.Config, c *kubecache.Cache) *authn.Chain {
 	t.Helper()
-	ch, err := cfg.Chain(c.Lister, c.HasSynced)
+	ch, err := cfg.Chain(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -20,22 +19,19 @@ import (
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
-	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // Cache is a ServiceAccount informer cache: the only way the chain reads the
-// cluster.
+// cluster. It implements strategies.ServiceAccountReader; give it to
+// strategies.CreatorAnnotation.
 type Cache struct {
-	// Lister serves the cached ServiceAccounts. Objects are shared with the
-	// cache and must not be modified.
-	Lister corev1listers.ServiceAccountLister
-	// HasSynced reports whether every informer has finished its first list
-	// and, with WithMaxStaleness, none has been cut off from the API server
-	// for longer than allowed. Give it to the strategies as hasSynced.
-	HasSynced func() bool
+	// indexers holds one informer's store per watched namespace, keyed by
+	// namespace ("" when all namespaces are watched).
+	indexers     map[string]cache.Indexer
+	maxStaleness time.Duration
 
 	projection *Projection
 	informers  []cache.SharedIndexInformer
@@ -177,8 +173,7 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 	if namespaces == nil {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	c := &Cache{projection: cfg.projection}
-	listers := make(namespacedLister, len(namespaces))
+	c := &Cache{projection: cfg.projection, maxStaleness: cfg.maxStaleness, indexers: make(map[string]cache.Indexer, len(namespaces))}
 	for _, ns := range namespaces {
 		link := &apiLink{now: cfg.now, retry: cfg.maxStaleness > 0}
 		informer := cache.NewSharedIndexInformerWithOptions(
@@ -195,28 +190,40 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 		}
 		c.informers = append(c.informers, informer)
 		c.links = append(c.links, link)
-		listers[ns] = corev1listers.NewServiceAccountLister(informer.GetIndexer())
-	}
-	if len(namespaces) == 1 && namespaces[0] == metav1.NamespaceAll {
-		c.Lister = listers[metav1.NamespaceAll]
-	} else {
-		c.Lister = listers
-	}
-	c.HasSynced = func() bool {
-		for i, inf := range c.informers {
-			if !inf.HasSynced() {
-				return false
-			}
-			if cfg.maxStaleness > 0 && c.links[i].downFor() > cfg.maxStaleness {
-				return false
-			}
-		}
-		return true
+		c.indexers[ns] = informer.GetIndexer()
 	}
 	for _, inf := range c.informers {
 		c.running.Go(func() { inf.RunWithContext(ctx) })
 	}
 	return c, nil
+}
+
+// ServiceAccount returns the cached ServiceAccount namespace/name, and
+// false if the cache holds none (also for a namespace it does not watch).
+// The object is shared with the cache and must not be modified.
+func (c *Cache) ServiceAccount(namespace, name string) (*corev1.ServiceAccount, bool, error) {
+	idx, ok := c.indexers[metav1.NamespaceAll]
+	if !ok {
+		if idx, ok = c.indexers[namespace]; !ok {
+			return nil, false, nil
+		}
+	}
+	return lookup(idx, namespace, name)
+}
+
+// HasSynced reports whether every informer has finished its first list
+// and, with WithMaxStaleness, none has been cut off from the API server
+// for longer than allowed.
+func (c *Cache) HasSynced() bool {
+	for i, inf := range c.informers {
+		if !inf.HasSynced() {
+			return false
+		}
+		if c.maxStaleness > 0 && c.links[i].downFor() > c.maxStaleness {
+			return false
+		}
+	}
+	return true
 }
 
 // WaitForSync waits until the cache has synced or ctx ends, and reports
@@ -403,36 +410,4 @@ func (t *trackedWatch) Stop() {
 		close(t.stop)
 		t.inner.Stop()
 	})
-}
-
-// namespacedLister serves ServiceAccounts from one lister per namespace;
-// other namespaces hold none.
-type namespacedLister map[string]corev1listers.ServiceAccountLister
-
-func (l namespacedLister) List(selector labels.Selector) ([]*corev1.ServiceAccount, error) {
-	var out []*corev1.ServiceAccount
-	for _, ns := range slices.Sorted(maps.Keys(l)) {
-		sas, err := l[ns].List(selector)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sas...)
-	}
-	return out, nil
-}
-
-func (l namespacedLister) ServiceAccounts(namespace string) corev1listers.ServiceAccountNamespaceLister {
-	if lister, ok := l[namespace]; ok {
-		return lister.ServiceAccounts(namespace)
-	}
-	return absentNamespace{}
-}
-
-// absentNamespace is a namespace the cache does not watch.
-type absentNamespace struct{}
-
-func (absentNamespace) List(labels.Selector) ([]*corev1.ServiceAccount, error) { return nil, nil }
-
-func (absentNamespace) Get(name string) (*corev1.ServiceAccount, error) {
-	return nil, apierrors.NewNotFound(corev1.Resource("serviceaccount"), name)
 }

@@ -14,7 +14,7 @@
 //	c, err := kubecache.New(ctx, clientset, kubecache.WithProjection(projection),
 //		kubecache.WithMaxStaleness(30*time.Second))
 //	...
-//	annotation, err := strategies.CreatorAnnotation(c.Lister, c.HasSynced, …)
+//	annotation, err := strategies.CreatorAnnotation(c, …)
 //	...
 //	// Refuse to start if the projection drops anything the strategy reads.
 //	if err := c.CheckProjection(kubecache.Projection(annotation.Projection())); err != nil { … }

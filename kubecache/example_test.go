@@ -3,8 +3,10 @@ package kubecache_test
 import (
 	"fmt"
 
-	corev1listers "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/kubecache"
@@ -14,9 +16,13 @@ import (
 // checked against what the strategy reads, it is refused at start-up
 // instead of silently losing the role cap.
 func ExampleCheckProjection() {
-	// In production the lister and hasSynced come from kubecache.New.
-	lister := corev1listers.NewServiceAccountLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}))
-	annotation, err := strategies.CreatorAnnotation(lister, func() bool { return true },
+	// In production the reader is the *kubecache.Cache from New.
+	informer := informers.NewSharedInformerFactory(fake.NewClientset(), 0).Core().V1().ServiceAccounts().Informer()
+	sas, err := kubecache.FromInformer(informer)
+	if err != nil {
+		panic(err)
+	}
+	annotation, err := strategies.CreatorAnnotation(sas,
 		strategies.RequireLabels(map[string]string{"app": "ambient-access-key"}),
 		strategies.CopyAttributes("ambient-code.io/role"))
 	if err != nil {
@@ -32,4 +38,30 @@ func ExampleCheckProjection() {
 	// Output:
 	// kubecache: the projection drops labels or annotations the chain reads: missing labels ["ambient-code.io/role"], annotations ["ambient-code.io/role"]
 	// <nil>
+}
+
+// A program that already runs a SharedInformerFactory reads its
+// ServiceAccount informer instead of starting a second cache.
+func ExampleFromInformer() {
+	client := fake.NewClientset(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "keys", Name: "ci", Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
+	}})
+	factory := informers.NewSharedInformerFactory(client, 0)
+	sas, err := kubecache.FromInformer(factory.Core().V1().ServiceAccounts().Informer())
+	if err != nil {
+		panic(err)
+	}
+	stop := make(chan struct{})
+	defer factory.Shutdown()
+	defer close(stop)
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+
+	sa, found, err := sas.ServiceAccount("keys", "ci")
+	fmt.Println(sas.HasSynced(), found, err, sa.Annotations[strategies.DefaultCreatorAnnotation])
+	_, found, err = sas.ServiceAccount("keys", "gone")
+	fmt.Println(found, err)
+	// Output:
+	// true true <nil> alice
+	// false <nil>
 }

@@ -10,9 +10,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/validate/content"
-	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/binding"
@@ -224,8 +222,7 @@ type labelRequirement struct{ key, value string }
 // who created it. Build it with CreatorAnnotation. It is safe for
 // concurrent use.
 type AnnotationStrategy struct {
-	lister        corev1listers.ServiceAccountLister
-	hasSynced     func() bool
+	sas           ServiceAccountReader
 	creatorKey    string
 	creatorUIDKey string
 	bindingKey    string
@@ -241,8 +238,9 @@ type AnnotationStrategy struct {
 // when an Actor is set and no User is, as after ServiceAccount, whether the
 // Actor came from a forwarded subject or a verified token:
 //
-//   - it reads the Actor's ServiceAccount from lister only, an informer cache,
-//     never the API server; until hasSynced reports true it fails (503);
+//   - it reads the Actor's ServiceAccount from sas only, an informer cache,
+//     never the API server; until sas.HasSynced reports true it fails (503),
+//     and so does a look-up that returns an error;
 //   - a ServiceAccount not in the cache is not its business (a later
 //     Synthetic strategy may apply), except that an Actor with a UID (set
 //     from a verified token) whose ServiceAccount is gone is rejected;
@@ -287,21 +285,18 @@ type AnnotationStrategy struct {
 // annotation failed provenance"; which label, namespace, attribute or
 // bound was involved is in the Decision's Detail, kept out of responses.
 //
-// It returns an error if lister or hasSynced is nil (a lister holding a nil
-// pointer counts as nil), an option is invalid, or no provenance check is
+// It returns an error if sas is nil (an interface holding a nil pointer
+// counts as nil), an option is invalid, or no provenance check is
 // configured and InsecureAcceptUnverifiedAnnotations is not given.
-func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func() bool, opts ...AnnotationOption) (*AnnotationStrategy, error) {
+func CreatorAnnotation(sas ServiceAccountReader, opts ...AnnotationOption) (*AnnotationStrategy, error) {
 	c := annotationConfig{
 		creatorKey:    DefaultCreatorAnnotation,
 		creatorUIDKey: DefaultCreatorUIDAnnotation,
 		bindingKey:    binding.DefaultAnnotation,
 		maxHops:       defaultMaxHops,
 	}
-	if nilcheck.IsNil(lister) {
-		c.errorf("lister is nil")
-	}
-	if hasSynced == nil {
-		c.errorf("hasSynced is nil")
+	if nilcheck.IsNil(sas) {
+		c.errorf("the ServiceAccountReader is nil")
 	}
 	for i, opt := range opts {
 		if opt == nil {
@@ -333,8 +328,7 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 	}
 
 	s := &AnnotationStrategy{
-		lister:        lister,
-		hasSynced:     hasSynced,
+		sas:           sas,
 		creatorKey:    c.creatorKey,
 		creatorUIDKey: c.creatorUIDKey,
 		bindingKey:    c.bindingKey,
@@ -360,7 +354,7 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 // Validate implements authn.Validator: it returns an error wrapping
 // ErrNotBuilt unless s was built by CreatorAnnotation.
 func (s *AnnotationStrategy) Validate() error {
-	if s == nil || s.lister == nil || s.hasSynced == nil || s.creatorKey == "" || s.maxHops < 1 {
+	if s == nil || s.sas == nil || s.creatorKey == "" || s.maxHops < 1 {
 		return notBuilt("AnnotationStrategy", "CreatorAnnotation")
 	}
 	return nil
@@ -393,24 +387,23 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	if sofar.Actor == nil || !sofar.User.IsZero() {
 		return authn.Skip("no actor awaiting a user")
 	}
-	if !s.hasSynced() {
+	if !s.sas.HasSynced() {
 		if s.skipUnsynced {
 			return authn.Skip("ServiceAccount cache not synced")
 		}
 		return authn.Fail("ServiceAccount cache not synced", nil)
 	}
-	sa, err := s.lister.ServiceAccounts(sofar.Actor.Namespace).Get(sofar.Actor.Name)
-	// err is tested first: apierrors.IsNotFound allocates even for nil.
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			if sofar.Actor.UID != "" {
-				// A uid comes from a verified token: its ServiceAccount was
-				// deleted, and the token must die with it.
-				return authn.Reject("the token's ServiceAccount no longer exists")
-			}
-			return authn.Skip("ServiceAccount not in cache")
-		}
+	sa, found, err := s.sas.ServiceAccount(sofar.Actor.Namespace, sofar.Actor.Name)
+	switch {
+	case err != nil:
 		return authn.Fail("ServiceAccount cache lookup failed", err)
+	case !found || sa == nil:
+		if sofar.Actor.UID != "" {
+			// A uid comes from a verified token: its ServiceAccount was
+			// deleted, and the token must die with it.
+			return authn.Reject("the token's ServiceAccount no longer exists")
+		}
+		return authn.Skip("ServiceAccount not in cache")
 	}
 	// Before the annotation is looked at, so that a key being deleted
 	// cannot fall back to a synthetic identity either.
@@ -540,13 +533,14 @@ func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (h
 			}
 			// From here on the chain must end at a human: a key minted by a
 			// key that cannot be resolved is refused, not made synthetic.
-			var err error
-			if parent, err = s.lister.ServiceAccounts(ref.Namespace).Get(ref.Name); err != nil {
-				if apierrors.IsNotFound(err) {
-					return "", 0, authn.Reject("creator chain: parent key not in cache"), false
-				}
+			p, found, err := s.sas.ServiceAccount(ref.Namespace, ref.Name)
+			switch {
+			case err != nil:
 				return "", 0, authn.Fail("ServiceAccount cache lookup failed", err), false
+			case !found || p == nil:
+				return "", 0, authn.Reject("creator chain: parent key not in cache"), false
 			}
+			parent = p
 			if parent.DeletionTimestamp != nil {
 				return "", 0, authn.Reject("creator chain: parent key is being deleted"), false
 			}

@@ -101,7 +101,7 @@ func TestAttack_NilOptionsElsewhere(t *testing.T) {
 	try("Forwarded", func() { _, _ = strategies.Forwarded(strategies.InsecureTrustAnyPeer(), nil) })
 	try("ServiceAccount", func() { _ = strategies.ServiceAccount(nil) })
 	try("CreatorAnnotation", func() {
-		_, _ = strategies.CreatorAnnotation(indexerLister(t), synced, nil)
+		_, _ = strategies.CreatorAnnotation(indexerReader(t), nil)
 	})
 	try("ServiceAccountJWT", func() { _, _ = strategies.ServiceAccountJWT(jwtIssuer, jwtStaticKeys(t), nil) })
 	try("TokenReview", func() { _, _ = strategies.TokenReview(newReviewAPI(nil).client.AuthenticationV1().TokenReviews(), nil) })

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
-	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -24,7 +23,7 @@ func builtStrategies(t *testing.T) []authn.Strategy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	annotation, err := strategies.CreatorAnnotation(indexerLister(t), synced, strategies.InsecureAcceptUnverifiedAnnotations())
+	annotation, err := strategies.CreatorAnnotation(indexerReader(t), strategies.InsecureAcceptUnverifiedAnnotations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +39,7 @@ func builtStrategies(t *testing.T) []authn.Strategy {
 
 // TestNewChainRefusesUnbuiltStrategies: a strategy struct used as a zero
 // value, not built by its constructor, would panic on the first request
-// that reaches it (a nil key set, client, lister or namer). Each is an
+// that reaches it (a nil key set, client, ServiceAccount reader or namer). Each is an
 // authn.Validator, so authn.NewChain refuses it with an error that names
 // the constructor, while the same types built by their constructors pass.
 func TestNewChainRefusesUnbuiltStrategies(t *testing.T) {
@@ -98,8 +97,8 @@ func TestServiceAccountZeroValueIsTheDefault(t *testing.T) {
 // and its first method call panics.
 type (
 	nilTrust  struct{ strategies.TrustPolicy }
-	nilLister struct {
-		corev1listers.ServiceAccountLister
+	nilReader struct {
+		strategies.ServiceAccountReader
 	}
 	nilReviews struct {
 		authenticationv1client.TokenReviewInterface
@@ -114,7 +113,7 @@ type (
 func TestConstructorsRefuseTypedNilDependencies(t *testing.T) {
 	var (
 		trust   = strategies.TrustPolicy((*nilTrust)(nil))
-		lister  = corev1listers.ServiceAccountLister((*nilLister)(nil))
+		sas     = strategies.ServiceAccountReader((*nilReader)(nil))
 		reviews = authenticationv1client.TokenReviewInterface((*nilReviews)(nil))
 		ctx     = context.Context((*nilContext)(nil))
 	)
@@ -147,9 +146,9 @@ func TestConstructorsRefuseTypedNilDependencies(t *testing.T) {
 			return err
 		}, "client is nil"},
 		{"CreatorAnnotation", func() error {
-			_, err := strategies.CreatorAnnotation(lister, synced, strategies.InsecureAcceptUnverifiedAnnotations())
+			_, err := strategies.CreatorAnnotation(sas, strategies.InsecureAcceptUnverifiedAnnotations())
 			return err
-		}, "lister is nil"},
+		}, "the ServiceAccountReader is nil"},
 		{"OIDCKeySet", func() error {
 			_, err := strategies.OIDCKeySet(ctx, "https://issuer.example")
 			return err
@@ -206,7 +205,7 @@ func TestConstructorsHandleNilOptions(t *testing.T) {
 			return err
 		},
 		"CreatorAnnotation": func() error {
-			_, err := strategies.CreatorAnnotation(indexerLister(t), synced, strategies.InsecureAcceptUnverifiedAnnotations(), nil)
+			_, err := strategies.CreatorAnnotation(indexerReader(t), strategies.InsecureAcceptUnverifiedAnnotations(), nil)
 			return err
 		},
 		"OIDCKeySet": func() error {

@@ -32,12 +32,13 @@
 // library), which RequireSignedBinding verifies, and, for a key created
 // with a key, DefaultCreatorUIDAnnotation with that key's UID.
 //
-// The smallest use, with an informer over the cluster's ServiceAccounts:
+// The smallest use, with kubecache's informer cache of the cluster's
+// ServiceAccounts (kubecache.FromInformer reads an informer a program
+// already runs):
 //
-//	factory := informers.NewSharedInformerFactory(client, 10*time.Minute)
-//	sas := factory.Core().V1().ServiceAccounts()
-//	annotation, err := strategies.CreatorAnnotation(sas.Lister(), sas.Informer().HasSynced,
-//		strategies.RequireSignedBinding(bindingKey))
+//	sas, err := kubecache.New(ctx, client)
+//	...
+//	annotation, err := strategies.CreatorAnnotation(sas, strategies.RequireSignedBinding(bindingKey))
 //	...
 //	forwarded, err := strategies.Forwarded(trust)
 //	...
@@ -46,8 +47,6 @@
 //	tokens, err := strategies.ServiceAccountJWT(issuer, keys, strategies.WithAudiences("my-app"))
 //	...
 //	chain, err := authn.NewChain(forwarded, tokens, strategies.ServiceAccount(), annotation, strategies.Synthetic())
-//	...
-//	factory.Start(ctx.Done())
 //
 // Every strategy is safe for concurrent use. Header and annotation
 // strategies never call the API server while answering; the token

@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/binding"
+	"github.com/authchain/authchain/kubecache"
 )
 
 // The whole chain for access keys. The fake clientset stands in for
@@ -44,18 +45,18 @@ func ExampleCreatorAnnotation() {
 		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "bob@example.com"},
 	}}
 
-	client := fake.NewClientset(key, ciBot, forged)
-	factory := informers.NewSharedInformerFactory(client, 0)
-	sas := factory.Core().V1().ServiceAccounts()
-	annotation, err := strategies.CreatorAnnotation(sas.Lister(), sas.Informer().HasSynced,
+	ctx, cancel := context.WithCancel(context.Background())
+	sas, err := kubecache.New(ctx, fake.NewClientset(key, ciBot, forged))
+	if err != nil {
+		panic(err)
+	}
+	defer func() { cancel(); sas.Shutdown() }()
+	annotation, err := strategies.CreatorAnnotation(sas,
 		strategies.RequireSignedBinding(bindingKey), strategies.CopyAttributes("ambient-code.io/role"))
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer func() { cancel(); factory.Shutdown() }()
-	factory.Start(ctx.Done())
-	factory.WaitForCacheSync(ctx.Done())
+	sas.WaitForSync(ctx, time.Minute)
 
 	trust, err := strategies.TrustPeerCIDRs("127.0.0.1/32")
 	if err != nil {

@@ -202,7 +202,7 @@ func TestServiceAccountProof(t *testing.T) {
 	}
 	newChain := func(t *testing.T, cluster []*corev1.ServiceAccount, opts ...strategies.ServiceAccountOption) *authn.Chain {
 		t.Helper()
-		annotation, err := strategies.CreatorAnnotation(indexerLister(t, cluster...), synced,
+		annotation, err := strategies.CreatorAnnotation(indexerReader(t, cluster...),
 			strategies.RequireLabels(map[string]string{"app": "ambient-access-key"}))
 		if err != nil {
 			t.Fatal(err)

@@ -209,7 +209,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			ready = func() bool { return cache.HasSynced() && oidc.Synced() }
 		}
 	}
-	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
+	chain, err := o.config.Chain(cache)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2

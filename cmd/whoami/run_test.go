@@ -293,7 +293,7 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.useDemoIssuer(demo)
-	chain, err := o.config.Chain(cache.Lister, cache.HasSynced)
+	chain, err := o.config.Chain(cache)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"time"
 
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
-	corev1listers "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -85,9 +84,8 @@ type Config struct {
 	StripHeaders []string `json:"stripHeaders,omitempty"`
 }
 
-// Chain builds the chain. The ServiceAccounts are read from lister, whose
-// informer reports readiness through hasSynced.
-func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func() bool) (*authn.Chain, error) {
+// Chain builds the chain. The ServiceAccounts are read from sas.
+func (c Config) Chain(sas strategies.ServiceAccountReader) (*authn.Chain, error) {
 	var chain []authn.Strategy
 	var trust strategies.TrustPolicy
 	if !c.NoForwarded || c.ForwardedAccessToken {
@@ -103,7 +101,7 @@ func (c Config) Chain(lister corev1listers.ServiceAccountLister, hasSynced func(
 		}
 		chain = append(chain, forwarded)
 	}
-	annotation, err := c.annotation(lister, hasSynced)
+	annotation, err := c.annotation(sas)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +221,7 @@ func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy,
 }
 
 // annotation builds the creator-annotation strategy of the chain.
-func (c Config) annotation(lister corev1listers.ServiceAccountLister, hasSynced func() bool) (*strategies.AnnotationStrategy, error) {
+func (c Config) annotation(sas strategies.ServiceAccountReader) (*strategies.AnnotationStrategy, error) {
 	var opts []strategies.AnnotationOption
 	if c.Annotation != "" {
 		opts = append(opts, strategies.WithCreatorAnnotation(c.Annotation))
@@ -252,8 +250,21 @@ func (c Config) annotation(lister corev1listers.ServiceAccountLister, hasSynced 
 	if len(c.CopyAttributes) > 0 {
 		opts = append(opts, strategies.CopyAttributes(c.CopyAttributes...))
 	}
-	return strategies.CreatorAnnotation(lister, hasSynced, opts...)
+	return strategies.CreatorAnnotation(sas, opts...)
 }
+
+// Unsynced is an empty ServiceAccount cache that never syncs: enough to
+// build the annotation strategy and ask it what it reads, or to serve a
+// chain whose cache is not ready.
+type Unsynced struct{}
+
+// ServiceAccount finds nothing.
+func (Unsynced) ServiceAccount(string, string) (*corev1.ServiceAccount, bool, error) {
+	return nil, false, nil
+}
+
+// HasSynced reports false.
+func (Unsynced) HasSynced() bool { return false }
 
 // Projection returns what the chain built from c reads of a ServiceAccount,
 // as the annotation strategy built from c reports it (see
@@ -261,8 +272,7 @@ func (c Config) annotation(lister corev1listers.ServiceAccountLister, hasSynced 
 // answers every request as a full cache would. For a c whose chain cannot
 // be built, Chain returns the error and Projection the zero Projection.
 func (c Config) Projection() kubecache.Projection {
-	indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
-	s, err := c.annotation(corev1listers.NewServiceAccountLister(indexer), func() bool { return false })
+	s, err := c.annotation(Unsynced{})
 	if err != nil {
 		return kubecache.Projection{}
 	}

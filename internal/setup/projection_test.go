@@ -10,8 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
-	corev1listers "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -57,7 +55,7 @@ func TestConfigProjection(t *testing.T) {
 			// The zero Projection is only for a chain that cannot be built.
 			cfg := tc.cfg
 			cfg.InsecureTrustAnyPeer = true
-			_, err := cfg.Chain(indexerLister(), func() bool { return true })
+			_, err := cfg.Chain(syncedEmpty{})
 			if (err != nil) != cmp.Equal(got, kubecache.Projection{}) {
 				t.Errorf("Chain error %v with projection %+v", err, got)
 			}
@@ -110,7 +108,7 @@ func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { cancel(); c.Shutdown() })
-				chain, err := cfg.Chain(c.Lister, c.HasSynced)
+				chain, err := cfg.Chain(c)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -137,9 +135,10 @@ func TestProjectedCacheAnswersAsFullCache(t *testing.T) {
 	}
 }
 
-func indexerLister() corev1listers.ServiceAccountLister {
-	return corev1listers.NewServiceAccountLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}))
-}
+// syncedEmpty is a synced cache holding no ServiceAccount.
+type syncedEmpty struct{ Unsynced }
+
+func (syncedEmpty) HasSynced() bool { return true }
 
 func errString(err error) string {
 	if err == nil {
