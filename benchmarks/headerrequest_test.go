@@ -189,7 +189,7 @@ func BenchmarkAuthchainFullChainHuman(b *testing.B) {
 		Headers:       "front-proxy",
 		TrustCIDRs:    []string{"10.0.0.0/8"},
 		RequireLabels: map[string]string{"app": "ambient-access-key"},
-	}.Chain(cache.Lister, cache.HasSynced)
+	}.Chain(cache)
 	if err != nil {
 		b.Fatal(err)
 	}
