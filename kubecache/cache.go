@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/internal/nilcheck"
 )
 
@@ -198,14 +199,15 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 	return c, nil
 }
 
-// ServiceAccount returns the cached ServiceAccount namespace/name, and
-// false if the cache holds none (also for a namespace it does not watch).
-// The object is shared with the cache and must not be modified.
-func (c *Cache) ServiceAccount(namespace, name string) (*corev1.ServiceAccount, bool, error) {
+// ServiceAccount returns what the strategies read of the cached
+// ServiceAccount namespace/name, and false if the cache holds none (also
+// for a namespace it does not watch). Its maps are shared with the cache
+// and must not be modified.
+func (c *Cache) ServiceAccount(namespace, name string) (strategies.ServiceAccountMeta, bool, error) {
 	idx, ok := c.indexers[metav1.NamespaceAll]
 	if !ok {
 		if idx, ok = c.indexers[namespace]; !ok {
-			return nil, false, nil
+			return strategies.ServiceAccountMeta{}, false, nil
 		}
 	}
 	return lookup(idx, namespace, name)

@@ -136,7 +136,7 @@ func TestProjectedCacheSeesDeletionStart(t *testing.T) {
 	client := fake.NewClientset(sa)
 	c := startTestCache(t, client, WithProjection(Projection{Labels: []string{"app"}}))
 	got, found, err := c.ServiceAccount("keys", "held")
-	if !found || err != nil || got.DeletionTimestamp != nil {
+	if !found || err != nil || got.Deleting {
 		t.Fatalf("before: %v, %v, %v", got, found, err)
 	}
 	deleting := sa.DeepCopy()
@@ -148,7 +148,7 @@ func TestProjectedCacheSeesDeletionStart(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got, found, err := c.ServiceAccount("keys", "held")
-		if found && err == nil && got.DeletionTimestamp != nil {
+		if found && err == nil && got.Deleting {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -58,10 +58,10 @@ func ExampleFromInformer() {
 	factory.WaitForCacheSync(stop)
 
 	sa, found, err := sas.ServiceAccount("keys", "ci")
-	fmt.Println(sas.HasSynced(), found, err, sa.Annotations[strategies.DefaultCreatorAnnotation])
+	fmt.Println(sas.HasSynced(), found, err, sa.UID == "", sa.Annotations[strategies.DefaultCreatorAnnotation])
 	_, found, err = sas.ServiceAccount("keys", "gone")
 	fmt.Println(found, err)
 	// Output:
-	// true true <nil> alice
+	// true true <nil> true alice
 	// false <nil>
 }

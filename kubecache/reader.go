@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/internal/nilcheck"
 )
 
@@ -29,28 +30,41 @@ func FromInformer(informer cache.SharedIndexInformer) (*InformerReader, error) {
 	return &InformerReader{informer: informer}, nil
 }
 
-// ServiceAccount returns the cached ServiceAccount namespace/name, and false
-// if the informer holds none. The object is shared with the informer and
-// must not be modified.
-func (r *InformerReader) ServiceAccount(namespace, name string) (*corev1.ServiceAccount, bool, error) {
+// ServiceAccount returns what the strategies read of the cached
+// ServiceAccount namespace/name, and false if the informer holds none. Its
+// maps are shared with the informer and must not be modified.
+func (r *InformerReader) ServiceAccount(namespace, name string) (strategies.ServiceAccountMeta, bool, error) {
 	return lookup(r.informer.GetIndexer(), namespace, name)
 }
 
 // HasSynced reports whether the informer has finished its first list.
 func (r *InformerReader) HasSynced() bool { return r.informer.HasSynced() }
 
+// Meta returns what the strategies read of sa. The maps are sa's, not
+// copies. A nil sa gives the zero ServiceAccountMeta.
+func Meta(sa *corev1.ServiceAccount) strategies.ServiceAccountMeta {
+	if sa == nil {
+		return strategies.ServiceAccountMeta{}
+	}
+	return strategies.ServiceAccountMeta{
+		Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID),
+		Labels: sa.Labels, Annotations: sa.Annotations,
+		Deleting: sa.DeletionTimestamp != nil,
+	}
+}
+
 // lookup reads one ServiceAccount from an informer's store. It reads the
 // store directly rather than through a lister: a lister's miss builds an
 // API NotFound error, several allocations on a path any stale token
 // reaches (BenchmarkReader).
-func lookup(idx cache.Indexer, namespace, name string) (*corev1.ServiceAccount, bool, error) {
+func lookup(idx cache.Indexer, namespace, name string) (strategies.ServiceAccountMeta, bool, error) {
 	obj, ok, err := idx.GetByKey(namespace + "/" + name)
 	if err != nil || !ok {
-		return nil, false, err
+		return strategies.ServiceAccountMeta{}, false, err
 	}
 	sa, isSA := obj.(*corev1.ServiceAccount)
-	if !isSA {
-		return nil, false, fmt.Errorf("kubecache: the store holds a %T, not a ServiceAccount", obj)
+	if !isSA || sa == nil {
+		return strategies.ServiceAccountMeta{}, false, fmt.Errorf("kubecache: the store holds a %T, not a ServiceAccount", obj)
 	}
-	return sa, true, nil
+	return Meta(sa), true, nil
 }

@@ -30,11 +30,11 @@ func TestFromInformer(t *testing.T) {
 	if !r.HasSynced() {
 		t.Fatal("not synced after WaitForCacheSync")
 	}
-	if sa, ok, err := r.ServiceAccount("keys", "ci"); !ok || err != nil || sa.Annotations["a"] != "b" {
+	if sa, ok, err := r.ServiceAccount("keys", "ci"); !ok || err != nil || sa.Annotations["a"] != "b" || sa.UID != "uid-keys-ci" {
 		t.Errorf("hit: %v %v %v", sa, ok, err)
 	}
 	for _, key := range [][2]string{{"keys", "absent"}, {"other", "ci"}, {"", "ci"}, {"keys/ci", ""}} {
-		if sa, ok, err := r.ServiceAccount(key[0], key[1]); ok || err != nil || sa != nil {
+		if sa, ok, err := r.ServiceAccount(key[0], key[1]); ok || err != nil || sa.Name != "" {
 			t.Errorf("ServiceAccount(%q, %q) = %v %v %v, want a miss", key[0], key[1], sa, ok, err)
 		}
 	}
@@ -80,7 +80,7 @@ func BenchmarkReader(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				sa, ok, err := lookup(idx, "team-7", tc.name)
-				if err != nil || ok != (tc.outcome == "hit") || (ok && sa == nil) {
+				if err != nil || ok != (tc.outcome == "hit") || (ok && sa.Name != tc.name) {
 					b.Fatal(ok, err)
 				}
 			}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 
 	"github.com/authchain/authchain/authn"
@@ -393,11 +392,12 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 		}
 		return authn.Fail("ServiceAccount cache not synced", nil)
 	}
-	sa, found, err := s.sas.ServiceAccount(sofar.Actor.Namespace, sofar.Actor.Name)
+	meta, found, err := s.sas.ServiceAccount(sofar.Actor.Namespace, sofar.Actor.Name)
+	sa := &meta
 	switch {
 	case err != nil:
 		return authn.Fail("ServiceAccount cache lookup failed", err)
-	case !found || sa == nil:
+	case !found:
 		if sofar.Actor.UID != "" {
 			// A uid comes from a verified token: its ServiceAccount was
 			// deleted, and the token must die with it.
@@ -407,10 +407,10 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	}
 	// Before the annotation is looked at, so that a key being deleted
 	// cannot fall back to a synthetic identity either.
-	if sa.DeletionTimestamp != nil {
+	if sa.Deleting {
 		return authn.Reject("ServiceAccount is being deleted")
 	}
-	if sofar.Actor.UID != "" && sofar.Actor.UID != string(sa.UID) {
+	if sofar.Actor.UID != "" && sofar.Actor.UID != sa.UID {
 		return authn.Reject("ServiceAccount was re-created")
 	}
 	value, ok := sa.Annotations[s.creatorKey]
@@ -427,7 +427,7 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 		return authn.Reject("copied attribute is ambiguous").WithDetail(detail)
 	}
 	actor := *sofar.Actor
-	actor.UID = string(sa.UID)
+	actor.UID = sa.UID
 	actor.Attributes = attributes
 	reason := "creator annotation"
 	switch {
@@ -443,7 +443,7 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 
 // withoutCreator decides about sa, the Actor's ServiceAccount, which has no
 // creator annotation: see CreatorAnnotation.
-func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *corev1.ServiceAccount) authn.Decision {
+func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *ServiceAccountMeta) authn.Decision {
 	carries, inherited := false, false
 	for _, k := range s.copyKeys {
 		if _, _, present := attribute(sa, k); present {
@@ -478,7 +478,7 @@ func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *corev1.Se
 		return authn.Skip("no creator annotation")
 	}
 	actor := *sofar.Actor
-	actor.UID = string(sa.UID)
+	actor.UID = sa.UID
 	actor.Attributes = attributes
 	p := sofar // no User: a later strategy may stand in for the missing human
 	p.Actor = &actor
@@ -491,9 +491,12 @@ type saRef struct{ namespace, name string }
 // resolve follows value, the creator annotation of sa, to a human. It
 // returns the human and the number of parent keys followed, or ok == false
 // and the decision to return. Every key on the way passes the same checks.
-func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (human string, hops int, d authn.Decision, ok bool) {
+func (s *AnnotationStrategy) resolve(sa *ServiceAccountMeta, value string) (human string, hops int, d authn.Decision, ok bool) {
 	var seenBuf [defaultMaxHops + 1]saRef
 	seen := append(seenBuf[:0], saRef{sa.Namespace, sa.Name})
+	// Parents are read into these two slots in turn, so that the one being
+	// checked stays intact; declared outside the loop to stay on the stack.
+	var parents [2]ServiceAccountMeta
 	what := "creator annotation"
 	for {
 		subject := authn.IsServiceAccountSubject(value)
@@ -516,7 +519,7 @@ func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (h
 			return "", 0, authn.Reject(what + " failed provenance").WithDetail(detail), false
 		}
 
-		var parent *corev1.ServiceAccount
+		var parent *ServiceAccountMeta
 		creatorUID := ""
 		if subject {
 			r := saRef{ref.Namespace, ref.Name}
@@ -533,18 +536,21 @@ func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (h
 			}
 			// From here on the chain must end at a human: a key minted by a
 			// key that cannot be resolved is refused, not made synthetic.
-			p, found, err := s.sas.ServiceAccount(ref.Namespace, ref.Name)
+			slot := &parents[hops%2]
+			var found bool
+			var err error
+			*slot, found, err = s.sas.ServiceAccount(ref.Namespace, ref.Name)
 			switch {
 			case err != nil:
 				return "", 0, authn.Fail("ServiceAccount cache lookup failed", err), false
-			case !found || p == nil:
+			case !found:
 				return "", 0, authn.Reject("creator chain: parent key not in cache"), false
 			}
-			parent = p
-			if parent.DeletionTimestamp != nil {
+			parent = slot
+			if parent.Deleting {
 				return "", 0, authn.Reject("creator chain: parent key is being deleted"), false
 			}
-			if creatorUID = string(parent.UID); creatorUID == "" {
+			if creatorUID = parent.UID; creatorUID == "" {
 				return "", 0, authn.Reject("creator chain: parent key has no uid"), false
 			}
 			if detail := s.checkCreatorUID(sa, creatorUID); detail != "" {
@@ -567,7 +573,7 @@ func (s *AnnotationStrategy) resolve(sa *corev1.ServiceAccount, value string) (h
 }
 
 // policy returns which label or namespace requirement sa fails, or "".
-func (s *AnnotationStrategy) policy(sa *corev1.ServiceAccount) string {
+func (s *AnnotationStrategy) policy(sa *ServiceAccountMeta) string {
 	for _, l := range s.labels {
 		if v, ok := sa.Labels[l.key]; !ok || v != l.value {
 			if l.value == "" {
@@ -586,7 +592,7 @@ func (s *AnnotationStrategy) policy(sa *corev1.ServiceAccount) string {
 // checkCreatorUID returns why sa, whose creator annotation names a key
 // whose cached UID is parentUID, does not pin that incarnation, or "". The
 // annotation is required unless a binding, which covers the UID, is.
-func (s *AnnotationStrategy) checkCreatorUID(sa *corev1.ServiceAccount, parentUID string) string {
+func (s *AnnotationStrategy) checkCreatorUID(sa *ServiceAccountMeta, parentUID string) string {
 	recorded, ok := sa.Annotations[s.creatorUIDKey]
 	switch {
 	case !ok && s.binding != nil:
@@ -603,7 +609,7 @@ func (s *AnnotationStrategy) checkCreatorUID(sa *corev1.ServiceAccount, parentUI
 // value (its creator annotation), creatorUID and the copied attributes it
 // carries, or "". The answer never quotes an annotation's value or a key
 // not configured.
-func (s *AnnotationStrategy) checkBinding(sa *corev1.ServiceAccount, value, creatorUID string) string {
+func (s *AnnotationStrategy) checkBinding(sa *ServiceAccountMeta, value, creatorUID string) string {
 	raw, ok := sa.Annotations[s.bindingKey]
 	if !ok {
 		return "binding signature missing"
@@ -643,7 +649,7 @@ func (s *AnnotationStrategy) checkBinding(sa *corev1.ServiceAccount, value, crea
 			}
 		}
 	}
-	covered := binding.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: string(sa.UID), Creator: value, CreatorUID: creatorUID}
+	covered := binding.Binding{Namespace: sa.Namespace, Name: sa.Name, UID: sa.UID, Creator: value, CreatorUID: creatorUID}
 	switch err := s.binding.VerifyListed(covered, b, func(k string) string {
 		v, _, _ := attribute(sa, k)
 		return v
@@ -661,7 +667,7 @@ func (s *AnnotationStrategy) checkBinding(sa *corev1.ServiceAccount, value, crea
 
 // attribute returns the value of key on sa, as an annotation or a label,
 // and whether it is present, or present as both (ambiguous).
-func attribute(sa *corev1.ServiceAccount, key string) (value string, ambiguous, present bool) {
+func attribute(sa *ServiceAccountMeta, key string) (value string, ambiguous, present bool) {
 	a, inAnnotations := sa.Annotations[key]
 	l, inLabels := sa.Labels[key]
 	switch {
@@ -681,7 +687,7 @@ func attribute(sa *corev1.ServiceAccount, key string) (value string, ambiguous, 
 // value an earlier strategy set never passes for a checked one. base is
 // not modified; it is returned as is when it holds no copied key and
 // nothing is copied.
-func (s *AnnotationStrategy) attributes(base map[string]string, sa *corev1.ServiceAccount) (map[string]string, string) {
+func (s *AnnotationStrategy) attributes(base map[string]string, sa *ServiceAccountMeta) (map[string]string, string) {
 	var out map[string]string
 	for _, k := range s.copyKeys {
 		if _, ok := base[k]; ok {

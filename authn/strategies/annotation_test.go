@@ -179,12 +179,12 @@ func indexerReader(t testing.TB, sas ...*corev1.ServiceAccount) strategies.Servi
 // storeReader reads a client-go store as kubecache does, always synced.
 type storeReader struct{ store cache.Store }
 
-func (r storeReader) ServiceAccount(namespace, name string) (*corev1.ServiceAccount, bool, error) {
+func (r storeReader) ServiceAccount(namespace, name string) (strategies.ServiceAccountMeta, bool, error) {
 	obj, ok, err := r.store.GetByKey(namespace + "/" + name)
 	if err != nil || !ok {
-		return nil, false, err
+		return strategies.ServiceAccountMeta{}, false, err
 	}
-	return obj.(*corev1.ServiceAccount), true, nil
+	return kubecache.Meta(obj.(*corev1.ServiceAccount)), true, nil
 }
 
 func (storeReader) HasSynced() bool { return true }
@@ -1339,11 +1339,11 @@ type erringReader struct {
 	err error
 }
 
-func (l erringReader) ServiceAccount(namespace, name string) (*corev1.ServiceAccount, bool, error) {
+func (l erringReader) ServiceAccount(namespace, name string) (strategies.ServiceAccountMeta, bool, error) {
 	if sa, ok := l.ok[namespace+"/"+name]; ok {
-		return sa, true, nil
+		return kubecache.Meta(sa), true, nil
 	}
-	return nil, false, l.err
+	return strategies.ServiceAccountMeta{}, false, l.err
 }
 
 func (erringReader) HasSynced() bool { return true }

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
 	"time"
 
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
@@ -259,8 +258,8 @@ func (c Config) annotation(sas strategies.ServiceAccountReader) (*strategies.Ann
 type Unsynced struct{}
 
 // ServiceAccount finds nothing.
-func (Unsynced) ServiceAccount(string, string) (*corev1.ServiceAccount, bool, error) {
-	return nil, false, nil
+func (Unsynced) ServiceAccount(string, string) (strategies.ServiceAccountMeta, bool, error) {
+	return strategies.ServiceAccountMeta{}, false, nil
 }
 
 // HasSynced reports false.
