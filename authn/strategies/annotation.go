@@ -17,6 +17,7 @@ import (
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/internal/nilcheck"
+	"github.com/authchain/authchain/internal/notbuilt"
 )
 
 // DefaultCreatorAnnotation is the ServiceAccount annotation naming the user
@@ -358,10 +359,10 @@ func CreatorAnnotation(lister corev1listers.ServiceAccountLister, hasSynced func
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
-// ErrNotBuilt unless s was built by CreatorAnnotation.
+// authn.ErrNotBuilt unless s was built by CreatorAnnotation.
 func (s *AnnotationStrategy) Validate() error {
 	if s == nil || s.lister == nil || s.hasSynced == nil || s.creatorKey == "" || s.maxHops < 1 {
-		return notBuilt("AnnotationStrategy", "CreatorAnnotation")
+		return notbuilt.Error("AnnotationStrategy", "CreatorAnnotation")
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/binding"
+	"github.com/authchain/authchain/internal/tokentest"
 )
 
 // --- cluster fixtures ---------------------------------------------------
@@ -1735,7 +1736,7 @@ func TestAnnotationAllocs(t *testing.T) {
 		{signed, "ambient-key-minted-by-key", 7, true},
 		{signed, "ambient-key-role", 5, true},
 	} {
-		if tt.pooled && strategies.RaceDetectorOn() {
+		if tt.pooled && tokentest.RaceDetectorOn() {
 			continue
 		}
 		sofar := keyActor("stackrox-1", tt.name)

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -90,7 +90,7 @@ func (d *demoIssuer) token(name string, now time.Time) (string, error) {
 	}
 	jti := make([]byte, 16)
 	_, _ = rand.Read(jti)
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{
 		"iss": demoIssuerURL,
 		"sub": sa.Subject(),
 		"aud": []string{demoAudience},

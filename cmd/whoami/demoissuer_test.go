@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
@@ -40,7 +40,7 @@ func TestDemoTokenFlag(t *testing.T) {
 	token := demoToken(t, "ambient-key-alice-write")
 
 	var claims struct {
-		jwt.RegisteredClaims
+		gojwt.RegisteredClaims
 		Kubernetes struct {
 			Namespace      string `json:"namespace"`
 			ServiceAccount struct {
@@ -48,7 +48,7 @@ func TestDemoTokenFlag(t *testing.T) {
 			} `json:"serviceaccount"`
 		} `json:"kubernetes.io"`
 	}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+	if _, _, err := gojwt.NewParser().ParseUnverified(token, &claims); err != nil {
 		t.Fatal(err)
 	}
 	if claims.Issuer != demoIssuerURL || claims.Subject != "system:serviceaccount:demo:ambient-key-alice-write" ||
