@@ -16,10 +16,9 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/go-jose/go-jose/v4"
 	gojwt "github.com/golang-jwt/jwt/v5"
-
-	"github.com/authchain/authchain/authn/strategies"
 )
 
 // goldenNow is the clock of every golden case that verifies tokens, so that
@@ -33,7 +32,7 @@ var goldenNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 type tokenKeys struct {
 	rsa, rsaUnpublished *rsa.PrivateKey
 	ec                  *ecdsa.PrivateKey
-	keySet              strategies.KeySet
+	keySet              jwks.KeySet
 }
 
 func newTokenKeys(t *testing.T) tokenKeys {
@@ -49,14 +48,14 @@ func newTokenKeys(t *testing.T) tokenKeys {
 	if k.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 		{Key: &k.rsa.PublicKey, KeyID: "rsa-1", Algorithm: "RS256", Use: "sig"},
 		{Key: &k.ec.PublicKey, KeyID: "ec-1", Algorithm: "ES256", Use: "sig"},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.keySet, err = strategies.StaticKeySet(jwks); err != nil {
+	if k.keySet, err = jwks.Static(set); err != nil {
 		t.Fatal(err)
 	}
 	return k

@@ -86,10 +86,10 @@ func TestAPIServerHTTPClient(t *testing.T) {
 	}
 }
 
-// TestAPIServerHTTPClientWithOIDCKeySet: discovery on the API server names
+// TestAPIServerHTTPClientWithOIDCKeys: discovery on the API server names
 // a jwks_uri on another origin, allowed for keys but not named as the API
 // server: the keys are fetched, without the token.
-func TestAPIServerHTTPClientWithOIDCKeySet(t *testing.T) {
+func TestAPIServerHTTPClientWithOIDCKeys(t *testing.T) {
 	tokentest.VerifyNoLeaks(t)
 	k := tokentest.Keys()
 	jwksHost := tokentest.NewJWKSSink(t, &k.RSA.PublicKey)

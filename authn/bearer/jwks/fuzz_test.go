@@ -20,14 +20,14 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// Bounds FuzzStaticKeySet holds errors to: the parser quotes at most a kid
+// Bounds FuzzStatic holds errors to: the parser quotes at most a kid
 // (100 bytes) or a PEM type (40), escaped, and wraps short fixed texts.
 const (
 	maxKeySetErrorLength = 600
 	maxKeySetErrorQuote  = 128
 )
 
-// keySetSeeds are inputs StaticKeySet accepts and refuses: JWKS documents
+// keySetSeeds are inputs Static accepts and refuses: JWKS documents
 // with RSA, EC and Ed25519 keys, with and without "alg" and "use", PEM
 // public keys and certificates, and private keys in both forms.
 func keySetSeeds(f *testing.F) [][]byte {
@@ -109,12 +109,12 @@ func selfSignedDER(f *testing.F, key *ecdsa.PrivateKey, uri *url.URL) []byte {
 	return der
 }
 
-// FuzzStaticKeySet feeds arbitrary data to the JWKS and PEM parser. It
+// FuzzStatic feeds arbitrary data to the JWKS and PEM parser. It
 // must never panic; a set it returns holds only public RSA, ECDSA and
 // Ed25519 keys, with "alg" only from a JWK; and an error is at most
 // maxKeySetErrorLength bytes and quotes no more than maxKeySetErrorQuote
 // bytes of the input in one piece.
-func FuzzStaticKeySet(f *testing.F) {
+func FuzzStatic(f *testing.F) {
 	for _, seed := range keySetSeeds(f) {
 		f.Add(seed)
 	}

@@ -268,7 +268,7 @@ func TestAttack_JWKSTricks(t *testing.T) {
 	}
 }
 
-// TestAttack_OversizeTokens: a token over MaxTokenLength is refused before
+// TestAttack_OversizeTokens: a token over bearer.MaxLength is refused before
 // parsing; a huge header in a token of our issuer is refused.
 func TestAttack_OversizeTokens(t *testing.T) {
 	s := newJWT(t, jwtStaticKeys(t))

@@ -34,7 +34,7 @@ func TestNamedJWTIssuers(t *testing.T) {
 		t.Fatal("two strategies named jwt accepted")
 	}
 	if _, err := authn.NewChain(authn.Named("jwt-unbuilt", &jwt.Strategy{})); !errors.Is(err, authn.ErrNotBuilt) {
-		t.Errorf("named unbuilt JWTStrategy: err = %v, want ErrNotBuilt", err)
+		t.Errorf("named unbuilt jwt.Strategy: err = %v, want ErrNotBuilt", err)
 	}
 	creator := authn.StrategyFunc("creator", func(_ *http.Request, sofar authn.Principal) authn.Decision {
 		if sofar.Actor == nil {

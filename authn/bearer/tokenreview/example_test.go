@@ -23,7 +23,7 @@ import (
 // The second token is shaped like one but made up: the API server refuses
 // it. The third cannot be a Kubernetes token at all and is refused without
 // asking.
-func ExampleTokenReview() {
+func ExampleNew() {
 	const (
 		audience = "https://notebooks.example.com"
 		// A projected token as the pod reads it; its signature is the API
