@@ -203,11 +203,11 @@ func (c Config) tokenStrategies(trust authn.TrustPolicy) ([]authn.Strategy, erro
 		if c.Now != nil {
 			opts = append(opts, jwt.WithClock(c.Now))
 		}
-		jwt, err := jwt.ServiceAccount(c.Issuer, c.Keys, opts...)
+		local, err := jwt.ServiceAccount(c.Issuer, c.Keys, opts...)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, jwt)
+		out = append(out, local)
 	}
 	if c.TokenReviews != nil {
 		opts := []tokenreview.Option{tokenreview.WithAudiences(c.Audiences...), tokenreview.WithTokenSource(src)}
