@@ -683,3 +683,81 @@ func TestTokenCacheAdmit(t *testing.T) {
 		t.Errorf("admit asked %d times, want 4: three refusals and one miss, no hits", n)
 	}
 }
+
+// TestNewCacheOptions: NewCache refuses every invalid option with an error
+// that names it, and a nil option or verify function, never panicking.
+func TestNewCacheOptions(t *testing.T) {
+	verify := (&countingVerifier{}).verify
+	for _, tt := range []struct {
+		name   string
+		verify VerifyFunc[string]
+		opt    CacheOption
+		want   string
+	}{
+		{"nil verify", nil, WithTimeout(time.Second), "verify is nil"},
+		{"nil option", verify, nil, "option 0 is nil"},
+		{"zero size", verify, WithSize(0, 1), "WithSize(0, 1)"},
+		{"zero invalid size", verify, WithSize(1, 0), "WithSize(1, 0)"},
+		{"negative TTL", verify, WithTTL(-time.Second, 0), "WithTTL(-1s, 0s)"},
+		{"negative invalid TTL", verify, WithTTL(0, -time.Second), "WithTTL(0s, -1s)"},
+		{"zero timeout", verify, WithTimeout(0), "WithTimeout(0s)"},
+		{"nil admission", verify, WithAdmission(nil), "WithAdmission(nil)"},
+		{"nil clock", verify, WithClock(nil), "WithClock(nil)"},
+	} {
+		c, err := NewCache(tt.verify, tt.opt)
+		if err == nil || c != nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, %v; want an error saying %q", tt.name, c, err, tt.want)
+		}
+	}
+}
+
+// TestNewCacheDefaults: built with options only, the cache reuses a valid
+// verdict for its TTL and an invalid one for the shorter invalid TTL, on
+// the clock given, and admission refuses without verifying or caching.
+func TestNewCacheDefaults(t *testing.T) {
+	clock := tokentest.NewClock()
+	var calls atomic.Int64
+	c, err := NewCache(func(_ context.Context, token string, _ []string) (Verdict[string], error) {
+		calls.Add(1)
+		if token == "good" {
+			return Verdict[string]{Value: "alice"}, nil
+		}
+		return Verdict[string]{Invalid: "unknown token"}, nil
+	}, WithClock(clock.Now), WithAdmission(func(token string) string {
+		if token == "junk" {
+			return "not a token"
+		}
+		return ""
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(token string) Verdict[string] {
+		t.Helper()
+		v, err := c.Get(t.Context(), token, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		token   string
+		want    Verdict[string]
+		calls   int64
+	}{
+		{0, "good", Verdict[string]{Value: "alice"}, 1},
+		{0, "bad", Verdict[string]{Invalid: "unknown token"}, 2},
+		{0, "junk", Verdict[string]{Invalid: "not a token"}, 2},
+		{0, "junk", Verdict[string]{Invalid: "not a token"}, 2},
+		{9 * time.Second, "bad", Verdict[string]{Invalid: "unknown token"}, 2},
+		{time.Second, "bad", Verdict[string]{Invalid: "unknown token"}, 3}, // the 10s invalid TTL ran out
+		{time.Minute + 49*time.Second, "good", Verdict[string]{Value: "alice"}, 3},
+		{time.Second, "good", Verdict[string]{Value: "alice"}, 4}, // the 2m valid TTL ran out
+	} {
+		clock.Advance(step.advance)
+		if got := get(step.token); got != step.want || calls.Load() != step.calls {
+			t.Errorf("after %v, %s: %+v with %d verifications, want %+v with %d", step.advance, step.token, got, calls.Load(), step.want, step.calls)
+		}
+	}
+}

@@ -131,7 +131,7 @@ func TestSource(t *testing.T) {
 	}
 }
 
-func TestBindToken(t *testing.T) {
+func TestBind(t *testing.T) {
 	sa := &authn.ServiceAccount{Namespace: "team", Name: "key", UID: "u-1"}
 	cred := &authn.Credential{Type: "jwt", ID: "JTI=1"}
 	human := authn.User{Name: "alice"}
