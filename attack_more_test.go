@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authn/bearer"
 	"github.com/authchain/authchain/internal/setup"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -45,7 +45,7 @@ func TestAttack_ForwardedAttributesDoNotStickToTheKeysHuman(t *testing.T) {
 // changes nothing for the next request with the same (cached) token.
 func TestAttack_NoCrossRequestState(t *testing.T) {
 	cfg := bindingConfig(t)
-	cfg.BoundObjectKinds = []string{strategies.BoundValidatingWebhookConfiguration}
+	cfg.BoundObjectKinds = []string{bearer.BoundValidatingWebhookConfiguration}
 	chain := atkChain(t, cfg, roleKey("", "    ambient-code.io/role: read\n", ` "ambient-code.io/role=read"`))
 	tok := atkToken(t, "team", "key", "uid-key",
 		k8sClaim("validatingwebhookconfiguration", map[string]any{"name": "p", "uid": "u"}),

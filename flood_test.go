@@ -11,14 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
+	"github.com/authchain/authchain/chiadapter"
+	"github.com/authchain/authchain/internal/setup"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/authchain/authchain/authn/strategies"
-	"github.com/authchain/authchain/chiadapter"
-	"github.com/authchain/authchain/internal/setup"
 )
 
 // floodCluster is the one ServiceAccount the valid token names.
@@ -52,7 +51,7 @@ func junkJWT(t *testing.T, i int) string {
 // peer through the standard chain with TokenReview and the default limits,
 // behind the chi adapter. The clock stands still, so the rate limit grants
 // exactly its burst and no more, whatever the machine's speed. It shows:
-//   - the API server sees at most DefaultReviewBurst TokenReviews, not
+//   - the API server sees at most tokenreview.DefaultBurst TokenReviews, not
 //     10,000; every request beyond the limit gets 503 with Retry-After;
 //   - a valid token's answer, cached before the flood, is still served
 //     from the cache afterwards: no TokenReview for it, and a 200.
@@ -114,8 +113,8 @@ func TestTokenReviewFlood(t *testing.T) {
 	reviews := calls.Load()
 	t.Logf("%d junk tokens: %d TokenReviews in all (1 for the valid token), %d answered 401, %d answered 503",
 		junk, reviews, statuses[http.StatusUnauthorized], statuses[http.StatusServiceUnavailable])
-	if reviews > strategies.DefaultReviewBurst {
-		t.Errorf("%d TokenReviews, more than the burst of %d", reviews, strategies.DefaultReviewBurst)
+	if reviews > tokenreview.DefaultBurst {
+		t.Errorf("%d TokenReviews, more than the burst of %d", reviews, tokenreview.DefaultBurst)
 	}
 	if got, want := statuses[http.StatusUnauthorized], int(reviews)-1; got != want {
 		t.Errorf("%d junk tokens refused (401), want one per review: %d", got, want)

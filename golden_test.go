@@ -24,6 +24,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/chiadapter"
 	"github.com/authchain/authchain/internal/setup"
@@ -187,7 +188,7 @@ func runRequest(chain *authn.Chain, req *http.Request) goldenResult {
 // only that the header was left for the handler.
 func redactTokens(h http.Header) http.Header {
 	out := h.Clone()
-	for _, name := range []string{strategies.AuthorizationHeader, strategies.ForwardedAccessTokenHeader} {
+	for _, name := range []string{bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader} {
 		for i := range out[name] {
 			out[name][i] = "<token>"
 		}

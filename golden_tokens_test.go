@@ -16,10 +16,9 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/go-jose/go-jose/v4"
-	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/authchain/authchain/authn/strategies"
+	gojwt "github.com/golang-jwt/jwt/v5"
 )
 
 // goldenNow is the clock of every golden case that verifies tokens, so that
@@ -33,7 +32,7 @@ var goldenNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 type tokenKeys struct {
 	rsa, rsaUnpublished *rsa.PrivateKey
 	ec                  *ecdsa.PrivateKey
-	keySet              strategies.KeySet
+	keySet              jwks.KeySet
 }
 
 func newTokenKeys(t *testing.T) tokenKeys {
@@ -49,14 +48,14 @@ func newTokenKeys(t *testing.T) tokenKeys {
 	if k.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 		{Key: &k.rsa.PublicKey, KeyID: "rsa-1", Algorithm: "RS256", Use: "sig"},
 		{Key: &k.ec.PublicKey, KeyID: "ec-1", Algorithm: "ES256", Use: "sig"},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.keySet, err = strategies.StaticKeySet(jwks); err != nil {
+	if k.keySet, err = jwks.Static(set); err != nil {
 		t.Fatal(err)
 	}
 	return k
@@ -97,28 +96,28 @@ func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 		return "", err
 	}
 	var (
-		method jwt.SigningMethod
+		method gojwt.SigningMethod
 		key    any
 	)
 	switch alg {
 	case "RS256":
-		method, key = jwt.SigningMethodRS256, k.rsa
+		method, key = gojwt.SigningMethodRS256, k.rsa
 	case "RS256-unpublished":
-		method, key = jwt.SigningMethodRS256, k.rsaUnpublished
+		method, key = gojwt.SigningMethodRS256, k.rsaUnpublished
 	case "ES256":
-		method, key = jwt.SigningMethodES256, k.ec
+		method, key = gojwt.SigningMethodES256, k.ec
 	case "none":
-		method, key = jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType
+		method, key = gojwt.SigningMethodNone, gojwt.UnsafeAllowNoneSignatureType
 	case "HS256-confusion":
 		der, err := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
 		if err != nil {
 			return "", err
 		}
-		method, key = jwt.SigningMethodHS256, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		method, key = gojwt.SigningMethodHS256, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	default:
 		return "", fmt.Errorf("unknown token algorithm %q", alg)
 	}
-	tok := jwt.NewWithClaims(method, claims)
+	tok := gojwt.NewWithClaims(method, claims)
 	if kid != "" {
 		tok.Header["kid"] = kid
 	}
@@ -126,8 +125,8 @@ func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 }
 
 // goldenClaims decodes claims, turning relative times into NumericDates.
-func goldenClaims(claimsJSON string) (jwt.MapClaims, error) {
-	var claims jwt.MapClaims
+func goldenClaims(claimsJSON string) (gojwt.MapClaims, error) {
+	var claims gojwt.MapClaims
 	if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
 		return nil, fmt.Errorf("claims: %w", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwt"
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
 	"github.com/authchain/authchain/authn/strategies"
 )
 
@@ -248,7 +250,7 @@ type wrapped struct{ authn.Strategy }
 // outcome that must hold: the panic still strips identity headers, and a
 // wrapper that forwards Validate is refused.
 func TestAttack2_WrappedUnbuiltStrategy(t *testing.T) {
-	chain, err := authn.NewChain(wrapped{&strategies.JWTStrategy{}})
+	chain, err := authn.NewChain(wrapped{&jwt.Strategy{}})
 	if err != nil {
 		t.Logf("wrapper refused: %v", err)
 		return
@@ -268,12 +270,12 @@ func TestAttack2_WrappedUnbuiltStrategy(t *testing.T) {
 		t.Error("identity header kept after a panicking wrapped strategy")
 	}
 	// Embedding the pointer type promotes Validate: refused.
-	type embedsPointer struct{ *strategies.JWTStrategy }
-	if _, err := authn.NewChain(embedsPointer{&strategies.JWTStrategy{}}); err == nil {
-		t.Error("a wrapper embedding *JWTStrategy (Validate promoted) was accepted unbuilt")
+	type embedsPointer struct{ *jwt.Strategy }
+	if _, err := authn.NewChain(embedsPointer{&jwt.Strategy{}}); err == nil {
+		t.Error("a wrapper embedding *jwt.Strategy (Validate promoted) was accepted unbuilt")
 	}
 	if _, err := authn.NewChain(embedsPointer{nil}); err == nil {
-		t.Error("a wrapper embedding a nil *JWTStrategy was accepted")
+		t.Error("a wrapper embedding a nil *jwt.Strategy was accepted")
 	}
 }
 
@@ -292,9 +294,9 @@ func TestAttack2_NilAndPanickyStrategies(t *testing.T) {
 	for name, s := range map[string]authn.Strategy{
 		"StrategyFunc(nil)":     authn.StrategyFunc("f", nil),
 		"StrategyFunc(var nil)": authn.StrategyFunc("f", nilFunc),
-		"nil *JWTStrategy":      (*strategies.JWTStrategy)(nil),
+		"nil *jwt.Strategy":     (*jwt.Strategy)(nil),
 		"nil *Annotation":       (*strategies.AnnotationStrategy)(nil),
-		"zero TokenReview":      &strategies.TokenReviewStrategy{},
+		"zero TokenReview":      &tokenreview.Strategy{},
 		"zero Synthetic":        &strategies.SyntheticStrategy{},
 		"zero Forwarded":        &strategies.ForwardedStrategy{},
 		"zero Annotation":       &strategies.AnnotationStrategy{},

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwt"
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
 	"github.com/authchain/authchain/authn/strategies"
 )
 
@@ -272,8 +274,8 @@ func TestAttack_NewChainRefusesTypedNils(t *testing.T) {
 		(*strategies.ForwardedStrategy)(nil),
 		(*strategies.ServiceAccountStrategy)(nil),
 		(*strategies.AnnotationStrategy)(nil),
-		(*strategies.JWTStrategy)(nil),
-		(*strategies.TokenReviewStrategy)(nil),
+		(*jwt.Strategy)(nil),
+		(*tokenreview.Strategy)(nil),
 		(*strategies.SyntheticStrategy)(nil),
 		authn.StrategyFunc("nil-func", nil),
 	} {

@@ -153,9 +153,9 @@ type HeaderReader interface {
 // tell whether it was built ready to run. NewChain calls Validate on every
 // strategy that has it and refuses one that reports an error, so that a
 // struct used without its constructor, such as a zero
-// &strategies.JWTStrategy{}, is refused when the chain is built rather
-// than panicking on the first request. Every strategy in package
-// strategies implements it; a custom strategy whose zero value cannot run
+// &jwt.Strategy{}, is refused when the chain is built rather than
+// panicking on the first request. Every built-in strategy implements it,
+// with an error wrapping ErrNotBuilt; a custom strategy whose zero value cannot run
 // should too, and one that wraps another strategy (for metrics, say)
 // should delegate to the wrapped one's Validate, which NewChain cannot
 // see through the wrapper.

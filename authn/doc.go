@@ -15,6 +15,8 @@
 //	...
 //	p, trace, err := chain.Authenticate(r)
 //
-// The strategies live in package strategies; the HTTP middleware in package
-// chiadapter. This package imports nothing from Kubernetes.
+// The header strategies live in package strategies, the bearer-token ones
+// under package bearer (jwt, tokenreview, and bearer's kit for custom
+// token strategies); the HTTP middleware in package chiadapter. This
+// package imports nothing from Kubernetes.
 package authn

@@ -6,7 +6,7 @@ import (
 )
 
 // Named returns s under another name, so that two strategies of one type,
-// such as two ServiceAccountJWT strategies for two issuers, can share a
+// such as two jwt.ServiceAccount strategies for two issuers, can share a
 // chain: NewChain refuses repeated names. The name is what Principal.Via,
 // the Trace and errors show.
 //

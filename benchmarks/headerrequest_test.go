@@ -113,7 +113,7 @@ func benchChain(b *testing.B, chain *authn.Chain) {
 	}
 }
 
-func forwardedChain(b *testing.B, trust strategies.TrustPolicy) *authn.Chain {
+func forwardedChain(b *testing.B, trust authn.TrustPolicy) *authn.Chain {
 	b.Helper()
 	forwarded, err := strategies.Forwarded(trust, strategies.WithHeaders(strategies.FrontProxyHeaders()))
 	if err != nil {

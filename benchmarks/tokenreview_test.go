@@ -21,7 +21,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
 )
 
 // The two benchmarks below time a cache hit for the same bearer token,
@@ -99,7 +99,7 @@ func BenchmarkKubernetesCachedTokenAuthenticatorHit(b *testing.B) {
 // strategy leaves it alone. Measured (go1.26.8, 2-core AMD EPYC, shared,
 // same run): ~1.9 µs/op, 192 B/op, 2 allocs/op (the Actor and the
 // per-request Credential). The 0.45 µs difference is the token's syntax
-// check in strategies.TokenSource (~0.7 µs by profile), which bearertoken
+// check in bearer.Source (~0.7 µs by profile), which bearertoken
 // does not do; keying and look-up allocate nothing.
 func BenchmarkAuthchainTokenReviewHit(b *testing.B) {
 	var calls atomic.Int64
@@ -118,8 +118,8 @@ func BenchmarkAuthchainTokenReviewHit(b *testing.B) {
 		}
 		return true, tr, nil
 	})
-	s, err := strategies.TokenReview(client.AuthenticationV1().TokenReviews(),
-		strategies.WithReviewAudiences(tokenAudience))
+	s, err := tokenreview.New(client.AuthenticationV1().TokenReviews(),
+		tokenreview.WithAudiences(tokenAudience))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
 )
@@ -142,7 +142,7 @@ func startIdentityProvider(t *testing.T, ca *CA) *identityProvider {
 func (idp *identityProvider) token(t *testing.T, login, email string) string {
 	t.Helper()
 	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodRS256, gojwt.MapClaims{
 		"iss": idp.URL, "sub": login, "aud": audience,
 		"email": email, "email_verified": true,
 		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),

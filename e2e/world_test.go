@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/internal/setup"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -73,7 +73,7 @@ type world struct {
 	// frontProxyCA issues the front proxy's client certificate.
 	frontProxyCA *CA
 	fresh, last  *kubecache.Cache
-	keys         *strategies.OIDCKeys
+	keys         *jwks.OIDCKeys
 	// jwtConfig and frontConfig configure the /jwt and front routes, for
 	// tests that mount them again over another cache.
 	jwtConfig, frontConfig setup.Config
@@ -131,7 +131,7 @@ func newWorld(t *testing.T) *world {
 	keyClient := &http.Client{Timeout: 10 * time.Second, Transport: w.calls.Wrap(&http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: w.cluster.CA.Pool(), MinVersion: tls.VersionTLS12},
 	})}
-	w.keys, err = strategies.OIDCKeySet(context.Background(), w.cluster.URL, strategies.WithHTTPClient(keyClient))
+	w.keys, err = jwks.OIDC(context.Background(), w.cluster.URL, jwks.WithHTTPClient(keyClient))
 	if err != nil {
 		t.Fatal(err)
 	}

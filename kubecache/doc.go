@@ -21,4 +21,8 @@
 //
 // Projected objects always keep their namespace, name, uid,
 // resourceVersion and deletionTimestamp.
+//
+// APIServerHTTPClient is the other piece that needs client-go: the HTTP
+// client jwks.OIDC fetches a cluster's keys with, which sends the pod's
+// token to the API server and nowhere else.
 package kubecache

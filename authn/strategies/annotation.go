@@ -14,6 +14,7 @@ import (
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/internal/nilcheck"
+	"github.com/authchain/authchain/internal/notbuilt"
 )
 
 // DefaultCreatorAnnotation is the ServiceAccount annotation naming the user
@@ -351,10 +352,10 @@ func CreatorAnnotation(sas ServiceAccountReader, opts ...AnnotationOption) (*Ann
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
-// ErrNotBuilt unless s was built by CreatorAnnotation.
+// authn.ErrNotBuilt unless s was built by CreatorAnnotation.
 func (s *AnnotationStrategy) Validate() error {
 	if s == nil || s.sas == nil || s.creatorKey == "" || s.maxHops < 1 {
-		return notBuilt("AnnotationStrategy", "CreatorAnnotation")
+		return notbuilt.Error("AnnotationStrategy", "CreatorAnnotation")
 	}
 	return nil
 }

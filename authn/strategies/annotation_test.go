@@ -30,6 +30,7 @@ import (
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/binding"
+	"github.com/authchain/authchain/internal/tokentest"
 	"github.com/authchain/authchain/kubecache"
 )
 
@@ -1735,7 +1736,7 @@ func TestAnnotationAllocs(t *testing.T) {
 		{signed, "ambient-key-role", 4, true},
 		{labels, "gone", 1, false}, // a miss costs what a hit does
 	} {
-		if tt.pooled && strategies.RaceDetectorOn() {
+		if tt.pooled && tokentest.RaceDetectorOn() {
 			continue
 		}
 		sofar := keyActor("stackrox-1", tt.name)

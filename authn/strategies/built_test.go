@@ -1,7 +1,6 @@
 package strategies_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,28 +8,21 @@ import (
 	"strings"
 	"testing"
 
-	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
-
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/internal/tokentest"
 )
 
-// builtStrategies returns one strategy of every type, each built by its
-// constructor.
+// builtStrategies returns one strategy of every type in the package, each
+// built by its constructor. The token strategies have tests of their own.
 func builtStrategies(t *testing.T) []authn.Strategy {
 	t.Helper()
-	jwtStrategy, err := strategies.ServiceAccountJWT(jwtIssuer, jwtStaticKeys(t), strategies.WithAudiences(jwtAudience))
-	if err != nil {
-		t.Fatal(err)
-	}
 	annotation, err := strategies.CreatorAnnotation(indexerReader(t), strategies.InsecureAcceptUnverifiedAnnotations())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return []authn.Strategy{
 		newForwarded(t, strategies.InsecureTrustAnyPeer()),
-		jwtStrategy,
-		newTokenReview(t, newReviewAPI(nil)),
 		strategies.ServiceAccount(),
 		annotation,
 		strategies.Synthetic(),
@@ -48,8 +40,6 @@ func TestNewChainRefusesUnbuiltStrategies(t *testing.T) {
 		constructor string
 	}{
 		{&strategies.ForwardedStrategy{}, "Forwarded"},
-		{&strategies.JWTStrategy{}, "ServiceAccountJWT"},
-		{&strategies.TokenReviewStrategy{}, "TokenReview"},
 		{&strategies.AnnotationStrategy{}, "CreatorAnnotation"},
 		{&strategies.SyntheticStrategy{}, "Synthetic"},
 	} {
@@ -58,7 +48,7 @@ func TestNewChainRefusesUnbuiltStrategies(t *testing.T) {
 			if err == nil || chain != nil {
 				t.Fatalf("NewChain accepted a zero %T", tt.zero)
 			}
-			if !errors.Is(err, strategies.ErrNotBuilt) || !strings.Contains(err.Error(), "use "+tt.constructor) {
+			if !errors.Is(err, authn.ErrNotBuilt) || !strings.Contains(err.Error(), "use "+tt.constructor) {
 				t.Errorf("err = %v, want ErrNotBuilt saying to use %s", err, tt.constructor)
 			}
 		})
@@ -96,26 +86,19 @@ func TestServiceAccountZeroValueIsTheDefault(t *testing.T) {
 // variable declared but never assigned does: the interface is not nil,
 // and its first method call panics.
 type (
-	nilTrust  struct{ strategies.TrustPolicy }
+	nilTrust  struct{ authn.TrustPolicy }
 	nilReader struct {
 		strategies.ServiceAccountReader
 	}
-	nilReviews struct {
-		authenticationv1client.TokenReviewInterface
-	}
-	nilContext struct{ context.Context }
 )
 
 // TestConstructorsRefuseTypedNilDependencies: a dependency that is an
 // interface holding a nil pointer is refused when the strategy is built,
 // with the same error as a plain nil, not found by a panic on a request.
-// So is an OIDCKeys that OIDCKeySet did not build.
 func TestConstructorsRefuseTypedNilDependencies(t *testing.T) {
 	var (
-		trust   = strategies.TrustPolicy((*nilTrust)(nil))
-		sas     = strategies.ServiceAccountReader((*nilReader)(nil))
-		reviews = authenticationv1client.TokenReviewInterface((*nilReviews)(nil))
-		ctx     = context.Context((*nilContext)(nil))
+		trust = authn.TrustPolicy((*nilTrust)(nil))
+		sas   = strategies.ServiceAccountReader((*nilReader)(nil))
 	)
 	for _, tt := range []struct {
 		name  string
@@ -126,36 +109,13 @@ func TestConstructorsRefuseTypedNilDependencies(t *testing.T) {
 			_, err := strategies.Forwarded(trust)
 			return err
 		}, "needs a TrustPolicy"},
-		{"TokensAlsoFromForwardedAccessToken", func() error {
-			_, err := strategies.TokensAlsoFromForwardedAccessToken(trust)
-			return err
-		}, "needs a TrustPolicy"},
-		{"ServiceAccountJWT", func() error {
-			_, err := strategies.ServiceAccountJWT(jwtIssuer, (*strategies.OIDCKeys)(nil), strategies.WithAudiences(jwtAudience))
-			return err
-		}, "keys is nil"},
-		{"ServiceAccountJWT with a zero OIDCKeys", func() error {
-			_, err := strategies.ServiceAccountJWT(jwtIssuer, &strategies.OIDCKeys{}, strategies.WithAudiences(jwtAudience))
-			if !errors.Is(err, strategies.ErrNotBuilt) {
-				return fmt.Errorf("not ErrNotBuilt: %w", err)
-			}
-			return err
-		}, "use OIDCKeySet"},
-		{"TokenReview", func() error {
-			_, err := strategies.TokenReview(reviews, strategies.WithReviewAudiences(reviewAudience))
-			return err
-		}, "client is nil"},
 		{"CreatorAnnotation", func() error {
 			_, err := strategies.CreatorAnnotation(sas, strategies.InsecureAcceptUnverifiedAnnotations())
 			return err
 		}, "the ServiceAccountReader is nil"},
-		{"OIDCKeySet", func() error {
-			_, err := strategies.OIDCKeySet(ctx, "https://issuer.example")
-			return err
-		}, "ctx is nil"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := noPanic(tt.build)
+			err := tokentest.NoPanic(tt.build)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one saying %q", err, tt.want)
 			}
@@ -176,7 +136,7 @@ func TestConstructorsHandleNilOptions(t *testing.T) {
 	}
 	for name, build := range ignored {
 		var s authn.Strategy
-		err := noPanic(func() (err error) {
+		err := tokentest.NoPanic(func() (err error) {
 			s, err = build()
 			return err
 		})
@@ -195,37 +155,14 @@ func TestConstructorsHandleNilOptions(t *testing.T) {
 	}
 
 	refused := map[string]func() error{
-		"ServiceAccountJWT": func() error {
-			_, err := strategies.ServiceAccountJWT(jwtIssuer, jwtStaticKeys(t), strategies.WithAudiences(jwtAudience), nil)
-			return err
-		},
-		"TokenReview": func() error {
-			_, err := strategies.TokenReview(newReviewAPI(nil).client.AuthenticationV1().TokenReviews(),
-				strategies.WithReviewAudiences(reviewAudience), nil)
-			return err
-		},
 		"CreatorAnnotation": func() error {
 			_, err := strategies.CreatorAnnotation(indexerReader(t), strategies.InsecureAcceptUnverifiedAnnotations(), nil)
 			return err
 		},
-		"OIDCKeySet": func() error {
-			_, err := strategies.OIDCKeySet(context.Background(), "https://issuer.example", nil)
-			return err
-		},
 	}
 	for name, build := range refused {
-		if err := noPanic(build); err == nil || !strings.Contains(err.Error(), "option") || !strings.Contains(err.Error(), "is nil") {
+		if err := tokentest.NoPanic(build); err == nil || !strings.Contains(err.Error(), "option") || !strings.Contains(err.Error(), "is nil") {
 			t.Errorf("%s(nil option): err = %v, want it refused", name, err)
 		}
 	}
-}
-
-// noPanic runs f and turns a panic into an error.
-func noPanic(f func() error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panicked: %v", v)
-		}
-	}()
-	return f()
 }

@@ -4,20 +4,22 @@
 // acts for.
 //
 // Each strategy does one job, in its own file, and they are meant to run in
-// this order:
+// this order, with the bearer-token strategies of packages authn/bearer/jwt
+// and authn/bearer/tokenreview in their place (they do not import this
+// package, nor it them):
 //
-//	Constructor            Name            Applies when                 Contributes
-//	Forwarded(trust)       forwarded       identity headers present     User, from a proxy trust proves
-//	ServiceAccountJWT(…)   jwt             bearer JWT of this issuer    Actor with UID, Credential: the
-//	                                                                    token verified locally
-//	TokenReview(…)         tokenreview     any bearer token             the same, from a cached TokenReview
-//	ServiceAccount()       serviceaccount  User is system:serviceaccount:NS:NAME
-//	                                       and no token proved it       nothing: rejected (with
-//	                                                                    InsecureBelieveForwardedSubjects,
-//	                                                                    Actor parsed from it; User cleared)
-//	CreatorAnnotation(…)   annotation      Actor set, no User           User: the key's creator, from the
-//	                                                                    informer cache; Actor.UID
-//	Synthetic()            synthetic       Actor set, still no User     stand-in User, Synthetic = true
+//	Constructor               Name            Applies when                 Contributes
+//	Forwarded(trust)          forwarded       identity headers present     User, from a proxy trust proves
+//	jwt.ServiceAccount(…)     jwt             bearer JWT of this issuer    Actor with UID, Credential: the
+//	                                                                       token verified locally
+//	tokenreview.New(…)        tokenreview     any bearer token             the same, from a cached TokenReview
+//	ServiceAccount()          serviceaccount  User is system:serviceaccount:NS:NAME
+//	                                          and no token proved it       nothing: rejected (with
+//	                                                                       InsecureBelieveForwardedSubjects,
+//	                                                                       Actor parsed from it; User cleared)
+//	CreatorAnnotation(…)      annotation      Actor set, no User           User: the key's creator, from the
+//	                                                                       informer cache; Actor.UID
+//	Synthetic()               synthetic       Actor set, still no User     stand-in User, Synthetic = true
 //
 // A present but untrustworthy identity (an unverified proxy, a malformed
 // subject, a ServiceAccount subject without its verified token, a creator
@@ -42,15 +44,15 @@
 //	...
 //	forwarded, err := strategies.Forwarded(trust)
 //	...
-//	keys, err := strategies.OIDCKeySet(ctx, issuer, strategies.WithHTTPClient(apiClient))
+//	keys, err := jwks.OIDC(ctx, issuer, jwks.WithHTTPClient(apiClient))
 //	...
-//	tokens, err := strategies.ServiceAccountJWT(issuer, keys, strategies.WithAudiences("my-app"))
+//	tokens, err := jwt.ServiceAccount(issuer, keys, jwt.WithAudiences("my-app"))
 //	...
 //	chain, err := authn.NewChain(forwarded, tokens, strategies.ServiceAccount(), annotation, strategies.Synthetic())
 //
 // Every strategy is safe for concurrent use. Header and annotation
 // strategies never call the API server while answering; the token
-// strategies call it only on a cache miss (TokenReview, limited in flight
+// strategies (package authn/bearer and below) call it only on a cache miss (TokenReview, limited in flight
 // and per second, failing rather than queueing beyond) or for an unknown
 // key id (a rate-limited key-set refresh), and bound the wait.
 package strategies

@@ -11,9 +11,11 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authn/bearer/jwt"
 	"github.com/authchain/authchain/authn/strategies"
 )
 
@@ -32,12 +34,12 @@ func ExampleServiceAccount() {
 	if err != nil {
 		panic(err)
 	}
-	keys, err := strategies.StaticKeySet(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	keys, err := jwks.Static(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	if err != nil {
 		panic(err)
 	}
 	const issuer = "https://kubernetes.default.svc.cluster.local"
-	serviceAccountJWT, err := strategies.ServiceAccountJWT(issuer, keys, strategies.WithAudiences("authchain"))
+	serviceAccountJWT, err := jwt.ServiceAccount(issuer, keys, jwt.WithAudiences("authchain"))
 	if err != nil {
 		panic(err)
 	}
@@ -55,7 +57,7 @@ func ExampleServiceAccount() {
 	}
 
 	now := time.Now()
-	token, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+	token, err := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{
 		"iss": issuer, "sub": "system:serviceaccount:team-a:builder", "aud": "authchain",
 		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "nbf": now.Unix(),
 		"kubernetes.io": map[string]any{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/internal/nilcheck"
+	"github.com/authchain/authchain/internal/notbuilt"
 )
 
 // HeaderNames names the identity headers a proxy sets. An empty field is
@@ -150,7 +151,7 @@ const (
 // sets, but only on requests the TrustPolicy proves came from that proxy.
 // Build it with Forwarded. It is safe for concurrent use.
 type ForwardedStrategy struct {
-	trust TrustPolicy
+	trust authn.TrustPolicy
 	// names are the canonical header names per slot; "" is not read.
 	names       [numSlots]string
 	extraPrefix string
@@ -189,7 +190,7 @@ type ForwardedStrategy struct {
 // uid, email, preferred username and every extra key and value
 // authn.CheckName. A value that breaks the rule rejects the request; the
 // reason names the header and the rule, never the value.
-func Forwarded(trust TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, error) {
+func Forwarded(trust authn.TrustPolicy, opts ...ForwardedOption) (*ForwardedStrategy, error) {
 	if nilcheck.IsNil(trust) {
 		return nil, errors.New("strategies: Forwarded needs a TrustPolicy (InsecureTrustAnyPeer only in tests)")
 	}
@@ -281,10 +282,10 @@ func checkConfiguredHeader(name string) error {
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
-// ErrNotBuilt unless s was built by Forwarded.
+// authn.ErrNotBuilt unless s was built by Forwarded.
 func (s *ForwardedStrategy) Validate() error {
 	if s == nil || s.trust == nil || s.names[slotUser] == "" || s.maxValueLength <= 0 || s.maxGroups <= 0 {
-		return notBuilt("ForwardedStrategy", "Forwarded")
+		return notbuilt.Error("ForwardedStrategy", "Forwarded")
 	}
 	return nil
 }

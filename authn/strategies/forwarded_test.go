@@ -21,7 +21,7 @@ const (
 	untrustedPeer = "203.0.113.9:41234"
 )
 
-func trustedProxies(t testing.TB) strategies.TrustPolicy {
+func trustedProxies(t testing.TB) authn.TrustPolicy {
 	t.Helper()
 	trust, err := strategies.TrustPeerCIDRs("10.0.0.0/8")
 	if err != nil {
@@ -30,7 +30,7 @@ func trustedProxies(t testing.TB) strategies.TrustPolicy {
 	return trust
 }
 
-func newForwarded(t testing.TB, trust strategies.TrustPolicy, opts ...strategies.ForwardedOption) *strategies.ForwardedStrategy {
+func newForwarded(t testing.TB, trust authn.TrustPolicy, opts ...strategies.ForwardedOption) *strategies.ForwardedStrategy {
 	t.Helper()
 	s, err := strategies.Forwarded(trust, opts...)
 	if err != nil {
@@ -755,7 +755,7 @@ func TestForwardedConfig(t *testing.T) {
 	trust := strategies.InsecureTrustAnyPeer()
 	tests := []struct {
 		name  string
-		trust strategies.TrustPolicy
+		trust authn.TrustPolicy
 		opts  []strategies.ForwardedOption
 	}{
 		{name: "nil trust"},

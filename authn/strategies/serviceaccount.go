@@ -42,8 +42,8 @@ const (
 // which is then what a proxy forwarded and nothing has proven yet.
 //
 // Such a subject is refused (rejected, 401) by default: a name is not
-// proof. A token strategy earlier in the chain (ServiceAccountJWT,
-// TokenReview) that verified a token for the same ServiceAccount has
+// proof. A token strategy earlier in the chain (jwt.ServiceAccount,
+// tokenreview.New) that verified a token for the same ServiceAccount has
 // already made that ServiceAccount the Actor, with its uid, and cleared
 // the User, so this strategy does not apply to a proven subject; a token
 // for another ServiceAccount is rejected by the token strategy. The uid

@@ -10,7 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authn/bearer/jwt"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/internal/tokentest"
 )
 
 // subjectRefused is the decision for a well-formed subject that no token
@@ -207,15 +210,15 @@ func TestServiceAccountProof(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		chain, err := authn.NewChain(forwarded, newJWT(t, jwtStaticKeys(t)), strategies.ServiceAccount(opts...), annotation)
+		chain, err := authn.NewChain(forwarded, tokenStrategy(t), strategies.ServiceAccount(opts...), annotation)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return chain
 	}
-	token := rsaJWT(t, jwtClaims())
-	otherToken := rsaJWT(t, jwtClaims(set("sub", "system:serviceaccount:team-a:other"),
-		setK8s("serviceaccount", map[string]any{"name": "other", "uid": "uid-other"})))
+	token := tokentest.RSA(t, tokentest.Claims())
+	otherToken := tokentest.RSA(t, tokentest.Claims(tokentest.Set("sub", "system:serviceaccount:team-a:other"),
+		tokentest.SetK8s("serviceaccount", map[string]any{"name": "other", "uid": "uid-other"})))
 
 	tests := []struct {
 		name    string
@@ -282,7 +285,7 @@ func TestServiceAccountProof(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := bearerRequest(tt.token)
+			r := tokentest.Request(tt.token)
 			if tt.user != "" {
 				r.Header.Set("X-Forwarded-User", tt.user)
 			}
@@ -317,12 +320,12 @@ func TestServiceAccountProofNeedsTheCache(t *testing.T) {
 		sofar.User = authn.User{Name: "alice@example.com"}
 		return authn.Contribute(sofar, "creator, by name")
 	})
-	chain, err := authn.NewChain(newJWT(t, jwtStaticKeys(t)), strategies.ServiceAccount(), creator)
+	chain, err := authn.NewChain(tokenStrategy(t), strategies.ServiceAccount(), creator)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := rsaJWT(t, jwtClaims(setK8s("serviceaccount", map[string]any{"name": "builder", "uid": "uid-of-a-deleted-incarnation"})))
-	if _, _, err := chain.Authenticate(bearerRequest(old)); err != nil {
+	old := tokentest.RSA(t, tokentest.Claims(tokentest.SetK8s("serviceaccount", map[string]any{"name": "builder", "uid": "uid-of-a-deleted-incarnation"})))
+	if _, _, err := chain.Authenticate(tokentest.Request(old)); err != nil {
 		t.Fatalf("err = %v; without a cache look-up the old token was expected to pass", err)
 	}
 }
@@ -370,4 +373,18 @@ func TestServiceAccountAllocs(t *testing.T) {
 			t.Errorf("%q: %v allocs/op, want at most %v", tt.user, n, tt.max)
 		}
 	}
+}
+
+// tokenStrategy is the jwt strategy for the tokens tokentest.RSA mints.
+func tokenStrategy(t testing.TB) *jwt.Strategy {
+	t.Helper()
+	keys, err := jwks.Static(tokentest.StaticJWKS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := jwt.ServiceAccount(tokentest.Issuer, keys, jwt.WithAudiences(tokentest.Audience), jwt.WithClock(tokentest.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

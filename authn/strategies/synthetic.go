@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/notbuilt"
 )
 
 // SyntheticOption configures Synthetic. A nil option is ignored.
@@ -64,10 +65,10 @@ func legacySyntheticName(sa authn.ServiceAccount) string {
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
-// ErrNotBuilt unless s was built by Synthetic.
+// authn.ErrNotBuilt unless s was built by Synthetic.
 func (s *SyntheticStrategy) Validate() error {
 	if s == nil || s.name == nil {
-		return notBuilt("SyntheticStrategy", "Synthetic")
+		return notbuilt.Error("SyntheticStrategy", "Synthetic")
 	}
 	return nil
 }

@@ -13,19 +13,6 @@ import (
 	"github.com/authchain/authchain/authn"
 )
 
-// TrustPolicy decides whether a request arrived from a proven proxy, whose
-// identity headers may therefore be believed. Implementations must be safe
-// for concurrent use and must not block on the network.
-type TrustPolicy interface {
-	// Verify returns nil when r arrived from a proven proxy; otherwise an
-	// error whose message is a short secret-free reason.
-	Verify(r *http.Request) error
-	// StrippedHeaders lists header names the policy itself reads (e.g. the
-	// shared-secret header); the forwarded strategy strips them after use.
-	// May be nil.
-	StrippedHeaders() []string
-}
-
 // The reasons a policy refuses a request. Fixed values, so that a refusal
 // allocates nothing and never echoes what the client sent.
 var (
@@ -49,7 +36,7 @@ var (
 //
 // At least one allowed name is required: a CA alone is often shared with
 // other clients, which must not be able to assert identities.
-func TrustClientCertificate(roots *x509.CertPool, allowedNames ...string) (TrustPolicy, error) {
+func TrustClientCertificate(roots *x509.CertPool, allowedNames ...string) (authn.TrustPolicy, error) {
 	if roots == nil {
 		return nil, errors.New("strategies: TrustClientCertificate needs a CA pool")
 	}
@@ -113,7 +100,7 @@ func (*clientCertTrust) StrippedHeaders() []string { return nil }
 //
 // It must run before any RealIP-style middleware that rewrites RemoteAddr
 // from headers; otherwise a client can claim a trusted address.
-func TrustPeerCIDRs(cidrs ...string) (TrustPolicy, error) {
+func TrustPeerCIDRs(cidrs ...string) (authn.TrustPolicy, error) {
 	if len(cidrs) == 0 {
 		return nil, errors.New("strategies: TrustPeerCIDRs needs at least one CIDR")
 	}
@@ -164,7 +151,7 @@ const MinSharedSecretLen = 32
 //
 // A shared secret proves only that the sender knows it; prefer
 // TrustClientCertificate where the proxy can present one.
-func TrustSharedSecret(header string, secret []byte) (TrustPolicy, error) {
+func TrustSharedSecret(header string, secret []byte) (authn.TrustPolicy, error) {
 	if !authn.ValidHeaderName(header) {
 		return nil, fmt.Errorf("strategies: TrustSharedSecret: invalid header name %q", header)
 	}
@@ -214,7 +201,7 @@ func (t *sharedSecretTrust) StrippedHeaders() []string { return []string{t.heade
 // InsecureTrustAnyPeer trusts every request, so anyone who can reach the
 // server can claim any identity. It exists for tests and local development;
 // never use it in production.
-func InsecureTrustAnyPeer() TrustPolicy { return anyPeerTrust{} }
+func InsecureTrustAnyPeer() authn.TrustPolicy { return anyPeerTrust{} }
 
 type anyPeerTrust struct{}
 

@@ -126,10 +126,10 @@ func peers(certs ...*x509.Certificate) *tls.ConnectionState {
 
 func TestTrustClientCertificateConfig(t *testing.T) {
 	roots := x509.NewCertPool()
-	for name, build := range map[string]func() (TrustPolicy, error){
-		"nil roots":          func() (TrustPolicy, error) { return TrustClientCertificate(nil, "front-proxy") },
-		"no allowed names":   func() (TrustPolicy, error) { return TrustClientCertificate(roots) },
-		"empty allowed name": func() (TrustPolicy, error) { return TrustClientCertificate(roots, "front-proxy", "") },
+	for name, build := range map[string]func() (authn.TrustPolicy, error){
+		"nil roots":          func() (authn.TrustPolicy, error) { return TrustClientCertificate(nil, "front-proxy") },
+		"no allowed names":   func() (authn.TrustPolicy, error) { return TrustClientCertificate(roots) },
+		"empty allowed name": func() (authn.TrustPolicy, error) { return TrustClientCertificate(roots, "front-proxy", "") },
 	} {
 		if p, err := build(); err == nil || p != nil {
 			t.Errorf("%s: got (%v, %v), want an error", name, p, err)
@@ -261,12 +261,14 @@ func TestTrustSharedSecretStrippedAfterUse(t *testing.T) {
 
 func TestTrustSharedSecretConfig(t *testing.T) {
 	long := bytes.Repeat([]byte("k"), MinSharedSecretLen)
-	for name, build := range map[string]func() (TrustPolicy, error){
-		"short secret":   func() (TrustPolicy, error) { return TrustSharedSecret("X-Proxy-Secret", long[:MinSharedSecretLen-1]) },
-		"nil secret":     func() (TrustPolicy, error) { return TrustSharedSecret("X-Proxy-Secret", nil) },
-		"empty header":   func() (TrustPolicy, error) { return TrustSharedSecret("", long) },
-		"invalid header": func() (TrustPolicy, error) { return TrustSharedSecret("X Proxy Secret", long) },
-		"header colon":   func() (TrustPolicy, error) { return TrustSharedSecret("X-Proxy-Secret:", long) },
+	for name, build := range map[string]func() (authn.TrustPolicy, error){
+		"short secret": func() (authn.TrustPolicy, error) {
+			return TrustSharedSecret("X-Proxy-Secret", long[:MinSharedSecretLen-1])
+		},
+		"nil secret":     func() (authn.TrustPolicy, error) { return TrustSharedSecret("X-Proxy-Secret", nil) },
+		"empty header":   func() (authn.TrustPolicy, error) { return TrustSharedSecret("", long) },
+		"invalid header": func() (authn.TrustPolicy, error) { return TrustSharedSecret("X Proxy Secret", long) },
+		"header colon":   func() (authn.TrustPolicy, error) { return TrustSharedSecret("X-Proxy-Secret:", long) },
 	} {
 		if p, err := build(); err == nil || p != nil {
 			t.Errorf("%s: got (%v, %v), want an error", name, p, err)

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/internal/setup"
 )
 
@@ -40,7 +40,7 @@ const (
 type demoIssuer struct {
 	key  *ecdsa.PrivateKey
 	kid  string
-	keys strategies.KeySet
+	keys jwks.KeySet
 	// accounts are the demo cluster's ServiceAccounts by name, names
 	// their names in order.
 	accounts map[string]authn.ServiceAccount
@@ -59,11 +59,11 @@ func newDemoIssuer(cluster []byte) (*demoIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := strategies.StaticKeySet(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	keys, err := jwks.Static(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	if err != nil {
 		return nil, err
 	}
-	// The kid kube-apiserver gives a key, which StaticKeySet expects of a
+	// The kid kube-apiserver gives a key, which jwks.Static expects of a
 	// PEM key.
 	sum := sha256.Sum256(der)
 	d := &demoIssuer{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:]), keys: keys,
@@ -90,7 +90,7 @@ func (d *demoIssuer) token(name string, now time.Time) (string, error) {
 	}
 	jti := make([]byte, 16)
 	_, _ = rand.Read(jti)
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{
 		"iss": demoIssuerURL,
 		"sub": sa.Subject(),
 		"aud": []string{demoAudience},

@@ -13,22 +13,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authn/bearer/jwt"
 )
 
 // demoVerifier is the jwt strategy of demo mode, over a key set derived
 // afresh: a token printed by one run verifies in another.
-func demoVerifier(t *testing.T, now time.Time) *strategies.JWTStrategy {
+func demoVerifier(t *testing.T, now time.Time) *jwt.Strategy {
 	t.Helper()
 	d, err := newDemoIssuer(demoCluster)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := strategies.ServiceAccountJWT(demoIssuerURL, d.keys, strategies.WithAudiences(demoAudience),
-		strategies.WithJWTClock(func() time.Time { return now }))
+	s, err := jwt.ServiceAccount(demoIssuerURL, d.keys, jwt.WithAudiences(demoAudience),
+		jwt.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestDemoTokenFlag(t *testing.T) {
 	token := demoToken(t, "ambient-key-alice-write")
 
 	var claims struct {
-		jwt.RegisteredClaims
+		gojwt.RegisteredClaims
 		Kubernetes struct {
 			Namespace      string `json:"namespace"`
 			ServiceAccount struct {
@@ -48,7 +48,7 @@ func TestDemoTokenFlag(t *testing.T) {
 			} `json:"serviceaccount"`
 		} `json:"kubernetes.io"`
 	}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+	if _, _, err := gojwt.NewParser().ParseUnverified(token, &claims); err != nil {
 		t.Fatal(err)
 	}
 	if claims.Issuer != demoIssuerURL || claims.Subject != "system:serviceaccount:demo:ambient-key-alice-write" ||
@@ -68,7 +68,7 @@ func TestDemoTokenFlag(t *testing.T) {
 		t.Fatalf("demo token: %+v", d)
 	}
 	// Short-lived: refused once expired (past the clock skew).
-	later := issued.Add(demoTokenExpires + strategies.DefaultClockSkew + time.Minute)
+	later := issued.Add(demoTokenExpires + jwt.DefaultClockSkew + time.Minute)
 	if d := demoVerifier(t, later).Authenticate(r, authn.Principal{}); d.Outcome != authn.Rejected {
 		t.Errorf("expired demo token: %+v, want rejected", d)
 	}

@@ -22,7 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/internal/setup"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "whoami:", err)
 			return 2
 		}
-		if oidc, ok := o.config.Keys.(*strategies.OIDCKeys); ok {
+		if oidc, ok := o.config.Keys.(*jwks.OIDCKeys); ok {
 			defer oidc.Close()
 			ready = func() bool { return cache.HasSynced() && oidc.Synced() }
 		}
@@ -285,13 +285,13 @@ func waitUntil(ctx context.Context, timeout time.Duration, ready func() bool) {
 
 // keySet returns the issuer's verification keys: a file, or OIDC discovery
 // refreshed in the background until ctx ends.
-func (o options) keySet(ctx context.Context) (strategies.KeySet, error) {
+func (o options) keySet(ctx context.Context) (jwks.KeySet, error) {
 	if o.jwksFile != "" {
 		data, err := os.ReadFile(o.jwksFile)
 		if err != nil {
 			return nil, err
 		}
-		return strategies.StaticKeySet(data)
+		return jwks.Static(data)
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	if o.issuerCAFile != "" {
@@ -305,7 +305,7 @@ func (o options) keySet(ctx context.Context) (strategies.KeySet, error) {
 		}
 		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
-	return strategies.OIDCKeySet(ctx, o.config.Issuer, strategies.WithHTTPClient(client))
+	return jwks.OIDC(ctx, o.config.Issuer, jwks.WithHTTPClient(client))
 }
 
 // explainResult is what -explain prints.

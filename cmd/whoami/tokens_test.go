@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/golang-jwt/jwt/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 )
 
 // issuerForTest is a token issuer: an ECDSA key and its public JWKS.
@@ -42,7 +42,7 @@ func newIssuerForTest(t *testing.T) issuerForTest {
 func (i issuerForTest) token(t *testing.T, iss, name, uid string) string {
 	t.Helper()
 	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{
 		"iss": iss, "sub": "system:serviceaccount:demo:" + name, "aud": []string{"authchain"},
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "jti-1",
 		"kubernetes.io": map[string]any{"namespace": "demo", "serviceaccount": map[string]any{"name": name, "uid": uid}},

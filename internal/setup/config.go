@@ -9,6 +9,10 @@ import (
 	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authn/bearer/jwt"
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -51,7 +55,7 @@ type Config struct {
 	// JWTs with Keys; TokenReviews turns on TokenReview. Both need
 	// Audiences.
 	Issuer                     string                                      `json:"issuer,omitempty"`
-	Keys                       strategies.KeySet                           `json:"-"`
+	Keys                       jwks.KeySet                                 `json:"-"`
 	Audiences                  []string                                    `json:"audiences,omitempty"`
 	InsecureAcceptLegacyTokens bool                                        `json:"insecureAcceptLegacyTokens,omitempty"`
 	TokenReviews               authenticationv1client.TokenReviewInterface `json:"-"`
@@ -65,7 +69,7 @@ type Config struct {
 	InsecureForwardedSubjectWithoutToken bool `json:"insecureForwardedSubjectWithoutToken,omitempty"`
 	// BoundObjectKinds are the token bindings both token strategies accept
 	// besides Pod, Node and Secret, such as
-	// strategies.BoundValidatingWebhookConfiguration.
+	// bearer.BoundValidatingWebhookConfiguration.
 	BoundObjectKinds []string `json:"boundObjectKinds,omitempty"`
 	// Now is the clock of time-dependent strategies; nil is time.Now.
 	Now func() time.Time `json:"-"`
@@ -86,7 +90,7 @@ type Config struct {
 // Chain builds the chain. The ServiceAccounts are read from sas.
 func (c Config) Chain(sas strategies.ServiceAccountReader) (*authn.Chain, error) {
 	var chain []authn.Strategy
-	var trust strategies.TrustPolicy
+	var trust authn.TrustPolicy
 	if !c.NoForwarded || c.ForwardedAccessToken {
 		var err error
 		if trust, err = c.trust(); err != nil {
@@ -125,7 +129,7 @@ func (c Config) Chain(sas strategies.ServiceAccountReader) (*authn.Chain, error)
 }
 
 // forwarded builds the forwarded-header strategy for the preset c.Headers.
-func (c Config) forwarded(trust strategies.TrustPolicy) (*strategies.ForwardedStrategy, error) {
+func (c Config) forwarded(trust authn.TrustPolicy) (*strategies.ForwardedStrategy, error) {
 	preset := c.Headers
 	if preset == "" {
 		preset = "oauth2-proxy"
@@ -137,8 +141,8 @@ func (c Config) forwarded(trust strategies.TrustPolicy) (*strategies.ForwardedSt
 	return strategies.Forwarded(trust, strategies.WithHeaders(headers))
 }
 
-func (c Config) trust() (strategies.TrustPolicy, error) {
-	var policies []strategies.TrustPolicy
+func (c Config) trust() (authn.TrustPolicy, error) {
+	var policies []authn.TrustPolicy
 	if len(c.TrustCIDRs) > 0 {
 		p, err := strategies.TrustPeerCIDRs(c.TrustCIDRs...)
 		if err != nil {
@@ -176,41 +180,41 @@ func (c Config) trust() (strategies.TrustPolicy, error) {
 // tokenStrategies returns the bearer-token strategies, local JWT
 // verification first: it costs no API call, and a token for another issuer
 // passes on to TokenReview.
-func (c Config) tokenStrategies(trust strategies.TrustPolicy) ([]authn.Strategy, error) {
-	src := strategies.TokensFromAuthorization()
+func (c Config) tokenStrategies(trust authn.TrustPolicy) ([]authn.Strategy, error) {
+	src := bearer.FromAuthorization()
 	if c.ForwardedAccessToken {
 		var err error
-		if src, err = strategies.TokensAlsoFromForwardedAccessToken(trust); err != nil {
+		if src, err = bearer.AlsoFromForwardedAccessToken(trust); err != nil {
 			return nil, err
 		}
 	}
 	var out []authn.Strategy
 	if c.Issuer != "" {
-		opts := []strategies.JWTOption{strategies.WithAudiences(c.Audiences...), strategies.WithJWTTokenSource(src)}
+		opts := []jwt.Option{jwt.WithAudiences(c.Audiences...), jwt.WithTokenSource(src)}
 		if c.InsecureAcceptLegacyTokens {
-			opts = append(opts, strategies.InsecureAcceptLegacySecretTokens())
+			opts = append(opts, jwt.InsecureAcceptLegacySecretTokens())
 		}
 		if len(c.BoundObjectKinds) > 0 {
-			opts = append(opts, strategies.WithBoundObjectKinds(c.BoundObjectKinds...))
+			opts = append(opts, jwt.WithBoundObjectKinds(c.BoundObjectKinds...))
 		}
 		if c.Now != nil {
-			opts = append(opts, strategies.WithJWTClock(c.Now))
+			opts = append(opts, jwt.WithClock(c.Now))
 		}
-		jwt, err := strategies.ServiceAccountJWT(c.Issuer, c.Keys, opts...)
+		local, err := jwt.ServiceAccount(c.Issuer, c.Keys, opts...)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, jwt)
+		out = append(out, local)
 	}
 	if c.TokenReviews != nil {
-		opts := []strategies.TokenReviewOption{strategies.WithReviewAudiences(c.Audiences...), strategies.WithReviewTokenSource(src)}
+		opts := []tokenreview.Option{tokenreview.WithAudiences(c.Audiences...), tokenreview.WithTokenSource(src)}
 		if len(c.BoundObjectKinds) > 0 {
-			opts = append(opts, strategies.WithReviewBoundObjectKinds(c.BoundObjectKinds...))
+			opts = append(opts, tokenreview.WithBoundObjectKinds(c.BoundObjectKinds...))
 		}
 		if c.Now != nil {
-			opts = append(opts, strategies.WithReviewClock(c.Now))
+			opts = append(opts, tokenreview.WithClock(c.Now))
 		}
-		review, err := strategies.TokenReview(c.TokenReviews, opts...)
+		review, err := tokenreview.New(c.TokenReviews, opts...)
 		if err != nil {
 			return nil, err
 		}

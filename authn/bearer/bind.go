@@ -1,0 +1,87 @@
+package bearer
+
+import (
+	"net/http"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// Presented is how every token strategy starts: a credential already
+// verified by an earlier strategy leaves nothing to do (Skip), a malformed
+// token, or two different ones, is rejected, and no token is not
+// applicable (Skip). ok reports that token is there to verify; otherwise d
+// is the decision to return. Neither reason quotes the token.
+func (s Source) Presented(r *http.Request, sofar authn.Principal) (token string, d authn.Decision, ok bool) {
+	if sofar.Credential != nil {
+		return "", authn.Skip("credential already verified"), false
+	}
+	token, reason := s.Token(r)
+	switch {
+	case reason != "":
+		return "", authn.Reject(reason), false
+	case token == "":
+		return "", authn.Skip("no bearer token"), false
+	}
+	return token, authn.Decision{}, true
+}
+
+// Bind joins the identity a verified token proves to the Principal
+// established so far, and is the one place the subject-binding rule lives;
+// a token strategy returns its decision:
+//
+//   - a token for a ServiceAccount, after a forwarded
+//     system:serviceaccount:NS:NAME header, must name the same namespace and
+//     name, and then becomes the Actor (with its uid) and clears User;
+//   - after a forwarded human user, a ServiceAccount token is a conflict;
+//   - a token for a user that is not a ServiceAccount (a TokenReview may
+//     return one) must name the same user as a forwarded header, if any,
+//     and that name must pass authn.CheckUserName;
+//   - an Actor set earlier must be the same ServiceAccount, uid included.
+//
+// Any disagreement is a rejection: two proofs that disagree prove nothing.
+// sa is nil when the token is not a ServiceAccount's; user is then the
+// token's user. cred describes the token (never the token itself) and
+// becomes Principal.Credential; reason is the contribution's reason. Bind
+// keeps sa, user and cred in the result: pass copies of cached values.
+func Bind(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User, cred *authn.Credential, reason string) authn.Decision {
+	if sa == nil {
+		switch {
+		case sofar.Actor != nil:
+			return authn.Reject("token user does not match the ServiceAccount already established")
+		case !sofar.User.IsZero() && sofar.User.Name != user.Name:
+			return authn.Reject("token user does not match the forwarded user")
+		}
+		if err := authn.CheckUserName(user.Name); err != nil {
+			return authn.Reject("token user name " + err.Error())
+		}
+		p := sofar
+		p.User, p.Credential = user, cred
+		return authn.Contribute(p, reason)
+	}
+	actor := *sa
+	switch {
+	case sofar.Actor != nil:
+		if sofar.Actor.Namespace != sa.Namespace || sofar.Actor.Name != sa.Name ||
+			sofar.Actor.UID != "" && sofar.Actor.UID != sa.UID {
+			return authn.Reject("token ServiceAccount does not match the ServiceAccount already established")
+		}
+		actor.Attributes = sofar.Actor.Attributes
+		if !sofar.User.IsZero() {
+			// Someone already resolved the human; keep it.
+			p := sofar
+			p.Actor, p.Credential = &actor, cred
+			return authn.Contribute(p, reason)
+		}
+	case !sofar.User.IsZero():
+		forwarded, err := authn.ParseServiceAccountSubject(sofar.User.Name)
+		if err != nil {
+			return authn.Reject("forwarded user does not match the token's ServiceAccount")
+		}
+		if forwarded.Namespace != sa.Namespace || forwarded.Name != sa.Name {
+			return authn.Reject("forwarded ServiceAccount does not match the token's ServiceAccount")
+		}
+	}
+	p := sofar
+	p.User, p.Actor, p.Credential = authn.User{}, &actor, cred
+	return authn.Contribute(p, reason)
+}

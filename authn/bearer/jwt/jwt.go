@@ -1,0 +1,801 @@
+package jwt
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/internal/boundkind"
+	"github.com/authchain/authchain/internal/nilcheck"
+	"github.com/authchain/authchain/internal/notbuilt"
+)
+
+// LegacyServiceAccountIssuer is the iss of legacy, Secret-based
+// ServiceAccount tokens; see InsecureAcceptLegacySecretTokens.
+const LegacyServiceAccountIssuer = "kubernetes/serviceaccount"
+
+// Clock skew allowed when checking exp, nbf and iat.
+const (
+	DefaultClockSkew = 30 * time.Second
+	MaxClockSkew     = 5 * time.Minute
+)
+
+const (
+	// defaultJWTCacheTTL is longer than TokenReview's because a verified
+	// token can change only with time, which every hit checks against exp,
+	// and with the key set, which every hit consults again.
+	defaultJWTCacheTTL  = 5 * time.Minute
+	defaultJWTCacheSize = 10_000
+	// jwtVerifyTimeout bounds a cache miss: the key set's own wait for a
+	// refresh (5s) and a little more.
+	jwtVerifyTimeout = jwks.MaxRefreshWait + time.Second
+)
+
+// defaultJWTAlgorithms are the signature algorithms kube-apiserver and
+// common external signers use.
+func defaultJWTAlgorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"}
+}
+
+// supportedJWTAlgorithms may be chosen WithAlgorithms. Only asymmetric
+// algorithms: a key set holds public keys, and a public key must never
+// serve as an HMAC secret.
+func supportedJWTAlgorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+}
+
+// Option configures ServiceAccount. Options are checked when
+// ServiceAccount builds the strategy.
+type Option func(*jwtConfig)
+
+type jwtConfig struct {
+	audiences  []string
+	skew       time.Duration
+	algorithms []string
+	source     bearer.Source
+	legacy     bool
+	now        func() time.Time
+	cacheTTL   time.Duration
+	cacheSize  int
+	boundKinds []string
+	errs       []error
+}
+
+func (c *jwtConfig) errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("jwt: ServiceAccount: "+format, args...))
+}
+
+// WithAudiences sets the audiences a token may be for; it is required, since
+// a token for another audience (another service the pod talks to) must not
+// authenticate here. A token must name at least one of them in aud.
+// Repeated calls add audiences.
+func WithAudiences(aud ...string) Option {
+	return func(c *jwtConfig) {
+		if len(aud) == 0 {
+			c.errorf("WithAudiences needs at least one audience")
+		}
+		for _, a := range aud {
+			if a == "" {
+				c.errorf("WithAudiences: empty audience")
+				continue
+			}
+			if !slices.Contains(c.audiences, a) {
+				c.audiences = append(c.audiences, a)
+			}
+		}
+	}
+}
+
+// WithClockSkew sets how far clocks may disagree when exp, nbf and iat are
+// checked; the default is DefaultClockSkew, and it may be 0 up to
+// MaxClockSkew.
+func WithClockSkew(d time.Duration) Option {
+	return func(c *jwtConfig) {
+		if d < 0 || d > MaxClockSkew {
+			c.errorf("WithClockSkew(%v): must be between 0 and %v", d, MaxClockSkew)
+			return
+		}
+		c.skew = d
+	}
+}
+
+// WithAlgorithms sets the signature algorithms accepted; the default is
+// RS256, RS384, RS512, ES256, ES384, ES512 and PS256. PS384, PS512 and
+// EdDSA may be added. "none" and the HMAC algorithms (HS256, HS384, HS512)
+// are refused: with them, anyone holding the public key could sign.
+func WithAlgorithms(algs ...string) Option {
+	return func(c *jwtConfig) {
+		if len(algs) == 0 {
+			c.errorf("WithAlgorithms needs at least one algorithm")
+			return
+		}
+		c.algorithms = nil
+		for _, alg := range algs {
+			switch {
+			case strings.EqualFold(alg, "none"), strings.HasPrefix(strings.ToUpper(alg), "HS"):
+				c.errorf("WithAlgorithms: %q is refused: a token must be signed with a private key", alg)
+			case !slices.Contains(supportedJWTAlgorithms(), alg):
+				c.errorf("WithAlgorithms: unsupported algorithm %q (supported: %s)", alg, strings.Join(supportedJWTAlgorithms(), ", "))
+			case !slices.Contains(c.algorithms, alg):
+				c.algorithms = append(c.algorithms, alg)
+			}
+		}
+	}
+}
+
+// WithTokenSource sets where the token is read from; the default is
+// bearer.FromAuthorization().
+func WithTokenSource(src bearer.Source) Option {
+	return func(c *jwtConfig) { c.source = src }
+}
+
+// InsecureAcceptLegacySecretTokens also accepts legacy ServiceAccount tokens
+// kept in Secrets: iss LegacyServiceAccountIssuer, no aud and usually no
+// exp, and the claims kubernetes.io/serviceaccount/namespace,
+// secret.name, service-account.name and service-account.uid (all
+// required). Such a token never expires, is for every audience, and is
+// revoked by deleting its Secret, which cannot be seen locally: a leaked
+// one authenticates here for ever. Prefer a TokenReview strategy for them,
+// which asks the API server. Without this option they are not this
+// strategy's business (it skips them).
+func InsecureAcceptLegacySecretTokens() Option {
+	return func(c *jwtConfig) { c.legacy = true }
+}
+
+// WithCacheTTL sets how long a verified token's identity is reused
+// without parsing and checking its signature again (default 5m); 0
+// disables the cache. An entry never outlives the token's exp, and every
+// hit asks the key set again for the token's kid, so a key removed by the
+// issuer, or a key set gone stale, stops a cached token as it stops a new
+// one. Only the HMAC of a token is kept, and rejections are not cached.
+// d must not be negative.
+func WithCacheTTL(d time.Duration) Option {
+	return func(c *jwtConfig) {
+		if d < 0 {
+			c.errorf("WithCacheTTL(%v): must not be negative", d)
+			return
+		}
+		c.cacheTTL = d
+	}
+}
+
+// WithCacheSize bounds the number of cached tokens (default 10,000); the
+// least recently used is evicted first. n must be at least 1.
+func WithCacheSize(n int) Option {
+	return func(c *jwtConfig) {
+		if n < 1 {
+			c.errorf("WithCacheSize(%d): must be at least 1", n)
+			return
+		}
+		c.cacheSize = n
+	}
+}
+
+// WithBoundObjectKinds accepts tokens bound to objects of the given kinds,
+// as Kubernetes names them in the token's kubernetes.io claim, such as
+// bearer.BoundValidatingWebhookConfiguration. Without it such a token is refused
+// ("token bound to an object kind this verifier does not check"), as is a
+// token whose kubernetes.io claim holds any key the strategy does not know:
+// a binding narrows what a token is for, and a verifier that ignored it
+// would accept a token meant for an admission webhook as an ordinary one.
+// An accepted binding must name the object's name and uid; it is recorded
+// in Credential.Bindings with the token's attestations (the kubernetes.io
+// "attestations" claim), which are otherwise refused too. The strategy
+// does not check that the object exists. Kinds are lower-case letters and
+// digits and may not be one the strategy reads itself (pod, node, secret,
+// and the claim's other keys); repeated calls add kinds.
+func WithBoundObjectKinds(kinds ...string) Option {
+	return func(c *jwtConfig) {
+		var err error
+		if c.boundKinds, err = boundkind.Add(c.boundKinds, kinds); err != nil {
+			c.errorf("WithBoundObjectKinds: %v", err)
+		}
+	}
+}
+
+// WithClock sets the clock exp, nbf and iat, and the cache's TTLs, are
+// checked against, for tests.
+func WithClock(now func() time.Time) Option {
+	return func(c *jwtConfig) {
+		if now == nil {
+			c.errorf("WithClock(nil)")
+			return
+		}
+		c.now = now
+	}
+}
+
+// Strategy verifies Kubernetes ServiceAccount tokens locally, with the
+// issuer's public keys. Build it with ServiceAccount. It is safe for
+// concurrent use.
+type Strategy struct {
+	issuer string
+	keys   jwks.KeySet
+	// boundKeys is keys when it knows each key's algorithm, else nil.
+	boundKeys  jwks.AlgorithmKeySet
+	audiences  []string
+	algorithms []string
+	source     bearer.Source
+	// acceptLegacy is InsecureAcceptLegacySecretTokens.
+	acceptLegacy bool
+	// boundKinds are the kinds of WithBoundObjectKinds.
+	boundKinds []string
+	parser     *gojwt.Parser
+	// boundTimes checks exp (required), nbf and iat of bound tokens;
+	// legacyTimes the same with exp optional.
+	boundTimes  *gojwt.Validator
+	legacyTimes *gojwt.Validator
+	// cache holds verified tokens; nil when disabled.
+	cache *bearer.Cache[*verifiedJWT]
+}
+
+// ServiceAccount returns the strategy named "jwt", which verifies
+// ServiceAccount tokens issued by issuer (kube-apiserver's
+// --service-account-issuer) with the public keys of keys.
+//
+// It does not apply when a credential was already verified, when the
+// request carries no bearer token, when the token is not a JWT (an opaque
+// token may be for a TokenReview strategy) or when its unverified iss is
+// another issuer's. Any other token is its business, and is rejected
+// (never passed on) unless all of these hold:
+//   - the header's alg is an accepted algorithm and the header has no
+//     "crit" parameters; the kid selects the key in keys (an unknown kid
+//     may make keys refresh first); when keys is a jwks.AlgorithmKeySet
+//     (jwks.Static, jwks.OIDCKeys) and the key was published with an "alg", the header's alg is that
+//     one (RFC 7517, section 4.4);
+//   - the signature verifies;
+//   - exp is present and not past, nbf (if any) is not in the future, and
+//     iat (if any) is not in the future, all give or take the clock skew;
+//   - aud names at least one configured audience;
+//   - the kubernetes.io claims name a namespace and a ServiceAccount with
+//     a name and uid; a pod, node or secret it names has a name and uid;
+//     it holds no other key, unless the key names a kind accepted with
+//     WithBoundObjectKinds (then the object needs a name and uid too), and
+//     it holds "attestations" only beside such a binding;
+//   - sub is system:serviceaccount:NAMESPACE:NAME for the same namespace
+//     and name, and passes authn.ParseServiceAccountSubject.
+//
+// When keys are unavailable (not fetched yet, stale) it fails (503).
+//
+// Verified tokens are cached by default; see WithCacheTTL for why a
+// cached token is judged as a new one would be.
+//
+// A verified token makes its ServiceAccount the Actor (uid included) and
+// is described in Principal.Credential: Type "jwt", ID "JTI=<jti>" when
+// the token has a jti, Issuer, the configured audiences the token names,
+// ExpiresAt, the bound Pod and Node, and the Bindings of accepted kinds. It
+// is joined to what the chain established before: a forwarded
+// ServiceAccount name, or an Actor set earlier, must be the token's (uid
+// included), and a forwarded human is a conflict.
+//
+// What local verification cannot see: kube-apiserver also rejects a bound
+// token whose pod, node or secret has been deleted, and tokens projected
+// into pods may be valid for up to a year with extended expiry. Here such
+// a token is valid until its exp; put a TokenReview strategy first, or
+// check the Actor's uid against the cluster (as strategies.CreatorAnnotation
+// does), if
+// that matters.
+//
+// It returns an error if issuer is empty or LegacyServiceAccountIssuer,
+// keys is nil (or holds a nil pointer) or is an authn.Validator that
+// reports an error (a jwks.OIDCKeys not built by jwks.OIDC), no audience is
+// configured, or an option is invalid.
+func ServiceAccount(issuer string, keys jwks.KeySet, opts ...Option) (*Strategy, error) {
+	c := jwtConfig{
+		skew:       DefaultClockSkew,
+		algorithms: defaultJWTAlgorithms(),
+		source:     bearer.FromAuthorization(),
+		now:        time.Now,
+		cacheTTL:   defaultJWTCacheTTL,
+		cacheSize:  defaultJWTCacheSize,
+	}
+	switch issuer {
+	case "":
+		c.errorf("issuer is empty")
+	case LegacyServiceAccountIssuer:
+		c.errorf("issuer %q is the legacy issuer; use InsecureAcceptLegacySecretTokens", issuer)
+	}
+	if nilcheck.IsNil(keys) {
+		c.errorf("keys is nil")
+	} else if v, ok := keys.(authn.Validator); ok {
+		if err := v.Validate(); err != nil {
+			c.errorf("keys: %w", err)
+		}
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			c.errorf("option %d is nil", i)
+			continue
+		}
+		opt(&c)
+	}
+	if len(c.audiences) == 0 {
+		c.errorf("no audience: use WithAudiences, so that tokens meant for other services are refused")
+	}
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
+	}
+	timeChecks := []gojwt.ParserOption{gojwt.WithLeeway(c.skew), gojwt.WithTimeFunc(c.now), gojwt.WithIssuedAt()}
+	s := &Strategy{
+		issuer:       issuer,
+		keys:         keys,
+		audiences:    c.audiences,
+		algorithms:   c.algorithms,
+		source:       c.source,
+		acceptLegacy: c.legacy,
+		boundKinds:   c.boundKinds,
+		// Strict: a segment has one encoding, so a token has one spelling.
+		parser:      gojwt.NewParser(gojwt.WithStrictDecoding()),
+		boundTimes:  gojwt.NewValidator(append(timeChecks, gojwt.WithExpirationRequired())...),
+		legacyTimes: gojwt.NewValidator(timeChecks...),
+	}
+	s.boundKeys, _ = keys.(jwks.AlgorithmKeySet)
+	if c.cacheTTL > 0 {
+		cache, err := bearer.NewCache(s.verifyForCache,
+			bearer.WithSize(c.cacheSize, 1),
+			// Rejections are cheap to repeat, and an unknown kid must be
+			// looked up again once the key set has caught up.
+			bearer.WithTTL(c.cacheTTL, 0),
+			bearer.WithTimeout(jwtVerifyTimeout),
+			bearer.WithClock(c.now))
+		if err != nil {
+			return nil, fmt.Errorf("jwt: ServiceAccount: %w", err)
+		}
+		s.cache = cache
+	}
+	return s, nil
+}
+
+// Validate implements authn.Validator: it returns an error wrapping
+// authn.ErrNotBuilt unless s was built by ServiceAccount.
+func (s *Strategy) Validate() error {
+	if s == nil || s.keys == nil || s.parser == nil || s.boundTimes == nil || s.legacyTimes == nil ||
+		s.issuer == "" || len(s.audiences) == 0 || len(s.algorithms) == 0 {
+		return notbuilt.Error("jwt.Strategy", "jwt.ServiceAccount")
+	}
+	return nil
+}
+
+// Name returns "jwt".
+func (*Strategy) Name() string { return "jwt" }
+
+// Authenticate implements authn.Strategy; see ServiceAccount. It waits
+// on the network only when the token's kid is unknown to keys (see
+// jwks.OIDCKeys.Key); tokens signed with known keys are verified in memory.
+func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
+	token, d, ok := s.source.Presented(r, sofar)
+	if !ok {
+		return d
+	}
+	if strings.Count(token, ".") != 2 {
+		// Opaque tokens, told apart without allocating.
+		return authn.Skip("not a JWT")
+	}
+	var v *verifiedJWT
+	if s.cache != nil {
+		v, d = s.verifyCached(r.Context(), token)
+	} else {
+		v, d = s.verify(r.Context(), token)
+	}
+	if v == nil {
+		return d
+	}
+	return bearer.Bind(sofar, &v.sa, authn.User{}, v.credential(), "ServiceAccount token verified")
+}
+
+// verifiedJWT is what a verified token proves, and the key and algorithm
+// that proved it. Cached values are shared: never modify one.
+type verifiedJWT struct {
+	sa   authn.ServiceAccount
+	cred authn.Credential
+	kid  string
+	key  crypto.PublicKey
+	alg  string
+}
+
+// credential returns a deep copy of v.cred, so that no Principal shares
+// anything with a cached value.
+func (v *verifiedJWT) credential() *authn.Credential { return v.cred.Clone() }
+
+// jwtDecisionError carries through the cache a decision that must not be
+// cached: a token that is not this strategy's, or keys unavailable. The
+// cache never stores errors.
+type jwtDecisionError struct{ d authn.Decision }
+
+func (e *jwtDecisionError) Error() string { return e.d.Reason }
+func (e *jwtDecisionError) Unwrap() error { return e.d.Cause }
+
+// verifyForCache is the cache's verify function.
+func (s *Strategy) verifyForCache(ctx context.Context, token string, _ []string) (bearer.Verdict[*verifiedJWT], error) {
+	v, d := s.verify(ctx, token)
+	switch {
+	case v != nil:
+		return bearer.Verdict[*verifiedJWT]{Value: v, ExpiresAt: v.cred.ExpiresAt}, nil
+	case d.Outcome == authn.Rejected:
+		return bearer.Verdict[*verifiedJWT]{Invalid: d.Reason}, nil
+	}
+	return bearer.Verdict[*verifiedJWT]{}, &jwtDecisionError{d}
+}
+
+// verifyCached is verify through the cache. A cached token is good only if
+// the key set still gives the same key for its kid, so that rotation and
+// staleness apply to it as to a new token.
+func (s *Strategy) verifyCached(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
+	verdict, err := s.cache.Get(ctx, token, nil)
+	if err != nil {
+		var de *jwtDecisionError
+		switch {
+		case errors.As(err, &de):
+			return nil, de.d
+		case ctx.Err() != nil:
+			return nil, authn.Fail("request ended before the token was verified", err)
+		}
+		return nil, authn.Fail("token verification did not finish", err)
+	}
+	if verdict.Invalid != "" {
+		return nil, authn.Reject(verdict.Invalid)
+	}
+	v := verdict.Value
+	key, keyAlg, err := s.key(ctx, v.kid)
+	switch {
+	case errors.Is(err, jwks.ErrUnknownKey):
+		return nil, authn.Reject("token signed with an unknown key")
+	case err != nil:
+		return nil, authn.Fail("signing keys unavailable", err)
+	case !sameKey(key, v.key):
+		// The kid now names another key, which did not sign the token.
+		return nil, authn.Reject("token signature invalid")
+	case keyAlg != "" && keyAlg != v.alg:
+		// The issuer has since bound the key to another algorithm.
+		return nil, authn.Reject(reasonKeyAlgorithmMismatch)
+	}
+	return v, authn.Decision{}
+}
+
+// reasonKeyAlgorithmMismatch is the reason for a token whose alg is not the
+// one its key was published for.
+const reasonKeyAlgorithmMismatch = "token algorithm does not match its key"
+
+// key returns the key for kid and the algorithm it is bound to, "" when
+// keys does not say or the key has none.
+func (s *Strategy) key(ctx context.Context, kid string) (crypto.PublicKey, string, error) {
+	if s.boundKeys != nil {
+		return s.boundKeys.KeyAndAlgorithm(ctx, kid)
+	}
+	key, err := s.keys.Key(ctx, kid)
+	return key, "", err
+}
+
+// sameKey reports whether a and b are the same public key. A refetched set
+// holds new values for unchanged keys, hence Equal.
+func sameKey(a, b crypto.PublicKey) bool {
+	if a == b {
+		return true
+	}
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b)
+}
+
+// serviceAccountClaims are the claims of bound and legacy ServiceAccount
+// tokens. Names are Kubernetes'.
+type serviceAccountClaims struct {
+	gojwt.RegisteredClaims
+	Kubernetes *kubernetesClaims `json:"kubernetes.io"`
+
+	LegacyNamespace   string `json:"kubernetes.io/serviceaccount/namespace"`
+	LegacySecretName  string `json:"kubernetes.io/serviceaccount/secret.name"`
+	LegacyAccountName string `json:"kubernetes.io/serviceaccount/service-account.name"`
+	LegacyAccountUID  string `json:"kubernetes.io/serviceaccount/service-account.uid"`
+}
+
+// kubernetesClaims is the "kubernetes.io" claim of a bound token. Its
+// "warnafter" is not read: past it kube-apiserver only warns, and the token
+// stays valid until exp.
+type kubernetesClaims struct {
+	Namespace      string
+	ServiceAccount *objectClaim
+	Pod            *objectClaim
+	Node           *objectClaim
+	Secret         *objectClaim
+	// Attestations is the "attestations" claim, which Kubernetes puts in
+	// tokens bound to webhook configurations.
+	Attestations map[string][]string
+	// Other holds every other key, by its exact spelling: bindings to
+	// kinds this package does not check itself.
+	Other map[string]json.RawMessage
+}
+
+// UnmarshalJSON decodes the claim matching keys exactly, unlike
+// encoding/json's case-insensitive field matching, so that every key the
+// strategy does not read lands in Other, where it is refused unless
+// accepted, rather than being dropped or read under another spelling.
+func (k *kubernetesClaims) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*k = kubernetesClaims{}
+	for key, v := range raw {
+		var err error
+		switch key {
+		case "namespace":
+			err = json.Unmarshal(v, &k.Namespace)
+		case "serviceaccount":
+			err = json.Unmarshal(v, &k.ServiceAccount)
+		case "pod":
+			err = json.Unmarshal(v, &k.Pod)
+		case "node":
+			err = json.Unmarshal(v, &k.Node)
+		case "secret":
+			err = json.Unmarshal(v, &k.Secret)
+		case "attestations":
+			err = json.Unmarshal(v, &k.Attestations)
+		case "warnafter":
+		default:
+			if k.Other == nil {
+				k.Other = make(map[string]json.RawMessage)
+			}
+			k.Other[key] = v
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type objectClaim struct {
+	Name string `json:"name"`
+	UID  string `json:"uid"`
+}
+
+func (o *objectClaim) valid() bool { return o == nil || o.Name != "" && o.UID != "" }
+
+func (o *objectClaim) boundObject() *authn.BoundObject {
+	if o == nil {
+		return nil
+	}
+	return &authn.BoundObject{Name: o.Name, UID: o.UID}
+}
+
+// verify checks token and returns what it proves, or nil and the decision
+// to return. Decisions never quote the token or any part of it.
+func (s *Strategy) verify(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
+	var claims serviceAccountClaims
+	// Parsed once, unverified, so that the issuer routes the token before
+	// anything is judged; the signature is checked below, before any
+	// claim is believed.
+	parsed, _, err := s.parser.ParseUnverified(token, &claims)
+	if err != nil {
+		return nil, s.unparsable(token, err)
+	}
+	legacy := false
+	switch {
+	case claims.Issuer == s.issuer:
+	case s.acceptLegacy && claims.Issuer == LegacyServiceAccountIssuer:
+		legacy = true
+	default:
+		return nil, authn.Skip("token for another issuer")
+	}
+	if !slices.Contains(s.algorithms, parsed.Method.Alg()) {
+		return nil, authn.Reject("token signature algorithm not accepted")
+	}
+	if _, ok := parsed.Header["crit"]; ok {
+		// No extension is understood, so none may be critical (RFC 7515).
+		return nil, authn.Reject("token header has critical parameters")
+	}
+	kid := ""
+	if v, ok := parsed.Header["kid"]; ok {
+		if kid, ok = v.(string); !ok {
+			return nil, authn.Reject("token header kid is not a string")
+		}
+	}
+	alg := parsed.Method.Alg()
+	key, keyAlg, err := s.key(ctx, kid)
+	switch {
+	case errors.Is(err, jwks.ErrUnknownKey):
+		return nil, authn.Reject("token signed with an unknown key")
+	case err != nil:
+		return nil, authn.Fail("signing keys unavailable", err)
+	case keyAlg != "" && keyAlg != alg:
+		// An RS256 key must not verify a PS256 signature, say: the issuer
+		// bound the key to one algorithm (RFC 7517, section 4.4).
+		return nil, authn.Reject(reasonKeyAlgorithmMismatch)
+	}
+	// ParseUnverified found exactly two dots.
+	signed := token[:strings.LastIndexByte(token, '.')]
+	if err := parsed.Method.Verify(signed, parsed.Signature, key); err != nil {
+		return nil, authn.Reject("token signature invalid")
+	}
+
+	// Only now are the claims the issuer's.
+	validator := s.boundTimes
+	if legacy {
+		validator = s.legacyTimes
+	}
+	if err := validator.Validate(&claims); err != nil {
+		return nil, authn.Reject(timeClaimsProblem(err))
+	}
+	var v *verifiedJWT
+	var d authn.Decision
+	if legacy {
+		v, d = legacyIdentity(&claims)
+	} else {
+		v, d = s.boundIdentity(&claims)
+	}
+	if v != nil {
+		v.kid, v.key, v.alg = kid, key, alg
+	}
+	return v, d
+}
+
+// unparsable decides about a token golang-jwt could not parse: not this
+// strategy's business unless it is a JWT from its issuer.
+func (s *Strategy) unparsable(token string, err error) authn.Decision {
+	iss, isJWT := s.peekIssuer(token)
+	switch {
+	case !isJWT:
+		return authn.Skip("not a JWT")
+	case iss != s.issuer && !(s.acceptLegacy && iss == LegacyServiceAccountIssuer):
+		return authn.Skip("token for another issuer")
+	case errors.Is(err, gojwt.ErrTokenUnverifiable):
+		// The alg is missing or names no known algorithm.
+		return authn.Reject("token signature algorithm not accepted")
+	}
+	return authn.Reject("malformed token")
+}
+
+// peekIssuer reports whether token is a JWS compact serialization whose
+// header and payload are JSON objects, and its unverified iss if that is a
+// string. It is called only for tokens the parser refused, so its cost is
+// off the common path.
+func (s *Strategy) peekIssuer(token string) (iss string, isJWT bool) {
+	header, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", false
+	}
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(sig, '.') >= 0 {
+		return "", false
+	}
+	var objects [2]map[string]json.RawMessage
+	for i, seg := range [2]string{header, payload} {
+		b, err := s.parser.DecodeSegment(seg)
+		if err != nil || json.Unmarshal(b, &objects[i]) != nil || objects[i] == nil {
+			return "", false
+		}
+	}
+	// A non-string iss is no issuer's: the error leaves iss "".
+	_ = json.Unmarshal(objects[1]["iss"], &iss)
+	return iss, true
+}
+
+// timeClaimsProblem names what a validator refused.
+func timeClaimsProblem(err error) string {
+	switch {
+	case errors.Is(err, gojwt.ErrTokenExpired):
+		return "token has expired"
+	case errors.Is(err, gojwt.ErrTokenNotValidYet):
+		return "token is not valid yet"
+	case errors.Is(err, gojwt.ErrTokenUsedBeforeIssued):
+		return "token was issued in the future"
+	case errors.Is(err, gojwt.ErrTokenRequiredClaimMissing):
+		return "token has no expiry"
+	}
+	return "token has invalid time claims"
+}
+
+// boundIdentity checks the claims of a verified bound token and returns its
+// identity.
+func (s *Strategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.Decision) {
+	if len(c.Audience) == 0 {
+		return nil, authn.Reject("token has no audience")
+	}
+	var accepted []string
+	for _, a := range c.Audience {
+		if slices.Contains(s.audiences, a) && !slices.Contains(accepted, a) {
+			accepted = append(accepted, a)
+		}
+	}
+	if len(accepted) == 0 {
+		return nil, authn.Reject("token audience not accepted")
+	}
+	k := c.Kubernetes
+	if k == nil || k.Namespace == "" || k.ServiceAccount == nil ||
+		k.ServiceAccount.Name == "" || k.ServiceAccount.UID == "" {
+		return nil, authn.Reject("token lacks its kubernetes.io ServiceAccount claims")
+	}
+	if !k.Pod.valid() || !k.Node.valid() || !k.Secret.valid() {
+		return nil, authn.Reject(boundkind.ReasonIncomplete)
+	}
+	bindings, reason := s.bindings(k)
+	if reason != "" {
+		return nil, authn.Reject(reason)
+	}
+	sa, reason := subjectMatches(c.Subject, k.Namespace, k.ServiceAccount.Name)
+	if reason != "" {
+		return nil, authn.Reject(reason)
+	}
+	sa.UID = k.ServiceAccount.UID
+	cred := authn.Credential{
+		Type:      "jwt",
+		Issuer:    c.Issuer,
+		Audiences: accepted,
+		ExpiresAt: c.ExpiresAt.UTC(),
+		Pod:       k.Pod.boundObject(),
+		Node:      k.Node.boundObject(),
+		Bindings:  bindings,
+	}
+	if c.ID != "" {
+		cred.ID = "JTI=" + c.ID
+	}
+	return &verifiedJWT{sa: sa, cred: cred}, authn.Decision{}
+}
+
+// bindings returns the Credential's Bindings for the bound objects of kinds
+// the strategy does not check itself, or the reason to refuse the token.
+func (s *Strategy) bindings(k *kubernetesClaims) ([]authn.Binding, string) {
+	if len(k.Other) == 0 && len(k.Attestations) == 0 {
+		return nil, ""
+	}
+	objects := make(map[string]authn.BoundObject, len(k.Other))
+	for key, raw := range k.Other {
+		var o objectClaim
+		if !slices.Contains(s.boundKinds, key) {
+			return nil, boundkind.ReasonUnchecked
+		}
+		if json.Unmarshal(raw, &o) != nil {
+			return nil, boundkind.ReasonIncomplete
+		}
+		objects[key] = authn.BoundObject{Name: o.Name, UID: o.UID}
+	}
+	return boundkind.Bindings(s.boundKinds, objects, k.Attestations)
+}
+
+// legacyIdentity checks the claims of a verified legacy token and returns
+// its identity.
+func legacyIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.Decision) {
+	if c.Kubernetes != nil {
+		// Kubernetes never binds a legacy token; one that claims a binding
+		// is not one this strategy understands.
+		return nil, authn.Reject(boundkind.ReasonUnchecked)
+	}
+	if c.LegacyNamespace == "" || c.LegacySecretName == "" || c.LegacyAccountName == "" || c.LegacyAccountUID == "" {
+		return nil, authn.Reject("token lacks its kubernetes.io/serviceaccount claims")
+	}
+	sa, reason := subjectMatches(c.Subject, c.LegacyNamespace, c.LegacyAccountName)
+	if reason != "" {
+		return nil, authn.Reject(reason)
+	}
+	sa.UID = c.LegacyAccountUID
+	cred := authn.Credential{Type: "jwt", Issuer: c.Issuer, LegacySecret: c.LegacySecretName}
+	if c.ExpiresAt != nil {
+		cred.ExpiresAt = c.ExpiresAt.UTC()
+	}
+	return &verifiedJWT{sa: sa, cred: cred}, authn.Decision{}
+}
+
+// subjectMatches parses sub strictly and requires it to name namespace and
+// name, as the kubernetes.io claims do.
+func subjectMatches(sub, namespace, name string) (authn.ServiceAccount, string) {
+	sa, err := authn.ParseServiceAccountSubject(sub)
+	switch {
+	case err != nil:
+		// The parser's errors are constants that never quote the subject.
+		return authn.ServiceAccount{}, "token subject: " + err.Error()
+	case sa.Namespace != namespace || sa.Name != name:
+		return authn.ServiceAccount{}, "token subject does not match its ServiceAccount claims"
+	}
+	return sa, ""
+}
