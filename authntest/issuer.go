@@ -170,3 +170,7 @@ func (i *Issuer) ServiceAccountToken(t testing.TB, c ServiceAccountClaims) strin
 	t.Helper()
 	return i.Sign(t, i.Claims(c))
 }
+
+// PublicKey returns the public half of the issuer's signing key, for a
+// strategy under test that verifies tokens without a key set.
+func (i *Issuer) PublicKey() *ecdsa.PublicKey { return &i.key.PublicKey }
