@@ -38,10 +38,12 @@ type Credential struct {
 // Config tells Conformance how to present credentials to a strategy and
 // what the strategy must keep secret.
 type Config struct {
-	// Good is a credential the strategy accepts (Contributed).
+	// Good is a credential the strategy accepts (Contributed). Leave it
+	// zero (no Name) only for a strategy that never contributes, such as
+	// one that only refuses what it sees.
 	Good Credential
-	// Bad are credentials the strategy must refuse (Rejected or Failed);
-	// give at least one.
+	// Bad are credentials the strategy must refuse (Rejected or Failed):
+	// give one of every kind the strategy can tell apart.
 	Bad []Credential
 	// Request is applied to every request the suite sends, the bare one
 	// included: a trusted peer, say.
@@ -76,7 +78,7 @@ const FollowerName = "authntest-follower"
 //     chain with a permissive strategy after it (one that makes every
 //     request FollowerName) still answers an error: a refusal never falls
 //     through.
-//   - AcceptsGood: the good credential is Contributed.
+//   - AcceptsGood: the good credential, if given, is Contributed.
 //   - StripsEverySpelling: for each of Config.Headers, sent canonical,
 //     lower case, upper case, with '_' for '-' and repeated, beside the bare
 //     and the good credential, no header of that name in any spelling
@@ -107,6 +109,7 @@ type suiteT interface {
 	Helper()
 	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
 }
 
 // runner runs a check as a subtest.
@@ -137,8 +140,11 @@ func conformance(t runner, s authn.Strategy, c Config) {
 	if s == nil {
 		t.Fatalf("authntest: Conformance needs a strategy")
 	}
-	if len(c.Bad) == 0 {
-		t.Fatalf("authntest: Conformance needs at least one bad credential")
+	if c.Good.Name == "" && (c.Good.Request != nil || c.Good.Sofar != nil) {
+		t.Fatalf("authntest: Conformance: the good credential needs a Name")
+	}
+	if len(c.Bad) == 0 && c.Good.Name == "" {
+		t.Fatalf("authntest: Conformance needs a good or a bad credential")
 	}
 	su := &suite{s: s, c: c}
 	var strategies []authn.Strategy
@@ -262,6 +268,10 @@ func (su *suite) refusesBad(t suiteT, bad Credential) {
 
 func (su *suite) acceptsGood(t suiteT) {
 	t.Helper()
+	if !su.hasGood() {
+		t.Logf("no good credential given: strategy %q is not expected to contribute", su.s.Name())
+		return
+	}
 	_, tr, err := su.chain.Authenticate(su.request(&su.c.Good))
 	e, ok := su.entry(tr)
 	switch {
@@ -325,7 +335,7 @@ func (su *suite) stripsEverySpelling(t suiteT) {
 				leaks = append(leaks, msg)
 			}
 		}
-		for _, base := range []*Credential{nil, &su.c.Good} {
+		for _, base := range su.creds()[:su.bases()] {
 			for _, sp := range spellings(name) {
 				for _, repeat := range []int{1, 2} {
 					build := func() *http.Request {
@@ -385,9 +395,23 @@ func (su *suite) serve(r *http.Request) served {
 	return res
 }
 
-// creds returns nil (the bare request), the good and every bad credential.
+func (su *suite) hasGood() bool { return su.c.Good.Name != "" }
+
+// bases is how many of creds are the bare request and the good one.
+func (su *suite) bases() int {
+	if su.hasGood() {
+		return 2
+	}
+	return 1
+}
+
+// creds returns nil (the bare request), the good credential if there is
+// one, and every bad credential.
 func (su *suite) creds() []*Credential {
-	out := []*Credential{nil, &su.c.Good}
+	out := []*Credential{nil}
+	if su.hasGood() {
+		out = append(out, &su.c.Good)
+	}
 	for i := range su.c.Bad {
 		out = append(out, &su.c.Bad[i])
 	}

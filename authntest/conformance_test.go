@@ -34,6 +34,8 @@ func (r *recorder) Errorf(format string, args ...any) {
 	r.failures[r.name] = append(r.failures[r.name], fmt.Sprintf(format, args...))
 }
 
+func (r *recorder) Logf(string, ...any) {}
+
 func (r *recorder) Fatalf(format string, args ...any) {
 	r.Errorf(format, args...)
 	runtime.Goexit()
