@@ -1,7 +1,6 @@
 package authchain_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -62,8 +60,9 @@ func newTokenKeys(t *testing.T) tokenKeys {
 	return k
 }
 
-// expandTokens runs the request section as a text/template with two
-// functions, so that cases mint their tokens from readable claims:
+// The request section of a golden case is a text/template (see
+// authntest.Golden) with two functions, so that cases mint their tokens
+// from readable claims:
 //
 //	{{token ALG KID CLAIMS}}  ALG is RS256, ES256, RS256-unpublished (a key
 //	                          the issuer never published), none, or
@@ -73,23 +72,6 @@ func newTokenKeys(t *testing.T) tokenKeys {
 //	                          goldenNow.
 //	{{tamper TOKEN CLAIMS}}   TOKEN with its payload replaced and its
 //	                          signature kept.
-func (p *testPKI) expandTokens(request []byte) ([]byte, error) {
-	if !bytes.Contains(request, []byte("{{")) {
-		return request, nil
-	}
-	tmpl, err := template.New("request").Option("missingkey=error").Funcs(template.FuncMap{
-		"token":  p.tokens.mint,
-		"tamper": tamper,
-	}).Parse(string(request))
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	if err := tmpl.Execute(&out, nil); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
-}
 
 func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 	claims, err := goldenClaims(claimsJSON)

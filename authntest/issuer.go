@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -92,9 +94,7 @@ func (i *Issuer) JWKS() []byte {
 // shape, such as one with a claim of the wrong type. It fails t on error.
 func (i *Issuer) Sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims(claims))
-	tok.Header["kid"] = i.kid
-	s, err := tok.SignedString(i.key)
+	s, err := i.sign(claims)
 	if err != nil {
 		t.Fatalf("authntest: signing a token: %v", err)
 	}
@@ -174,3 +174,47 @@ func (i *Issuer) ServiceAccountToken(t testing.TB, c ServiceAccountClaims) strin
 // PublicKey returns the public half of the issuer's signing key, for a
 // strategy under test that verifies tokens without a key set.
 func (i *Issuer) PublicKey() *ecdsa.PublicKey { return &i.key.PublicKey }
+
+// TemplateFuncs returns functions for the request section of a golden case
+// (WithRequestFuncs) that mint tokens signed by the issuer, with times
+// relative to now, so that expiries in want.json do not move:
+//
+//	{{token CLAIMS}}  CLAIMS is JSON, signed as it is, except that a string
+//	                  iat, nbf or exp such as "+1h" or "-5m" becomes now
+//	                  plus that duration.
+//	{{serviceAccountToken NAMESPACE NAME UID AUDIENCE}}
+//	                  the claims of ServiceAccountToken, issued at now for
+//	                  an hour.
+func (i *Issuer) TemplateFuncs(now time.Time) template.FuncMap {
+	return template.FuncMap{
+		"token": func(claimsJSON string) (string, error) {
+			var claims map[string]any
+			if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
+				return "", fmt.Errorf("token: claims: %w", err)
+			}
+			for _, name := range []string{"iat", "nbf", "exp"} {
+				rel, ok := claims[name].(string)
+				if !ok {
+					continue
+				}
+				d, err := time.ParseDuration(rel)
+				if err != nil {
+					return "", fmt.Errorf("token: claim %s: %w", name, err)
+				}
+				claims[name] = now.Add(d).Unix()
+			}
+			return i.sign(claims)
+		},
+		"serviceAccountToken": func(ns, name, uid, audience string) (string, error) {
+			return i.sign(i.Claims(ServiceAccountClaims{
+				Namespace: ns, Name: name, UID: uid, Audiences: []string{audience}, IssuedAt: now,
+			}))
+		},
+	}
+}
+
+func (i *Issuer) sign(claims map[string]any) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims(claims))
+	tok.Header["kid"] = i.kid
+	return tok.SignedString(i.key)
+}
