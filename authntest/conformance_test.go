@@ -1,6 +1,7 @@
 package authntest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -75,6 +76,7 @@ type apiKeyStrategy struct {
 	// with Header.Get, it also takes the first of two keys.
 	canonicalOnly bool
 	echo          bool // quotes the key in its Reason
+	echoCause     bool // wraps an error quoting the key, for logs
 	fallThrough   bool // skips an unknown key
 	leak          chan struct{}
 }
@@ -111,6 +113,10 @@ func (s *apiKeyStrategy) Authenticate(r *http.Request, sofar authn.Principal) au
 		return authn.Skip("unknown API key")
 	case !ok && s.echo:
 		return authn.Reject("unknown API key " + key)
+	case !ok && s.echoCause:
+		d := authn.Reject("unknown API key")
+		d.Cause = errors.New("no such key " + key)
+		return d
 	case !ok:
 		return authn.Reject("unknown API key")
 	}
@@ -148,6 +154,7 @@ func TestConformanceCatches(t *testing.T) {
 		{"correct", &apiKeyStrategy{}, nil, ""},
 		{"deletes only the canonical spelling", &apiKeyStrategy{canonicalOnly: true}, []string{"RefusesBad/two keys", "StripsEverySpelling"}, `"X_Api_Key" reached the handler`},
 		{"echoes the key in its reason", &apiKeyStrategy{echo: true}, []string{"NoSecretInOutput"}, "is in Decision.Reason of apikey"},
+		{"quotes the key in an error for logs", &apiKeyStrategy{echoCause: true}, []string{"NoSecretInOutput"}, "is in the error's Cause"},
 		{"falls through on an unknown key", &apiKeyStrategy{fallThrough: true}, []string{"RefusesBad/unknown key"}, "fell through"},
 		{"leaks a goroutine", &apiKeyStrategy{leak: make(chan struct{})}, []string{"NoGoroutineLeak"}, "left goroutines running"},
 	} {
