@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authntest"
 )
 
 // goldenNow is the clock of every golden case that verifies tokens, so that
@@ -109,22 +110,8 @@ func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 
 // goldenClaims decodes claims, turning relative times into NumericDates.
 func goldenClaims(claimsJSON string) (jwt.MapClaims, error) {
-	var claims jwt.MapClaims
-	if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
-		return nil, fmt.Errorf("claims: %w", err)
-	}
-	for _, name := range []string{"iat", "nbf", "exp"} {
-		rel, ok := claims[name].(string)
-		if !ok {
-			continue
-		}
-		d, err := time.ParseDuration(rel)
-		if err != nil {
-			return nil, fmt.Errorf("claim %s: %w", name, err)
-		}
-		claims[name] = goldenNow.Add(d).Unix()
-	}
-	return claims, nil
+	claims, err := authntest.ParseClaims(claimsJSON, goldenNow)
+	return jwt.MapClaims(claims), err
 }
 
 func tamper(token, claimsJSON string) (string, error) {

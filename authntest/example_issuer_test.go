@@ -102,3 +102,13 @@ func ExampleIssuer_PublicKey() {
 	// <nil>
 	// true
 }
+
+func ExampleParseClaims() {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	claims, err := authntest.ParseClaims(`{"sub": "alice", "iat": "-5m", "exp": "+1h", "nbf": 1767225000}`, now)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(claims["sub"], claims["iat"], claims["exp"], claims["nbf"])
+	// Output: alice 1767225300 1767229200 1.767225e+09
+}

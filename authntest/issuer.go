@@ -188,20 +188,9 @@ func (i *Issuer) PublicKey() *ecdsa.PublicKey { return &i.key.PublicKey }
 func (i *Issuer) TemplateFuncs(now time.Time) template.FuncMap {
 	return template.FuncMap{
 		"token": func(claimsJSON string) (string, error) {
-			var claims map[string]any
-			if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
-				return "", fmt.Errorf("token: claims: %w", err)
-			}
-			for _, name := range []string{"iat", "nbf", "exp"} {
-				rel, ok := claims[name].(string)
-				if !ok {
-					continue
-				}
-				d, err := time.ParseDuration(rel)
-				if err != nil {
-					return "", fmt.Errorf("token: claim %s: %w", name, err)
-				}
-				claims[name] = now.Add(d).Unix()
+			claims, err := ParseClaims(claimsJSON, now)
+			if err != nil {
+				return "", fmt.Errorf("token: %w", err)
 			}
 			return i.sign(claims)
 		},
@@ -211,6 +200,29 @@ func (i *Issuer) TemplateFuncs(now time.Time) template.FuncMap {
 			}))
 		},
 	}
+}
+
+// ParseClaims decodes a JSON object of token claims, turning a string iat,
+// nbf or exp, a duration such as "+1h" or "-5m", into the NumericDate of now
+// plus that duration, so that tests write times relative to their clock.
+// Other claims are left as JSON decodes them.
+func ParseClaims(claimsJSON string, now time.Time) (map[string]any, error) {
+	var claims map[string]any
+	if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
+	for _, name := range []string{"iat", "nbf", "exp"} {
+		rel, ok := claims[name].(string)
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(rel)
+		if err != nil {
+			return nil, fmt.Errorf("claim %s: %w", name, err)
+		}
+		claims[name] = now.Add(d).Unix()
+	}
+	return claims, nil
 }
 
 func (i *Issuer) sign(claims map[string]any) (string, error) {
