@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -283,8 +284,8 @@ func (su *suite) acceptsGood(t suiteT) {
 	}
 }
 
-// spellings returns name as a client could send it, and whether the last
-// is sent twice.
+// spellings returns name as clients and gateways could send it: canonical,
+// lower case, upper case, and with '_' for '-'.
 func spellings(name string) []string {
 	canonical := http.CanonicalHeaderKey(name)
 	out := []string{canonical}
@@ -292,20 +293,11 @@ func spellings(name string) []string {
 		strings.ToLower(canonical), strings.ToUpper(canonical),
 		strings.ReplaceAll(canonical, "-", "_"), strings.ReplaceAll(strings.ToLower(canonical), "-", "_"),
 	} {
-		if !containsString(out, v) {
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stripValue is the value the suite sends under a header's spellings.
@@ -331,7 +323,7 @@ func (su *suite) stripsEverySpelling(t suiteT) {
 				return
 			}
 			msg := fmt.Sprintf("%q reached %s", left[0], where)
-			if !containsString(leaks, msg) {
+			if !slices.Contains(leaks, msg) {
 				leaks = append(leaks, msg)
 			}
 		}

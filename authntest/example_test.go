@@ -51,10 +51,16 @@ func ExampleNewRequest() {
 		authntest.WithBearer("token-1"),
 	)
 	fmt.Println(r.Method, r.URL.Path, r.RemoteAddr)
-	fmt.Println(r.Header["X_Api_Key"], r.Header.Get("Authorization"))
+	for name, values := range r.Header {
+		if name != "Authorization" {
+			fmt.Println(name, values)
+		}
+	}
+	fmt.Println(r.Header.Get("Authorization"))
 	// Output:
 	// GET /whoami 10.0.0.7:5000
-	// [key-1] Bearer token-1
+	// X_Api_Key [key-1]
+	// Bearer token-1
 }
 
 // A proxy proven by its client certificate, as strategies.Forwarded sees
