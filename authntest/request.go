@@ -4,13 +4,11 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-
-	"github.com/authchain/authchain/internal/textrequest"
 )
 
 // DefaultPeer is the RemoteAddr of a request NewRequest builds, and of a
 // golden case's request, unless WithPeer sets another.
-const DefaultPeer = textrequest.DefaultPeer
+const DefaultPeer = "127.0.0.1:40000"
 
 // RequestOption changes a request NewRequest builds. Any func(*http.Request)
 // will do.
