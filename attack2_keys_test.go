@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"testing"
 
-	"bytes"
-	"context"
-
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authntest"
 	"github.com/authchain/authchain/internal/setup"
 )
 
@@ -25,13 +23,7 @@ func atkChainWithPrefix(t *testing.T, cfg setup.Config, cluster string, first au
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c, err := setup.FakeCache(ctx, bytes.NewReader(yamlText))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); c.Shutdown() })
+	c, _ := authntest.Cluster(t, yamlText)
 	ann, err := strategies.CreatorAnnotation(c, strategies.RequireSignedBinding([]byte(cfg.BindingKey)),
 		strategies.CopyAttributes(cfg.CopyAttributes...))
 	if err != nil {

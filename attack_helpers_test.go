@@ -6,8 +6,6 @@ package authchain_test
 // observer would see.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authntest"
 	"github.com/authchain/authchain/chiadapter"
 	"github.com/authchain/authchain/internal/setup"
 )
@@ -69,13 +68,7 @@ func atkChain(t *testing.T, cfg setup.Config, cluster string) *authn.Chain {
 	if err != nil {
 		t.Fatalf("cluster: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c, err := setup.FakeCache(ctx, bytes.NewReader(yamlText))
-	if err != nil {
-		cancel()
-		t.Fatalf("cluster: %v", err)
-	}
-	t.Cleanup(func() { cancel(); c.Shutdown() })
+	c, _ := authntest.Cluster(t, yamlText)
 	chain, err := cfg.Chain(c)
 	if err != nil {
 		t.Fatalf("chain: %v", err)

@@ -1,13 +1,12 @@
 package authchain_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authntest"
 	"github.com/authchain/authchain/internal/setup"
 )
 
@@ -33,13 +32,7 @@ metadata:
 
 func benchChain(b *testing.B) *authn.Chain {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cache, err := setup.FakeCache(ctx, strings.NewReader(benchCluster))
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cancel(); cache.Shutdown() })
+	cache, _ := authntest.Cluster(b, []byte(benchCluster))
 	// The access-key benchmarks measure the annotation look-up, so the
 	// subject is believed without a token.
 	chain, err := setup.Config{

@@ -1,7 +1,6 @@
 package authchain_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,12 +12,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
-	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/go-jose/go-jose/v4"
-	gojwt "github.com/golang-jwt/jwt/v5"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authntest"
 )
 
 // goldenNow is the clock of every golden case that verifies tokens, so that
@@ -61,8 +61,9 @@ func newTokenKeys(t *testing.T) tokenKeys {
 	return k
 }
 
-// expandTokens runs the request section as a text/template with two
-// functions, so that cases mint their tokens from readable claims:
+// The request section of a golden case is a text/template (see
+// authntest.Golden) with two functions, so that cases mint their tokens
+// from readable claims:
 //
 //	{{token ALG KID CLAIMS}}  ALG is RS256, ES256, RS256-unpublished (a key
 //	                          the issuer never published), none, or
@@ -72,23 +73,6 @@ func newTokenKeys(t *testing.T) tokenKeys {
 //	                          goldenNow.
 //	{{tamper TOKEN CLAIMS}}   TOKEN with its payload replaced and its
 //	                          signature kept.
-func (p *testPKI) expandTokens(request []byte) ([]byte, error) {
-	if !bytes.Contains(request, []byte("{{")) {
-		return request, nil
-	}
-	tmpl, err := template.New("request").Option("missingkey=error").Funcs(template.FuncMap{
-		"token":  p.tokens.mint,
-		"tamper": tamper,
-	}).Parse(string(request))
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	if err := tmpl.Execute(&out, nil); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
-}
 
 func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 	claims, err := goldenClaims(claimsJSON)
@@ -96,28 +80,28 @@ func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 		return "", err
 	}
 	var (
-		method gojwt.SigningMethod
+		method jwt.SigningMethod
 		key    any
 	)
 	switch alg {
 	case "RS256":
-		method, key = gojwt.SigningMethodRS256, k.rsa
+		method, key = jwt.SigningMethodRS256, k.rsa
 	case "RS256-unpublished":
-		method, key = gojwt.SigningMethodRS256, k.rsaUnpublished
+		method, key = jwt.SigningMethodRS256, k.rsaUnpublished
 	case "ES256":
-		method, key = gojwt.SigningMethodES256, k.ec
+		method, key = jwt.SigningMethodES256, k.ec
 	case "none":
-		method, key = gojwt.SigningMethodNone, gojwt.UnsafeAllowNoneSignatureType
+		method, key = jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType
 	case "HS256-confusion":
 		der, err := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
 		if err != nil {
 			return "", err
 		}
-		method, key = gojwt.SigningMethodHS256, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		method, key = jwt.SigningMethodHS256, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	default:
 		return "", fmt.Errorf("unknown token algorithm %q", alg)
 	}
-	tok := gojwt.NewWithClaims(method, claims)
+	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {
 		tok.Header["kid"] = kid
 	}
@@ -125,23 +109,9 @@ func (k tokenKeys) mint(alg, kid, claimsJSON string) (string, error) {
 }
 
 // goldenClaims decodes claims, turning relative times into NumericDates.
-func goldenClaims(claimsJSON string) (gojwt.MapClaims, error) {
-	var claims gojwt.MapClaims
-	if err := json.Unmarshal([]byte(claimsJSON), &claims); err != nil {
-		return nil, fmt.Errorf("claims: %w", err)
-	}
-	for _, name := range []string{"iat", "nbf", "exp"} {
-		rel, ok := claims[name].(string)
-		if !ok {
-			continue
-		}
-		d, err := time.ParseDuration(rel)
-		if err != nil {
-			return nil, fmt.Errorf("claim %s: %w", name, err)
-		}
-		claims[name] = goldenNow.Add(d).Unix()
-	}
-	return claims, nil
+func goldenClaims(claimsJSON string) (jwt.MapClaims, error) {
+	claims, err := authntest.ParseClaims(claimsJSON, goldenNow)
+	return jwt.MapClaims(claims), err
 }
 
 func tamper(token, claimsJSON string) (string, error) {

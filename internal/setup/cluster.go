@@ -3,20 +3,16 @@ package setup
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/template"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/authchain/authchain/binding"
+	"github.com/authchain/authchain/internal/fakecluster"
 	"github.com/authchain/authchain/kubecache"
 )
 
@@ -24,37 +20,16 @@ import (
 // ServiceAccounts. Any other kind is an error, so a typo cannot silently
 // drop an object from a test cluster.
 func LoadServiceAccounts(r io.Reader) ([]*corev1.ServiceAccount, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
-	var out []*corev1.ServiceAccount
-	for i := 0; ; i++ {
-		var sa corev1.ServiceAccount
-		err := dec.Decode(&sa)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("setup: document %d: %w", i, err)
-		}
-		if sa.Kind == "" && sa.Name == "" {
-			continue // an empty document between separators
-		}
-		if sa.Kind != "ServiceAccount" || sa.APIVersion != "v1" {
-			return nil, fmt.Errorf("setup: document %d is %s %s, want v1 ServiceAccount", i, sa.APIVersion, sa.Kind)
-		}
-		if sa.Name == "" || sa.Namespace == "" {
-			return nil, fmt.Errorf("setup: document %d: ServiceAccount needs a name and a namespace", i)
-		}
-		out = append(out, &sa)
+	sas, err := fakecluster.LoadServiceAccounts(r)
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
 	}
+	return sas, nil
 }
 
 // FakeClient returns an in-memory clientset holding the ServiceAccounts.
 func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
-	objs := make([]runtime.Object, len(sas))
-	for i, sa := range sas {
-		objs[i] = sa
-	}
-	return fake.NewClientset(objs...)
+	return fakecluster.Client(sas)
 }
 
 // FakeCache serves the ServiceAccounts of a YAML stream from an in-memory
@@ -62,16 +37,9 @@ func FakeClient(sas []*corev1.ServiceAccount) kubernetes.Interface {
 // demo server, tests and benchmarks. Stop it by cancelling ctx, then calling
 // Shutdown.
 func FakeCache(ctx context.Context, yaml io.Reader, opts ...kubecache.Option) (*kubecache.Cache, error) {
-	sas, err := LoadServiceAccounts(yaml)
+	c, _, err := fakecluster.Start(ctx, yaml, opts...)
 	if err != nil {
-		return nil, err
-	}
-	c, err := kubecache.New(ctx, FakeClient(sas), opts...)
-	if err != nil {
-		return nil, err
-	}
-	if !c.WaitForSync(ctx, 10*time.Second) {
-		return nil, errors.New("setup: the in-memory ServiceAccount cache did not sync")
+		return nil, fmt.Errorf("setup: %w", err)
 	}
 	return c, nil
 }

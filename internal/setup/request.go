@@ -1,17 +1,16 @@
 package setup
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
+
+	"github.com/authchain/authchain/internal/textrequest"
 )
 
 // DefaultPeer is the connection peer of a request read by ParseRequest when
 // it names none.
-const DefaultPeer = "127.0.0.1:40000"
+const DefaultPeer = textrequest.DefaultPeer
 
 // ParseRequest reads a GET /whoami request written as "Name: value" lines,
 // the form of golden cases and of `whoami -explain`. Blank lines and lines
@@ -22,40 +21,9 @@ const DefaultPeer = "127.0.0.1:40000"
 //
 // Header names are canonicalized as net/http's server does.
 func ParseRequest(in io.Reader) (*http.Request, map[string]string, error) {
-	r, err := http.NewRequest(http.MethodGet, "/whoami", nil)
+	r, pseudo, err := textrequest.Parse(in)
 	if err != nil {
-		return nil, nil, err
-	}
-	r.RemoteAddr = DefaultPeer
-	pseudo := map[string]string{}
-	sc := bufio.NewScanner(in)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" {
-			return nil, nil, fmt.Errorf("setup: line %d: want \"Name: value\"", n)
-		}
-		value = strings.TrimSpace(value)
-		if strings.HasPrefix(value, `"`) {
-			if value, err = strconv.Unquote(value); err != nil {
-				return nil, nil, fmt.Errorf("setup: line %d: %w", n, err)
-			}
-		}
-		if strings.HasPrefix(name, "@") {
-			pseudo[name[1:]] = value
-			continue
-		}
-		r.Header.Add(name, value)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, err
-	}
-	if peer, ok := pseudo["peer"]; ok {
-		r.RemoteAddr = peer
-		delete(pseudo, "peer")
+		return nil, nil, fmt.Errorf("setup: %w", err)
 	}
 	return r, pseudo, nil
 }

@@ -1,0 +1,548 @@
+package authntest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/chiadapter"
+)
+
+// Credential is one way of presenting a credential to the strategy under
+// test: what to add to a request, and what the chain had already
+// established when the strategy runs.
+type Credential struct {
+	// Name labels the credential in subtest names and failure messages.
+	Name string
+	// Request adds the credential to a request (headers, a bearer token, a
+	// client certificate, a peer), after Config.Request.
+	Request []RequestOption
+	// Sofar, if not nil, is the Principal the chain holds when the strategy
+	// runs, such as an Actor a token strategy proved: the suite puts a
+	// strategy that contributes it right before the one under test. It
+	// replaces what Config.Before established.
+	Sofar *authn.Principal
+}
+
+// Config tells Conformance how to present credentials to a strategy and
+// what the strategy must keep secret.
+type Config struct {
+	// Good is a credential the strategy accepts (Contributed). Leave it
+	// zero (no Name) only for a strategy that never contributes, such as
+	// one that only refuses what it sees.
+	Good Credential
+	// Bad are credentials the strategy must refuse (Rejected or Failed):
+	// give one of every kind the strategy can tell apart.
+	Bad []Credential
+	// Request is applied to every request the suite sends, the bare one
+	// included: a trusted peer, say.
+	Request []RequestOption
+	// Before and After are strategies the chain runs before and after the
+	// one under test, such as the strategy that forwards the subject a
+	// ServiceAccount strategy reads, or one that supplies the effective
+	// user a strategy of actors leaves unset.
+	Before, After []authn.Strategy
+	// Headers are the header names, and prefixes followed by "*", the
+	// strategy reads. The suite sends each under other spellings and checks
+	// that none reaches a handler.
+	Headers []string
+	// Secrets are strings (tokens, shared secrets, header values) that must
+	// appear in no output: Decision reasons and details, the trace, the
+	// error, the problem response and its headers, and what an observer
+	// receives, the Principal included.
+	Secrets []string
+}
+
+// FollowerName is the user the permissive strategy the suite puts after
+// the one under test contributes: a request that ends as this user fell
+// through a refusal.
+const FollowerName = "authntest-follower"
+
+// Conformance runs the suite every authn.Strategy must pass, each check a
+// subtest of t:
+//
+//   - NotApplicable: on a request without its credential (only
+//     Config.Request), the strategy answers authn.NotApplicable.
+//   - RefusesBad/NAME: each bad credential is Rejected or Failed, and a
+//     chain with a permissive strategy after it (one that makes every
+//     request FollowerName) still answers an error: a refusal never falls
+//     through.
+//   - AcceptsGood: the good credential, if given, is Contributed.
+//   - StripsEverySpelling: for each of Config.Headers, sent canonical,
+//     lower case, upper case, with '_' for '-' and repeated, beside the bare
+//     and the good credential, no header of that name in any spelling
+//     (authn.HeaderNameEqual) is left after Chain.Authenticate, nor reaches
+//     a chiadapter observer or handler. A strategy passes by listing its
+//     headers through authn.HeaderReader, so the chain strips them.
+//   - NoSecretInOutput: no string of Config.Secrets is in a Decision's
+//     Reason or Detail, the Trace (JSON and %v), the error (%v, %+v, JSON),
+//     the body or headers chiadapter answers with, or what a
+//     chiadapter.WithObserver observer receives (%v, %+v, JSON).
+//   - ConcurrentUse: many goroutines send the bare, good and bad requests
+//     through one chain at once, and every answer equals the one a lone
+//     request got (meaningful under -race).
+//   - NoGoroutineLeak: no goroutine started while the suite ran is still
+//     running at its end (goleak, ignoring those that ran before).
+//
+// The chain is Config.Before, the Sofar strategy if a credential has one,
+// s, then Config.After. Conformance fails t at once if the chain cannot be
+// built. It must not run beside parallel tests that start goroutines.
+func Conformance(t *testing.T, s authn.Strategy, c Config) {
+	t.Helper()
+	conformance(testingRunner{t}, s, c)
+}
+
+// suiteT is what the checks need of a *testing.T, so that tests of the
+// suite can record which check failed.
+type suiteT interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
+// runner runs a check as a subtest.
+type runner interface {
+	suiteT
+	Run(name string, check func(t suiteT))
+}
+
+type testingRunner struct{ *testing.T }
+
+func (r testingRunner) Run(name string, check func(t suiteT)) {
+	r.T.Run(name, func(t *testing.T) { check(t) })
+}
+
+// suite is one run of Conformance.
+type suite struct {
+	s        authn.Strategy
+	c        Config
+	chain    *authn.Chain
+	follower *authn.Chain
+}
+
+type sofarKey struct{}
+
+func conformance(t runner, s authn.Strategy, c Config) {
+	t.Helper()
+	leaks := goleak.IgnoreCurrent()
+	if s == nil {
+		t.Fatalf("authntest: Conformance needs a strategy")
+	}
+	if c.Good.Name == "" && (c.Good.Request != nil || c.Good.Sofar != nil) {
+		t.Fatalf("authntest: Conformance: the good credential needs a Name")
+	}
+	if len(c.Bad) == 0 && c.Good.Name == "" {
+		t.Fatalf("authntest: Conformance needs a good or a bad credential")
+	}
+	su := &suite{s: s, c: c}
+	var strategies []authn.Strategy
+	strategies = append(strategies, c.Before...)
+	if c.Good.Sofar != nil || hasSofar(c.Bad) {
+		strategies = append(strategies, authn.StrategyFunc("authntest-sofar", func(r *http.Request, _ authn.Principal) authn.Decision {
+			if p, ok := r.Context().Value(sofarKey{}).(authn.Principal); ok {
+				return authn.Contribute(p, "credential's sofar")
+			}
+			return authn.Skip("no sofar")
+		}))
+	}
+	strategies = append(strategies, s)
+	strategies = append(strategies, c.After...)
+	var err error
+	if su.chain, err = authn.NewChain(strategies...); err != nil {
+		t.Fatalf("authntest: building the chain %v: %v", names(strategies), err)
+	}
+	follow := authn.StrategyFunc("authntest-follower", func(_ *http.Request, sofar authn.Principal) authn.Decision {
+		p := sofar
+		p.User = authn.User{Name: FollowerName}
+		p.Synthetic = false
+		return authn.Contribute(p, "permissive follower")
+	})
+	if su.follower, err = authn.NewChain(append(strategies, follow)...); err != nil {
+		t.Fatalf("authntest: building the chain with a follower: %v", err)
+	}
+
+	t.Run("NotApplicable", su.notApplicable)
+	for _, bad := range c.Bad {
+		t.Run("RefusesBad/"+bad.Name, func(t suiteT) { su.refusesBad(t, bad) })
+	}
+	t.Run("AcceptsGood", su.acceptsGood)
+	t.Run("StripsEverySpelling", su.stripsEverySpelling)
+	t.Run("NoSecretInOutput", su.noSecretInOutput)
+	t.Run("ConcurrentUse", su.concurrentUse)
+	t.Run("NoGoroutineLeak", func(t suiteT) {
+		if err := goleak.Find(leaks); err != nil {
+			t.Errorf("strategy %q left goroutines running after the suite's requests returned; "+
+				"a strategy must not start goroutines that outlive Authenticate:\n%v", s.Name(), err)
+		}
+	})
+}
+
+func hasSofar(cs []Credential) bool {
+	for _, c := range cs {
+		if c.Sofar != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func names(ss []authn.Strategy) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		if s != nil {
+			out[i] = s.Name()
+		}
+	}
+	return out
+}
+
+// request builds the request for cred, or the bare request for nil.
+func (su *suite) request(cred *Credential) *http.Request {
+	r := NewRequest(su.c.Request...)
+	if cred == nil {
+		return r
+	}
+	for _, o := range cred.Request {
+		if o != nil {
+			o(r)
+		}
+	}
+	if cred.Sofar != nil {
+		r = r.WithContext(context.WithValue(r.Context(), sofarKey{}, *cred.Sofar))
+	}
+	return r
+}
+
+// entry returns the trace entry of the strategy under test.
+func (su *suite) entry(tr authn.Trace) (authn.TraceEntry, bool) {
+	for _, e := range tr {
+		if e.Strategy == su.s.Name() {
+			return e, true
+		}
+	}
+	return authn.TraceEntry{}, false
+}
+
+func (su *suite) notApplicable(t suiteT) {
+	t.Helper()
+	_, tr, _ := su.chain.Authenticate(su.request(nil))
+	e, ok := su.entry(tr)
+	switch {
+	case !ok:
+		t.Errorf("strategy %q did not run on a request without its credential; an earlier strategy stopped the chain: %+v", su.s.Name(), tr)
+	case e.Outcome != authn.NotApplicable:
+		t.Errorf("strategy %q answered %s (reason %q) on a request without its credential; want not-applicable, "+
+			"so that a chain can hold strategies for other credentials", su.s.Name(), e.Outcome, e.Reason)
+	}
+}
+
+func (su *suite) refusesBad(t suiteT, bad Credential) {
+	t.Helper()
+	p, tr, err := su.follower.Authenticate(su.request(&bad))
+	e, ok := su.entry(tr)
+	if !ok {
+		t.Errorf("bad credential %q: strategy %q did not run; an earlier strategy stopped the chain: %+v", bad.Name, su.s.Name(), tr)
+		return
+	}
+	if e.Outcome != authn.Rejected && e.Outcome != authn.Failed {
+		t.Errorf("bad credential %q: strategy %q answered %s (reason %q); want rejected or failed: a refusal must stop "+
+			"the chain, never fall through to the strategies after it", bad.Name, su.s.Name(), e.Outcome, e.Reason)
+	}
+	if err == nil || p.User.Name == FollowerName {
+		t.Errorf("bad credential %q fell through: a chain with a permissive strategy after %q authenticated it as %q (error %v)",
+			bad.Name, su.s.Name(), p.User.Name, err)
+	}
+}
+
+func (su *suite) acceptsGood(t suiteT) {
+	t.Helper()
+	if !su.hasGood() {
+		t.Logf("no good credential given: strategy %q is not expected to contribute", su.s.Name())
+		return
+	}
+	_, tr, err := su.chain.Authenticate(su.request(&su.c.Good))
+	e, ok := su.entry(tr)
+	switch {
+	case !ok:
+		t.Errorf("good credential %q: strategy %q did not run; an earlier strategy stopped the chain: %v", su.c.Good.Name, su.s.Name(), err)
+	case e.Outcome != authn.Contributed:
+		t.Errorf("good credential %q: strategy %q answered %s (reason %q, detail %q); want contributed",
+			su.c.Good.Name, su.s.Name(), e.Outcome, e.Reason, e.Detail)
+	}
+}
+
+// spellings returns name as clients and gateways could send it: canonical,
+// lower case, upper case, and with '_' for '-'.
+func spellings(name string) []string {
+	canonical := http.CanonicalHeaderKey(name)
+	out := []string{canonical}
+	for _, v := range []string{
+		strings.ToLower(canonical), strings.ToUpper(canonical),
+		strings.ReplaceAll(canonical, "-", "_"), strings.ReplaceAll(strings.ToLower(canonical), "-", "_"),
+	} {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// stripValue is the value the suite sends under a header's spellings.
+const stripValue = "authntest-stripped-value"
+
+func (su *suite) stripsEverySpelling(t suiteT) {
+	t.Helper()
+	for _, pattern := range su.c.Headers {
+		name, prefix := strings.CutSuffix(pattern, "*")
+		if prefix {
+			name += "Authntest"
+		}
+		matches := func(k string) bool {
+			if prefix {
+				return authn.HeaderNameHasPrefix(k, strings.TrimSuffix(pattern, "*"))
+			}
+			return authn.HeaderNameEqual(k, name)
+		}
+		// leaks lists, per place, the spellings found there, once each.
+		var leaks []string
+		leak := func(where string, left []string) {
+			if left == nil {
+				return
+			}
+			msg := fmt.Sprintf("%q reached %s", left[0], where)
+			if !slices.Contains(leaks, msg) {
+				leaks = append(leaks, msg)
+			}
+		}
+		for _, base := range su.creds()[:su.bases()] {
+			for _, sp := range spellings(name) {
+				for _, repeat := range []int{1, 2} {
+					build := func() *http.Request {
+						r := su.request(base)
+						for range repeat {
+							r.Header[sp] = append(r.Header[sp], stripValue)
+						}
+						return r
+					}
+					r := build()
+					_, _, _ = su.chain.Authenticate(r)
+					leak("the request after Chain.Authenticate", leftover(r.Header, matches))
+					res := su.serve(build())
+					leak("the chiadapter observer", leftover(res.observed, matches))
+					leak("the handler", leftover(res.handled, matches))
+				}
+			}
+		}
+		if leaks != nil {
+			t.Errorf("header %s, sent in other spellings beside the bare and the good request: %s. "+
+				"The chain strips only the headers strategies declare: implement authn.HeaderReader "+
+				"(Headers() []string) listing %q, and read it with authn.TakeHeader, which removes every spelling",
+				pattern, strings.Join(leaks, "; "), pattern)
+		}
+	}
+}
+
+// leftover returns a header of h that matches, or nil.
+func leftover(h http.Header, matches func(string) bool) []string {
+	for k, vs := range h {
+		if matches(k) {
+			return append([]string{k}, vs...)
+		}
+	}
+	return nil
+}
+
+// served is what chiadapter.Authenticate did with one request.
+type served struct {
+	observed, handled http.Header
+	observation       []any
+	rec               *httptest.ResponseRecorder
+}
+
+// serve sends r through chiadapter.Authenticate over the chain.
+func (su *suite) serve(r *http.Request) served {
+	var res served
+	mw := chiadapter.Authenticate(su.chain, chiadapter.WithObserver(func(r *http.Request, p authn.Principal, tr authn.Trace, err error) {
+		res.observed = r.Header.Clone()
+		res.observation = []any{p, tr, err}
+	}))
+	res.rec = httptest.NewRecorder()
+	mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res.handled = r.Header.Clone()
+		w.WriteHeader(http.StatusNoContent)
+	})).ServeHTTP(res.rec, r)
+	return res
+}
+
+func (su *suite) hasGood() bool { return su.c.Good.Name != "" }
+
+// bases is how many of creds are the bare request and the good one.
+func (su *suite) bases() int {
+	if su.hasGood() {
+		return 2
+	}
+	return 1
+}
+
+// creds returns nil (the bare request), the good credential if there is
+// one, and every bad credential.
+func (su *suite) creds() []*Credential {
+	out := []*Credential{nil}
+	if su.hasGood() {
+		out = append(out, &su.c.Good)
+	}
+	for i := range su.c.Bad {
+		out = append(out, &su.c.Bad[i])
+	}
+	return out
+}
+
+func credName(c *Credential) string {
+	if c == nil {
+		return "bare request"
+	}
+	return "credential " + fmt.Sprintf("%q", c.Name)
+}
+
+func (su *suite) noSecretInOutput(t suiteT) {
+	t.Helper()
+	for _, cred := range su.creds() {
+		// The strategy alone: its decision's reason and detail.
+		var outputs []output
+		p, tr, err := su.chain.Authenticate(su.request(cred))
+		for _, e := range tr {
+			outputs = append(outputs, output{"Decision.Reason of " + e.Strategy, e.Reason}, output{"Decision.Detail of " + e.Strategy, e.Detail})
+		}
+		outputs = append(outputs, formatted("Chain.Authenticate's trace", tr)...)
+		outputs = append(outputs, formatted("Chain.Authenticate's error", err)...)
+		if err != nil {
+			outputs = append(outputs, output{"the error's message", err.Error()})
+			var ae *authn.Error
+			if errors.As(err, &ae) && ae.Cause != nil {
+				outputs = append(outputs, output{"the error's Cause", ae.Cause.Error()})
+			}
+		} else {
+			outputs = append(outputs, formatted("Chain.Authenticate's Principal", p)...)
+		}
+		res := su.serve(su.request(cred))
+		outputs = append(outputs, output{"the response body", res.rec.Body.String()})
+		for k, vs := range res.rec.Header() {
+			for _, v := range vs {
+				outputs = append(outputs, output{"response header " + k, v})
+			}
+		}
+		for i, v := range res.observation {
+			outputs = append(outputs, formatted("the observer's "+[]string{"Principal", "Trace", "error"}[i], v)...)
+		}
+		for _, o := range outputs {
+			for i, secret := range su.c.Secrets {
+				if secret != "" && strings.Contains(o.text, secret) {
+					t.Errorf("%s: secret #%d (%s) is in %s: %q", credName(cred), i, redact(secret), o.where, o.text)
+				}
+			}
+		}
+	}
+}
+
+// output is one text a client, log or trace could see.
+type output struct{ where, text string }
+
+// formatted returns v as %v, %+v and JSON.
+func formatted(where string, v any) []output {
+	js, err := json.Marshal(v)
+	if err != nil {
+		js = []byte(err.Error())
+	}
+	return []output{
+		{where + " (%v)", fmt.Sprintf("%v", v)},
+		{where + " (%+v)", fmt.Sprintf("%+v", v)},
+		{where + " (JSON)", string(js)},
+	}
+}
+
+// redact shows enough of a secret to recognise it.
+func redact(s string) string {
+	if len(s) <= 8 {
+		return "…"
+	}
+	return s[:6] + "…"
+}
+
+// outcome is what one request came to, for comparing concurrent runs.
+type outcome struct {
+	Principal authn.Principal
+	Status    int
+	Decision  authn.Outcome
+}
+
+func (su *suite) outcome(cred *Credential) outcome {
+	p, tr, err := su.chain.Authenticate(su.request(cred))
+	o := outcome{Principal: p, Status: http.StatusOK}
+	if err != nil {
+		o.Status = authn.StatusCode(err)
+	}
+	if e, ok := su.entry(tr); ok {
+		o.Decision = e.Outcome
+	}
+	return o
+}
+
+// Concurrency of ConcurrentUse: goroutines, and rounds of every credential
+// each.
+const (
+	concurrentGoroutines = 8
+	concurrentRounds     = 16
+)
+
+func (su *suite) concurrentUse(t suiteT) {
+	t.Helper()
+	creds := su.creds()
+	want := make([]outcome, len(creds))
+	for i, c := range creds {
+		want[i] = su.outcome(c)
+	}
+	var (
+		mu       sync.Mutex
+		failures []string
+		wg       sync.WaitGroup
+	)
+	for g := range concurrentGoroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range concurrentRounds {
+				for j := range creds {
+					i := (j + g + round) % len(creds)
+					got := su.outcome(creds[i])
+					if diff := cmp.Diff(want[i], got, ComparePrincipals()); diff != "" {
+						mu.Lock()
+						failures = append(failures, fmt.Sprintf("%s answered differently under concurrent use (-alone +concurrent):\n%s", credName(creds[i]), diff))
+						mu.Unlock()
+					}
+				}
+				runtime.Gosched()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, f := range failures {
+		if i == 3 {
+			t.Errorf("… and %d more", len(failures)-3)
+			break
+		}
+		t.Errorf("%s", f)
+	}
+}

@@ -1,0 +1,180 @@
+package authntest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// recorder is a runner that records which checks failed instead of
+// failing the test, so that a test can prove the suite catches a broken
+// strategy, and which check catches it.
+type recorder struct {
+	name     string
+	mu       *sync.Mutex
+	failures map[string][]string // check → messages
+}
+
+func newRecorder() *recorder {
+	return &recorder{mu: &sync.Mutex{}, failures: map[string][]string{}}
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures[r.name] = append(r.failures[r.name], fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Logf(string, ...any) {}
+
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// Run runs check in its own goroutine, as testing does, so that Fatalf
+// ends only the check.
+func (r *recorder) Run(name string, check func(t suiteT)) {
+	sub := &recorder{name: name, mu: r.mu, failures: r.failures}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		check(sub)
+	}()
+	<-done
+}
+
+// failed returns the checks that failed, sorted.
+func (r *recorder) failed() []string {
+	var out []string
+	for k := range r.failures {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// apiKeys maps the test keys to their users.
+var apiKeys = map[string]string{"key-alice-0123456789": "alice"}
+
+const badKey = "key-mallory-9876543210"
+
+// apiKeyStrategy is the API-key strategy of a strategy author, built right
+// or with one of the mistakes the suite must catch.
+type apiKeyStrategy struct {
+	// canonicalOnly deletes only X-Api-Key and declares nothing; reading
+	// with Header.Get, it also takes the first of two keys.
+	canonicalOnly bool
+	echo          bool // quotes the key in its Reason
+	echoCause     bool // wraps an error quoting the key, for logs
+	fallThrough   bool // skips an unknown key
+	leak          chan struct{}
+}
+
+func (s *apiKeyStrategy) Name() string { return "apikey" }
+
+func (s *apiKeyStrategy) Headers() []string {
+	if s.canonicalOnly {
+		return nil
+	}
+	return []string{"X-Api-Key"}
+}
+
+func (s *apiKeyStrategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
+	if s.leak != nil {
+		go func() { <-s.leak }()
+	}
+	var key string
+	if s.canonicalOnly {
+		key = r.Header.Get("X-Api-Key")
+		r.Header.Del("X-Api-Key")
+	} else {
+		var err error
+		if key, err = authn.TakeHeader(r.Header, "X-Api-Key", 256); err != nil {
+			return authn.Reject(err.Error())
+		}
+	}
+	if key == "" {
+		return authn.Skip("no API key")
+	}
+	user, ok := apiKeys[key]
+	switch {
+	case !ok && s.fallThrough:
+		return authn.Skip("unknown API key")
+	case !ok && s.echo:
+		return authn.Reject("unknown API key " + key)
+	case !ok && s.echoCause:
+		d := authn.Reject("unknown API key")
+		d.Cause = errors.New("no such key " + key)
+		return d
+	case !ok:
+		return authn.Reject("unknown API key")
+	}
+	p := sofar
+	p.User = authn.User{Name: user}
+	return authn.Contribute(p, "API key")
+}
+
+func apiKeySuite() Config {
+	return Config{
+		Good: Credential{Name: "alice's key", Request: []RequestOption{WithHeader("X-Api-Key", "key-alice-0123456789")}},
+		Bad: []Credential{
+			{Name: "unknown key", Request: []RequestOption{WithHeader("X-Api-Key", badKey)}},
+			{Name: "two keys", Request: []RequestOption{WithHeader("X-Api-Key", "key-alice-0123456789"), WithHeader("X-Api-Key", badKey)}},
+		},
+		Headers: []string{"X-Api-Key"},
+		Secrets: []string{"key-alice-0123456789", badKey},
+	}
+}
+
+func TestConformanceAPIKey(t *testing.T) {
+	Conformance(t, &apiKeyStrategy{}, apiKeySuite())
+}
+
+// TestConformanceCatches runs the suite against strategies with one
+// mistake each and checks that exactly the check for that mistake fails,
+// with a message that says what to do.
+func TestConformanceCatches(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		strategy *apiKeyStrategy
+		failed   []string
+		message  string
+	}{
+		{"correct", &apiKeyStrategy{}, nil, ""},
+		{"deletes only the canonical spelling", &apiKeyStrategy{canonicalOnly: true}, []string{"RefusesBad/two keys", "StripsEverySpelling"}, `"X_Api_Key" reached the handler`},
+		{"echoes the key in its reason", &apiKeyStrategy{echo: true}, []string{"NoSecretInOutput"}, "is in Decision.Reason of apikey"},
+		{"quotes the key in an error for logs", &apiKeyStrategy{echoCause: true}, []string{"NoSecretInOutput"}, "is in the error's Cause"},
+		{"falls through on an unknown key", &apiKeyStrategy{fallThrough: true}, []string{"RefusesBad/unknown key"}, "fell through"},
+		{"leaks a goroutine", &apiKeyStrategy{leak: make(chan struct{})}, []string{"NoGoroutineLeak"}, "left goroutines running"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.strategy.leak != nil {
+				defer close(tc.strategy.leak)
+			}
+			rec := newRecorder()
+			conformance(rec, tc.strategy, apiKeySuite())
+			if got := rec.failed(); !slices.Equal(got, tc.failed) {
+				t.Fatalf("failed checks = %q, want %q; messages: %q", got, tc.failed, rec.failures)
+			}
+			if tc.message == "" {
+				return
+			}
+			check := tc.failed[len(tc.failed)-1]
+			all := strings.Join(rec.failures[check], "\n")
+			if !strings.Contains(all, tc.message) {
+				t.Errorf("%s failed with %q, want a message containing %q", check, all, tc.message)
+			}
+		})
+	}
+}
