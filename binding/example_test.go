@@ -93,3 +93,53 @@ func ExampleVerifier_VerifyListed() {
 	// Output:
 	// 2 <nil>
 }
+
+// Verify checks a value against the Binding the verifier reads from the
+// cluster; any edit to a covered field, or a value signed with another
+// key, is refused. Keys are tried in order, so a rotation lists the new
+// key and the old one.
+func ExampleVerify() {
+	oldKey := []byte("old-binding-key-of-at-least-32-b")
+	newKey := []byte("new-binding-key-of-at-least-32-b")
+	b := binding.Binding{Namespace: "team", Name: "ambient-key-1", UID: "uid-1", Creator: "alice@example.com"}
+	value, err := binding.Sign(oldKey, b)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(binding.Verify([][]byte{newKey, oldKey}, b, value))
+	fmt.Println(binding.Verify([][]byte{newKey}, b, value))
+	b.UID = "uid-of-a-recreated-key"
+	fmt.Println(binding.Verify([][]byte{newKey, oldKey}, b, value))
+	// Output:
+	// <nil>
+	// binding signature does not match
+	// binding signature does not match
+}
+
+// Parse checks a value's shape without a key, for tools that list which
+// attributes a key's binding covers.
+func ExampleParse() {
+	key := []byte("example-binding-key-of-32-bytes!")
+	value, err := binding.Sign(key, binding.Binding{
+		Namespace: "team", Name: "ambient-key-1", UID: "uid-1", Creator: "alice@example.com",
+		Attributes: map[string]string{"ambient-code.io/role": "read", "app": "ambient-access-key"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	v, err := binding.Parse(value)
+	if err != nil {
+		panic(err)
+	}
+	for k := range v.Keys() {
+		fmt.Println(k)
+	}
+	fmt.Println(v.Version(), v.Covers("ambient-code.io/role"), v.Covers("team"))
+	_, err = binding.Parse("v2.not-a-mac")
+	fmt.Println(err)
+	// Output:
+	// ambient-code.io/role
+	// app
+	// 2 true false
+	// binding is malformed
+}

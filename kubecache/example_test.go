@@ -1,7 +1,10 @@
 package kubecache_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,4 +67,49 @@ func ExampleFromInformer() {
 	// Output:
 	// true true <nil> true alice
 	// false <nil>
+}
+
+// New starts the cache; the chain reads it through CreatorAnnotation. Here
+// a fake clientset stands in for kubernetes.NewForConfig, and the cache
+// keeps only keys (a label selector) of two namespaces.
+func ExampleNew() {
+	client := fake.NewClientset(
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "key-1", UID: "uid-1",
+			Labels: map[string]string{"app": "ambient-access-key"}}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "default", UID: "uid-2"}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "key-2", UID: "uid-3",
+			Labels: map[string]string{"app": "ambient-access-key"}}},
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := kubecache.New(ctx, client,
+		kubecache.WithNamespaces("team", "ops"),
+		kubecache.WithLabelSelector("app=ambient-access-key"),
+		kubecache.WithMaxStaleness(30*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	defer func() { cancel(); c.Shutdown() }()
+	fmt.Println(c.WaitForSync(ctx, time.Minute), c.Len())
+	for _, name := range []string{"team/key-1", "team/default", "other/key-2"} {
+		ns, n, _ := strings.Cut(name, "/")
+		sa, found, err := c.ServiceAccount(ns, n)
+		fmt.Println(name, found, sa.UID, err)
+	}
+	// Output:
+	// true 1
+	// team/key-1 true uid-1 <nil>
+	// team/default false  <nil>
+	// other/key-2 false  <nil>
+}
+
+// Meta is what the strategies read of an object, for a custom
+// strategies.ServiceAccountReader over some other store.
+func ExampleMeta() {
+	now := metav1.Now()
+	m := kubecache.Meta(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "team", Name: "key-1", UID: "uid-1", DeletionTimestamp: &now,
+		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
+	}})
+	fmt.Println(m.Namespace, m.Name, m.UID, m.Deleting, m.Annotations[strategies.DefaultCreatorAnnotation])
+	// Output: team key-1 uid-1 true alice
 }

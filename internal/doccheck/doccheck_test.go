@@ -251,3 +251,110 @@ func TestCheckBites(t *testing.T) {
 		t.Errorf("found %v, problems:\n%s\nwant:\n%s", found, strings.Join(problems, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestEveryEntryPointHasAnExample fails for an exported function of a
+// library package that no Example function in the package's tests shows.
+// Options (functions returning a type whose name ends in "Option") are
+// shown by the examples of what they configure and are left out.
+func TestEveryEntryPointHasAnExample(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		name := d.Name()
+		if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "examples") {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(root, path)
+		if rel == "e2e" || rel == "cmd" || strings.HasPrefix(rel, "internal") || rel == "benchmarks" {
+			return filepath.SkipDir
+		}
+		for _, missing := range missingExamples(t, path) {
+			t.Errorf("%s: no Example shows %s", rel, missing)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// missingExamples returns the entry points of the package in dir that no
+// example names: ExampleF, ExampleF_suffix, or an example of the type F
+// returns (ExampleT, ExampleT_Method).
+func missingExamples(t *testing.T, dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	examples := map[string]bool{}
+	type fn struct{ name, result string }
+	var funcs []fn
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name.Name == "main" {
+			return nil
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv != nil {
+				continue
+			}
+			if strings.HasSuffix(n, "_test.go") {
+				if rest, ok := strings.CutPrefix(fd.Name.Name, "Example"); ok {
+					base, _, _ := strings.Cut(rest, "_")
+					examples[base] = true
+				}
+				continue
+			}
+			if !fd.Name.IsExported() {
+				continue
+			}
+			result := ""
+			if fd.Type.Results != nil && len(fd.Type.Results.List) > 0 {
+				result = typeName(fd.Type.Results.List[0].Type)
+			}
+			if strings.HasSuffix(result, "Option") {
+				continue
+			}
+			funcs = append(funcs, fn{fd.Name.Name, result})
+		}
+	}
+	var missing []string
+	for _, f := range funcs {
+		if !examples[f.name] && !examples[f.result] {
+			missing = append(missing, f.name)
+		}
+	}
+	return missing
+}
+
+// typeName returns the name of a (pointer to a) named type, or "".
+func typeName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.SelectorExpr:
+			return x.Sel.Name
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
