@@ -218,6 +218,10 @@ func InsecureSkipWhenUnsynced() AnnotationOption {
 // for a rejection does not depend on map order.
 type labelRequirement struct{ key, value string }
 
+// errWrongObject is a ServiceAccountReader answering with another object
+// than the one asked for: a broken cache, never trusted with a binding.
+var errWrongObject = errors.New("the ServiceAccountReader answered with another ServiceAccount")
+
 // AnnotationStrategy resolves an access key's ServiceAccount to the human
 // who created it. Build it with CreatorAnnotation. It is safe for
 // concurrent use.
@@ -240,7 +244,8 @@ type AnnotationStrategy struct {
 //
 //   - it reads the Actor's ServiceAccount from sas only, an informer cache,
 //     never the API server; until sas.HasSynced reports true it fails (503),
-//     and so does a look-up that returns an error;
+//     and so does a look-up that returns an error or another object than
+//     the one asked for;
 //   - a ServiceAccount not in the cache is not its business (a later
 //     Synthetic strategy may apply), except that an Actor with a UID (set
 //     from a verified token) whose ServiceAccount is gone is rejected;
@@ -405,6 +410,8 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 			return authn.Reject("the token's ServiceAccount no longer exists")
 		}
 		return authn.Skip("ServiceAccount not in cache")
+	case sa.Namespace != sofar.Actor.Namespace || sa.Name != sofar.Actor.Name:
+		return authn.Fail("ServiceAccount cache lookup failed", errWrongObject)
 	}
 	// Before the annotation is looked at, so that a key being deleted
 	// cannot fall back to a synthetic identity either.
@@ -546,6 +553,8 @@ func (s *AnnotationStrategy) resolve(sa *ServiceAccountMeta, value string) (huma
 				return "", 0, authn.Fail("ServiceAccount cache lookup failed", err), false
 			case !found:
 				return "", 0, authn.Reject("creator chain: parent key not in cache"), false
+			case slot.Namespace != ref.Namespace || slot.Name != ref.Name:
+				return "", 0, authn.Fail("ServiceAccount cache lookup failed", errWrongObject), false
 			}
 			parent = slot
 			if parent.Deleting {

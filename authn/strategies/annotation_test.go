@@ -1349,6 +1349,45 @@ func (l erringReader) ServiceAccount(namespace, name string) (strategies.Service
 
 func (erringReader) HasSynced() bool { return true }
 
+// wrongReader answers every look-up with the same object, whatever was
+// asked: a broken custom reader.
+type wrongReader struct{ sa *corev1.ServiceAccount }
+
+func (r wrongReader) ServiceAccount(string, string) (strategies.ServiceAccountMeta, bool, error) {
+	return kubecache.Meta(r.sa), true, nil
+}
+
+func (wrongReader) HasSynced() bool { return true }
+
+// TestCreatorAnnotationWrongObject: a reader that answers with another
+// ServiceAccount than the one asked for (the acting key, or a parent)
+// makes the strategy fail (503); the other object's creator and binding
+// are never used.
+func TestCreatorAnnotationWrongObject(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	signed := newTestSA("team", "signed", saAccessKey(), saCreatedBy("alice@example.com"), saSigned(keyA))
+	s, err := strategies.CreatorAnnotation(wrongReader{signed}, strategies.RequireSignedBinding(keyA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"other", "Signed"} {
+		d := s.Authenticate(r, keyActor("team", name))
+		if d.Outcome != authn.Failed || d.Reason != "ServiceAccount cache lookup failed" {
+			t.Errorf("%s: %v %q, want a failure", name, d.Outcome, d.Reason)
+		}
+	}
+	child := newTestSA("team", "child", saAccessKey(), saCreatedByKey("team", "parent"), saSigned(keyA))
+	s, err = strategies.CreatorAnnotation(erringReader{ok: map[string]*corev1.ServiceAccount{
+		"team/child": child, "team/parent": signed,
+	}}, strategies.RequireSignedBinding(keyA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Authenticate(r, keyActor("team", "child")); d.Outcome != authn.Failed {
+		t.Errorf("a parent answered by another object: %v %q, want a failure", d.Outcome, d.Reason)
+	}
+}
+
 // TestCreatorAnnotationCacheError: an error other than NotFound is an
 // infrastructure failure (503), for the key and for a parent alike.
 func TestCreatorAnnotationCacheError(t *testing.T) {
