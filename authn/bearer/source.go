@@ -66,6 +66,20 @@ func AlsoFromForwardedAccessToken(trust authn.TrustPolicy) (Source, error) {
 	return Source{forwardedTrust: trust, forwarded: forwarded}, nil
 }
 
+// Headers lists the headers s reads: Authorization, and
+// ForwardedAccessTokenHeader when s reads it. A token strategy returns them
+// from its own Headers method (authn.HeaderReader), so that the chain
+// strips them, in every spelling, from every request once the strategies
+// have run: like Kubernetes' bearer-token authenticator, which deletes
+// Authorization, it leaves no handler holding the token, to log or to pass
+// on.
+func (s Source) Headers() []string {
+	if s.forwardedTrust == nil {
+		return []string{AuthorizationHeader}
+	}
+	return []string{AuthorizationHeader, ForwardedAccessTokenHeader}
+}
+
 // Token returns the request's bearer token, "" when it carries none, or a
 // reason (never containing the token) to reject the request: a repeated
 // Authorization header, a malformed or over-long token, or two different

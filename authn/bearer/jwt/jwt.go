@@ -370,6 +370,12 @@ func (s *Strategy) Validate() error {
 // Name returns "jwt".
 func (*Strategy) Name() string { return "jwt" }
 
+// Headers implements authn.HeaderReader with the Headers of the strategy's
+// bearer.Source: the chain strips Authorization (and
+// X-Forwarded-Access-Token, when read), in every spelling, from every
+// request, so that no handler holds the token.
+func (s *Strategy) Headers() []string { return s.source.Headers() }
+
 // Authenticate implements authn.Strategy; see ServiceAccount. It waits
 // on the network only when the token's kid is unknown to keys (see
 // jwks.OIDCKeys.Key); tokens signed with known keys are verified in memory.

@@ -393,6 +393,12 @@ func (s *Strategy) Validate() error {
 // Name returns "tokenreview".
 func (*Strategy) Name() string { return "tokenreview" }
 
+// Headers implements authn.HeaderReader with the Headers of the strategy's
+// bearer.Source: the chain strips Authorization (and
+// X-Forwarded-Access-Token, when read), in every spelling, from every
+// request, so that no handler holds the token.
+func (s *Strategy) Headers() []string { return s.source.Headers() }
+
 // Authenticate implements authn.Strategy; see New.
 func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
 	token, d, ok := s.source.Presented(r, sofar)
