@@ -6,11 +6,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 
 	"github.com/authchain/authchain/authn/bearer/jwks"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // A fixed key set, from the PEM public key kube-apiserver signs with (the
@@ -36,4 +40,40 @@ func ExampleStatic() {
 	// Output:
 	// true <nil>
 	// true
+}
+
+// OIDC finds an issuer's keys through discovery and keeps them current. A
+// test server stands in for kube-apiserver's /.well-known/openid-configuration
+// and its JWKS; in a cluster, give WithHTTPClient the client
+// kubecache.APIServerHTTPClient builds.
+func ExampleOIDC() {
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &signer.PublicKey, KeyID: "key-1", Algorithm: "ES256", Use: "sig"},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "jwks_uri": srv.URL + "/openid/v1/jwks"})
+	})
+	mux.HandleFunc("/openid/v1/jwks", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(set) })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys, err := jwks.OIDC(ctx, srv.URL, jwks.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	defer keys.Close()
+	// The first Key waits (at most 5 s) for the first fetch.
+	key, alg, err := keys.KeyAndAlgorithm(ctx, "key-1")
+	fmt.Println(signer.PublicKey.Equal(key), alg, err, keys.Synced())
+	// Output: true ES256 <nil> true
 }
