@@ -82,7 +82,7 @@ type stepClock struct {
 	t  time.Time
 }
 
-func (c *stepClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *stepClock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *stepClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // flipVerify answers invalid until good is set, then valid.
@@ -246,7 +246,9 @@ func TestAttack8CacheGoexitInVerifierIsBoundedAndForgotten(t *testing.T) {
 }
 
 func TestAttack8CacheRefusesNonsenseOptions(t *testing.T) {
-	verify := func(context.Context, string, []string) (bearer.Verdict[int], error) { return bearer.Verdict[int]{}, nil }
+	verify := func(context.Context, string, []string) (bearer.Verdict[int], error) {
+		return bearer.Verdict[int]{}, nil
+	}
 	for name, opts := range map[string][]bearer.CacheOption{
 		"nil option":       {nil},
 		"size 0":           {bearer.WithSize(0, 1)},
