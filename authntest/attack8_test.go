@@ -9,8 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,5 +186,41 @@ func TestAttack8ConformancePassesTheHonestStrategy(t *testing.T) {
 	conformance(rec, &trickyKeys{}, apiKeySuite())
 	if f := rec.failed(); len(f) != 0 {
 		t.Errorf("the honest strategy failed %q: %q", f, rec.failures)
+	}
+}
+
+// TestAttack8ConformanceSendsTheSpellingARealServerDelivers: behind Go's
+// HTTP server, a client's "x_api_key" or "X_API_KEY" reaches a strategy as
+// "X_api_key" (textproto canonicalises letters after '-', not after '_').
+// Of the spellings the suite sends, only the canonical one is a key a real
+// server hands over; the one an attacker would actually get through is not
+// among them.
+func TestAttack8ConformanceSendsTheSpellingARealServerDelivers(t *testing.T) {
+	keys := make(chan []string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		var seen []string
+		for k := range r.Header {
+			if authn.HeaderNameEqual(k, "X-Api-Key") {
+				seen = append(seen, k)
+			}
+		}
+		keys <- seen
+	}))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nx_api_key: v\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(conn)
+	seen := <-keys
+	if len(seen) != 1 {
+		t.Fatalf("server delivered %q", seen)
+	}
+	if !slices.Contains(spellings("X-Api-Key"), seen[0]) {
+		t.Errorf("a real server delivers %q; the suite sends only %q", seen[0], spellings("X-Api-Key"))
 	}
 }
