@@ -114,3 +114,17 @@ func TestAttack8RequireActorAttributeUnmatchableKeyPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestAttack8AuthenticatorTypedNilErrorFailsClosed: a wrapper returning a
+// nil *authn.Error through the error interface, with a Principal, is not
+// admitted, and the middleware does not panic.
+func TestAttack8AuthenticatorTypedNilErrorFailsClosed(t *testing.T) {
+	a := authn.AuthenticatorFunc(func(*http.Request) (authn.Principal, authn.Trace, error) {
+		var e *authn.Error
+		return authn.Principal{User: authn.User{Name: "alice"}}, nil, e
+	})
+	code, called := serveNoPanic(t, chiadapter.Authenticate(a), nil)
+	if called || (code != 0 && code < 400) {
+		t.Errorf("status %d, handler ran %v", code, called)
+	}
+}
