@@ -184,6 +184,12 @@ type Chain struct {
 // The chain strips DefaultIdentityHeaders and the Headers of every strategy
 // that is a HeaderReader from each request it authenticates; a strategy
 // listing an invalid pattern is refused.
+//
+// Strategy names are 1 to 63 bytes of lower-case letters, digits, '-', '_'
+// and '.', starting and ending with a letter or digit, and unique in the
+// chain; "chain" and "authenticator" are reserved for the errors of the
+// chain and of chiadapter. A name is what Via, the Trace, errors and logs
+// show, so two strategies can never look alike there.
 func NewChain(strategies ...Strategy) (*Chain, error) {
 	if len(strategies) == 0 {
 		return nil, errors.New("authn: a chain needs at least one strategy")
@@ -195,8 +201,11 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 			return nil, fmt.Errorf("authn: strategy %d is nil", i)
 		}
 		name := s.Name()
-		if name == "" || seen[name] {
-			return nil, fmt.Errorf("authn: strategy %d has an empty or repeated name %q", i, name)
+		if err := checkStrategyName(name); err != nil {
+			return nil, fmt.Errorf("authn: strategy %d: name %q %w", i, name, err)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("authn: strategy %d has a repeated name %q", i, name)
 		}
 		seen[name] = true
 		if v, ok := s.(Validator); ok {
@@ -367,4 +376,25 @@ func (c *Chain) Strategies() []string {
 		names[i] = s.Name()
 	}
 	return names
+}
+
+// checkStrategyName enforces the strategy-name syntax NewChain documents.
+func checkStrategyName(name string) error {
+	switch name {
+	case "":
+		return errors.New("is empty")
+	case "chain", "authenticator":
+		return errors.New("is reserved")
+	}
+	if len(name) > 63 {
+		return errors.New("is longer than 63 bytes")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || i == len(name)-1 || c != '-' && c != '_' && c != '.') {
+			return errors.New("must be lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit")
+		}
+	}
+	return nil
 }

@@ -42,6 +42,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e == nil {
+		// A nil *Error held in an error: a caller's mistake, still printable.
+		return "authn: <nil *authn.Error>"
+	}
 	msg := "authn: " + e.Strategy + ": " + e.Kind.Error() + ": " + e.Reason
 	if e.Detail != "" {
 		msg += " (" + e.Detail + ")"
@@ -54,7 +58,12 @@ func (e *Error) Error() string {
 
 // Unwrap lets errors.Is match both the kind and the cause.
 func (e *Error) Unwrap() []error {
-	if e.Cause == nil {
+	switch {
+	case e == nil:
+		// errors.Is and errors.As walk a nil *Error held in an error; it
+		// wraps nothing, so StatusCode answers 500 rather than panicking.
+		return nil
+	case e.Cause == nil:
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, e.Cause}

@@ -12,7 +12,8 @@ import (
 //
 // The result keeps what the chain reads from s: it lists s's Headers (if s
 // is a HeaderReader) for stripping and delegates Validate (if s is a
-// Validator). NewChain refuses the result if name is empty, if s is nil (a
+// Validator). NewChain refuses the result if name breaks its name syntax
+// (see NewChain), if s is nil (a
 // nil pointer of a strategy type, or a StrategyFunc of a nil function,
 // included) or if s's Validate reports an error.
 func Named(name string, s Strategy) Strategy { return named{name: name, inner: s} }

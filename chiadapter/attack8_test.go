@@ -51,12 +51,14 @@ func TestAttack8RequireActorAttributeOtherSpellingOfKeyIsRefused(t *testing.T) {
 		User:  authn.User{Name: "alice"},
 		Actor: &authn.ServiceAccount{Namespace: "keys", Name: "k", Attributes: map[string]string{"example.com/role": "write"}},
 	}
-	for _, key := range []string{"Example.com/Role", "example.com/role ", "example.com_role", "example.com/ROLE"} {
+	// Keys and values with surrounding space are refused when the cap is
+	// built (TestAttack8RequireActorAttributeUnmatchableKeyPanics).
+	for _, key := range []string{"Example.com/Role", "example.com_role", "example.com/ROLE"} {
 		if _, called := serveNoPanic(t, chiadapter.RequireActorAttribute(key, "write"), p); called {
 			t.Errorf("key %q matched attribute example.com/role", key)
 		}
 	}
-	for _, v := range []string{"Write", "write ", "WRITE"} {
+	for _, v := range []string{"Write", "WRITE"} {
 		if _, called := serveNoPanic(t, chiadapter.RequireActorAttribute("example.com/role", v), p); called {
 			t.Errorf("allowed value %q matched write", v)
 		}

@@ -34,6 +34,10 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
+// errNilError answers for an authenticator or a Require check that returned
+// a nil *authn.Error as a non-nil error.
+var errNilError = &authn.Error{Strategy: "authenticator", Kind: authn.ErrUnauthenticated, Reason: "authenticator returned a nil error value"}
+
 // fail answers an authentication or authorization error: it sets the headers
 // the status calls for from the options, then lets the error writer write.
 func (c *config) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -152,6 +156,11 @@ func Authenticate(a authn.Authenticator, opts ...Option) func(http.Handler) http
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, trace, err := a.Authenticate(r)
+			if ae, ok := err.(*authn.Error); ok && ae == nil {
+				// A nil *authn.Error in a non-nil error: the authenticator
+				// broke its contract, and the request is refused.
+				err = errNilError
+			}
 			switch {
 			case err != nil:
 				p = authn.Principal{}

@@ -56,8 +56,12 @@ func Require(name string, check func(authn.Principal) error) func(http.Handler) 
 // denial turns the error of a Require check into the *authn.Error answered.
 func denial(name string, err error) *authn.Error {
 	var ae *authn.Error
-	if !errors.As(err, &ae) {
+	switch {
+	case !errors.As(err, &ae):
 		return &authn.Error{Strategy: name, Kind: authn.ErrForbidden, Reason: err.Error()}
+	case ae == nil:
+		// A nil *authn.Error in a non-nil error still refuses.
+		return &authn.Error{Strategy: name, Kind: authn.ErrForbidden, Reason: "denied"}
 	}
 	out := *ae // a check may return a shared value; never modify it
 	if out.Strategy == "" {
@@ -151,11 +155,16 @@ func RequireGroup(groups ...string) func(http.Handler) http.Handler {
 // and so refused. No principal is a 401 as for RequireUser. Errors name the
 // strategy "require-actor-attribute".
 //
-// RequireActorAttribute panics if key is empty, or allowed is empty or
-// holds an empty value: a cap that admits no key is a programming error.
+// RequireActorAttribute panics if allowed is empty, or if key or an allowed
+// value is one no attribute can hold (empty, or failing authn.CheckName:
+// surrounding space, control or invisible characters): a cap that admits
+// no key is a programming error.
 func RequireActorAttribute(key string, allowed ...string) func(http.Handler) http.Handler {
 	if key == "" {
 		panic("chiadapter: RequireActorAttribute needs a key")
+	}
+	if err := authn.CheckName(key); err != nil {
+		panic("chiadapter: RequireActorAttribute: key " + err.Error())
 	}
 	if len(allowed) == 0 {
 		panic("chiadapter: RequireActorAttribute needs at least one allowed value")
@@ -163,6 +172,9 @@ func RequireActorAttribute(key string, allowed ...string) func(http.Handler) htt
 	for _, v := range allowed {
 		if v == "" {
 			panic("chiadapter: RequireActorAttribute: empty allowed value")
+		}
+		if err := authn.CheckName(v); err != nil {
+			panic("chiadapter: RequireActorAttribute: allowed value " + err.Error())
 		}
 	}
 	values := append([]string(nil), allowed...)

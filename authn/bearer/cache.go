@@ -159,7 +159,15 @@ type cacheKey [sha256.Size]byte
 // a hit never moves the deadline.
 type cacheEntry[V any] struct {
 	verdict  Verdict[V]
+	stored   time.Time
 	deadline time.Time
+}
+
+// fresh reports whether e may answer at now: before its deadline, and not
+// before it was stored. A clock without a monotonic reading (WithClock)
+// may step back; an entry then expires rather than live longer.
+func (e cacheEntry[V]) fresh(now time.Time) bool {
+	return now.Before(e.deadline) && !now.Before(e.stored)
 }
 
 // Cache is the token-cache decorator: it sits in front of a token
@@ -179,7 +187,8 @@ type cacheEntry[V any] struct {
 //   - a valid token's verdict is reused until the sooner of its TTL and
 //     its ExpiresAt, an invalid token's for the invalid TTL (by default
 //     the shorter one), each fixed when the verdict is stored and checked
-//     on every hit; errors are not cached;
+//     on every hit; a clock that steps back before an entry was stored
+//     expires it; errors are not cached;
 //   - concurrent misses for the same token and audiences share one
 //     verification, run with a context that none of the callers can
 //     cancel and that ends after the timeout (WithTimeout); a caller whose own context ends
@@ -352,11 +361,12 @@ func (c *Cache[V]) fill(ctx context.Context, key cacheKey, token string, audienc
 // store keeps v under key in the LRU of its kind, and drops an outdated
 // verdict of the other kind, if it allows.
 func (c *Cache[V]) store(key cacheKey, v Verdict[V]) {
-	deadline, ok := c.deadline(c.now(), v)
+	now := c.now()
+	deadline, ok := c.deadline(now, v)
 	if !ok {
 		return
 	}
-	entry := cacheEntry[V]{verdict: v, deadline: deadline}
+	entry := cacheEntry[V]{verdict: v, stored: now, deadline: deadline}
 	if v.Invalid == "" {
 		c.valid.Add(key, entry)
 		if c.invalid != nil {
@@ -371,13 +381,13 @@ func (c *Cache[V]) store(key cacheKey, v Verdict[V]) {
 // lookup returns a stored verdict whose deadline has not passed.
 func (c *Cache[V]) lookup(key cacheKey) (Verdict[V], bool) {
 	now := c.now()
-	if e, ok := c.valid.Get(key); ok && now.Before(e.deadline) {
+	if e, ok := c.valid.Get(key); ok && e.fresh(now) {
 		return e.verdict, true
 	}
 	if c.invalid == nil {
 		return Verdict[V]{}, false
 	}
-	if e, ok := c.invalid.Get(key); ok && now.Before(e.deadline) {
+	if e, ok := c.invalid.Get(key); ok && e.fresh(now) {
 		return e.verdict, true
 	}
 	return Verdict[V]{}, false

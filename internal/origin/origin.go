@@ -25,6 +25,17 @@ func Parse(s string) (string, error) {
 	return Of(u), nil
 }
 
+// ParseExact is Parse for a value meant to be an origin alone: a path other
+// than "/", a query or a fragment is refused rather than silently dropped,
+// since it would widen what is allowed from one path to the whole origin.
+func ParseExact(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err == nil && (u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery) {
+		return "", errors.New("must be https://HOST[:PORT] without a path, query or fragment")
+	}
+	return Parse(s)
+}
+
 // Of returns scheme://host:port of u, the port filled in for the scheme's
 // default.
 func Of(u *url.URL) string {

@@ -357,7 +357,8 @@ func WithHTTPClient(c *http.Client) Option {
 }
 
 // WithOrigins allows the discovery document's jwks_uri on the given
-// origins, each https://HOST[:PORT], besides the issuer's own. By default
+// origins, each https://HOST[:PORT] (a path, query or fragment is refused),
+// besides the issuer's own. By default
 // jwks_uri must be on the issuer's origin: the JWKS decides which tokens
 // verify, and the client may send credentials. kube-apiserver names its
 // own address in jwks_uri (unless --service-account-jwks-uri says
@@ -370,7 +371,7 @@ func WithOrigins(origins ...string) Option {
 			c.errorf("WithOrigins needs at least one origin")
 		}
 		for _, o := range origins {
-			parsed, err := origin.Parse(o)
+			parsed, err := origin.ParseExact(o)
 			if err != nil {
 				c.errorf("WithOrigins(%.200q): %v", o, err)
 				continue
