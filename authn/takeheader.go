@@ -31,7 +31,8 @@ func (e *HeaderError) Unwrap() error { return e.Err }
 // header, for strategy authors: it removes name from h in every spelling
 // (any letter case, '_' for '-'), whatever the outcome, so that no handler
 // sees a copy, and returns its one value. It returns "" and nil when the
-// header is absent, and a *HeaderError when it is repeated (two values, or
+// header is absent or present once with an empty value (no credential
+// either way), and a *HeaderError when it is repeated (two values, or
 // two spellings), sent under a spelling Go's server never produces (which
 // only code or a CGI-style gateway writes), longer than maxLen bytes, or
 // not a valid name value (CheckName: control characters, invalid UTF-8,
