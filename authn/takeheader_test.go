@@ -19,6 +19,7 @@ func TestTakeHeader(t *testing.T) {
 		wantErr error
 	}{
 		{"absent", http.Header{"Accept": {"*/*"}}, "", nil},
+		{"empty value", http.Header{"X-Api-Key": {""}}, "", nil},
 		{"one value", http.Header{"X-Api-Key": {secret}}, secret, nil},
 		{"two values", http.Header{"X-Api-Key": {secret, "other"}}, "", authn.ErrHeaderRepeated},
 		{"two spellings", http.Header{"X-Api-Key": {secret}, "X_Api_Key": {"other"}}, "", authn.ErrHeaderRepeated},
