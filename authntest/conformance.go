@@ -2,8 +2,6 @@ package authntest
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -55,13 +53,15 @@ type Config struct {
 	// user a strategy of actors leaves unset.
 	Before, After []authn.Strategy
 	// Headers are the header names, and prefixes followed by "*", the
-	// strategy reads. The suite sends each under other spellings and checks
-	// that none reaches a handler.
+	// strategy reads. The suite sends each under spellings generated from
+	// the name (see Conformance) and checks that none reaches a handler.
 	Headers []string
 	// Secrets are strings (tokens, shared secrets, header values) that must
 	// appear in no output: Decision reasons and details, the trace, the
-	// error, the problem response and its headers, and what an observer
-	// receives, the Principal included.
+	// error, the problem response and its headers, what an observer
+	// receives, the Principal included, and the request headers the
+	// observer and handler see; nor may a long piece of one, or its base64
+	// or hex encoding (see Conformance).
 	Secrets []string
 }
 
@@ -75,24 +75,40 @@ const FollowerName = "authntest-follower"
 //
 //   - NotApplicable: on a request without its credential (only
 //     Config.Request), the strategy answers authn.NotApplicable.
-//   - RefusesBad/NAME: each bad credential is Rejected or Failed, and a
-//     chain with a permissive strategy after it (one that makes every
-//     request FollowerName) still answers an error: a refusal never falls
-//     through.
+//   - RefusesBad/NAME: each bad credential, presented three times in a row
+//     through a chain with a permissive strategy after it (one that makes
+//     every request FollowerName), is Rejected or Failed every time, and the
+//     chain answers an error every time: a refusal never falls through, not
+//     even once a cache has seen the credential.
 //   - AcceptsGood: the good credential, if given, is Contributed.
-//   - StripsEverySpelling: for each of Config.Headers, sent canonical,
-//     lower case, upper case, with '_' for '-' and repeated, beside the bare
-//     and the good credential, no header of that name in any spelling
-//     (authn.HeaderNameEqual) is left after Chain.Authenticate, nor reaches
-//     a chiadapter observer or handler. A strategy passes by listing its
-//     headers through authn.HeaderReader, so the chain strips them.
-//   - NoSecretInOutput: no string of Config.Secrets is in a Decision's
-//     Reason or Detail, the Trace (JSON and %v), the error (%v, %+v, JSON),
-//     the body or headers chiadapter answers with, or what a
-//     chiadapter.WithObserver observer receives (%v, %+v, JSON).
+//   - StripsEverySpelling: each of Config.Headers (a prefix completed with
+//     "Authntest") is sent, once and twice, beside the bare and the good
+//     credential, under every spelling generated from its name: canonical,
+//     lower and upper case; those three with '_' for '-'; the form a Go
+//     server delivers for the '_' form (textproto.CanonicalMIMEHeaderKey,
+//     X_api_key for X-Api-Key); three whose words mix lower, title and upper
+//     case and whose separators mix '-' and '_' (x-Api_KEY, X_API-key,
+//     X-api_Key); and one whose letters alternate case (x_ApI-kEy). After
+//     each, no header matching the name (authn.HeaderNameEqual, or
+//     authn.HeaderNameHasPrefix for a prefix) is left after
+//     Chain.Authenticate, nor reaches a chiadapter observer or handler. A
+//     strategy passes by listing its headers through authn.HeaderReader, so
+//     the chain strips them; deleting a list of spellings does not pass.
+//   - NoSecretInOutput: for the bare, good and every bad request, no
+//     string of Config.Secrets shows in a Decision's Reason or Detail, the
+//     Trace (%v, %+v, JSON), the error (%v, %+v, JSON, its message and
+//     Cause), the Principal, the body or headers chiadapter answers with,
+//     what a chiadapter.WithObserver observer receives (%v, %+v, JSON), or
+//     the request headers (name and value) left after Chain.Authenticate
+//     and seen by the observer and the handler. A secret shows if any of
+//     these holds it verbatim, any piece of it of max(8, len/2) bytes or
+//     more (so one split across Reason and Detail is found), or its base64
+//     (standard or URL-safe, padded or not) or hex (lower or upper case)
+//     encoding.
 //   - ConcurrentUse: many goroutines send the bare, good and bad requests
-//     through one chain at once, and every answer equals the one a lone
-//     request got (meaningful under -race).
+//     through one chain, and the bad ones also through the chain with the
+//     permissive follower, all at once, and every answer equals the one a
+//     lone request got (meaningful under -race).
 //   - NoGoroutineLeak: no goroutine started while the suite ran is still
 //     running at its end (goleak, ignoring those that ran before).
 //
@@ -249,21 +265,34 @@ func (su *suite) notApplicable(t suiteT) {
 	}
 }
 
+// refusalRepeats is how often RefusesBad presents each bad credential: a
+// strategy must refuse it every time, not only while a cache is cold.
+const refusalRepeats = 3
+
 func (su *suite) refusesBad(t suiteT, bad Credential) {
 	t.Helper()
-	p, tr, err := su.follower.Authenticate(su.request(&bad))
-	e, ok := su.entry(tr)
-	if !ok {
-		t.Errorf("bad credential %q: strategy %q did not run; an earlier strategy stopped the chain: %+v", bad.Name, su.s.Name(), tr)
-		return
-	}
-	if e.Outcome != authn.Rejected && e.Outcome != authn.Failed {
-		t.Errorf("bad credential %q: strategy %q answered %s (reason %q); want rejected or failed: a refusal must stop "+
-			"the chain, never fall through to the strategies after it", bad.Name, su.s.Name(), e.Outcome, e.Reason)
-	}
-	if err == nil || p.User.Name == FollowerName {
-		t.Errorf("bad credential %q fell through: a chain with a permissive strategy after %q authenticated it as %q (error %v)",
-			bad.Name, su.s.Name(), p.User.Name, err)
+	for n := 1; n <= refusalRepeats; n++ {
+		p, tr, err := su.follower.Authenticate(su.request(&bad))
+		e, ok := su.entry(tr)
+		if !ok {
+			t.Errorf("bad credential %q, presentation %d of %d: strategy %q did not run; an earlier strategy stopped the chain: %+v",
+				bad.Name, n, refusalRepeats, su.s.Name(), tr)
+			return
+		}
+		refused := e.Outcome == authn.Rejected || e.Outcome == authn.Failed
+		if !refused {
+			t.Errorf("bad credential %q, presentation %d of %d: strategy %q answered %s (reason %q); want rejected or failed "+
+				"every time: a refusal must stop the chain, never fall through to the strategies after it",
+				bad.Name, n, refusalRepeats, su.s.Name(), e.Outcome, e.Reason)
+		}
+		fellThrough := err == nil || p.User.Name == FollowerName
+		if fellThrough {
+			t.Errorf("bad credential %q, presentation %d of %d, fell through: a chain with a permissive strategy after %q "+
+				"authenticated it as %q (error %v)", bad.Name, n, refusalRepeats, su.s.Name(), p.User.Name, err)
+		}
+		if !refused || fellThrough {
+			return // one presentation's failure says it all
+		}
 	}
 }
 
@@ -282,22 +311,6 @@ func (su *suite) acceptsGood(t suiteT) {
 		t.Errorf("good credential %q: strategy %q answered %s (reason %q, detail %q); want contributed",
 			su.c.Good.Name, su.s.Name(), e.Outcome, e.Reason, e.Detail)
 	}
-}
-
-// spellings returns name as clients and gateways could send it: canonical,
-// lower case, upper case, and with '_' for '-'.
-func spellings(name string) []string {
-	canonical := http.CanonicalHeaderKey(name)
-	out := []string{canonical}
-	for _, v := range []string{
-		strings.ToLower(canonical), strings.ToUpper(canonical),
-		strings.ReplaceAll(canonical, "-", "_"), strings.ReplaceAll(strings.ToLower(canonical), "-", "_"),
-	} {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // stripValue is the value the suite sends under a header's spellings.
@@ -417,70 +430,6 @@ func credName(c *Credential) string {
 	return "credential " + fmt.Sprintf("%q", c.Name)
 }
 
-func (su *suite) noSecretInOutput(t suiteT) {
-	t.Helper()
-	for _, cred := range su.creds() {
-		// The strategy alone: its decision's reason and detail.
-		var outputs []output
-		p, tr, err := su.chain.Authenticate(su.request(cred))
-		for _, e := range tr {
-			outputs = append(outputs, output{"Decision.Reason of " + e.Strategy, e.Reason}, output{"Decision.Detail of " + e.Strategy, e.Detail})
-		}
-		outputs = append(outputs, formatted("Chain.Authenticate's trace", tr)...)
-		outputs = append(outputs, formatted("Chain.Authenticate's error", err)...)
-		if err != nil {
-			outputs = append(outputs, output{"the error's message", err.Error()})
-			var ae *authn.Error
-			if errors.As(err, &ae) && ae.Cause != nil {
-				outputs = append(outputs, output{"the error's Cause", ae.Cause.Error()})
-			}
-		} else {
-			outputs = append(outputs, formatted("Chain.Authenticate's Principal", p)...)
-		}
-		res := su.serve(su.request(cred))
-		outputs = append(outputs, output{"the response body", res.rec.Body.String()})
-		for k, vs := range res.rec.Header() {
-			for _, v := range vs {
-				outputs = append(outputs, output{"response header " + k, v})
-			}
-		}
-		for i, v := range res.observation {
-			outputs = append(outputs, formatted("the observer's "+[]string{"Principal", "Trace", "error"}[i], v)...)
-		}
-		for _, o := range outputs {
-			for i, secret := range su.c.Secrets {
-				if secret != "" && strings.Contains(o.text, secret) {
-					t.Errorf("%s: secret #%d (%s) is in %s: %q", credName(cred), i, redact(secret), o.where, o.text)
-				}
-			}
-		}
-	}
-}
-
-// output is one text a client, log or trace could see.
-type output struct{ where, text string }
-
-// formatted returns v as %v, %+v and JSON.
-func formatted(where string, v any) []output {
-	js, err := json.Marshal(v)
-	if err != nil {
-		js = []byte(err.Error())
-	}
-	return []output{
-		{where + " (%v)", fmt.Sprintf("%v", v)},
-		{where + " (%+v)", fmt.Sprintf("%+v", v)},
-		{where + " (JSON)", string(js)},
-	}
-}
-
-// redact shows enough of a secret to recognise it.
-func redact(s string) string {
-	if len(s) <= 8 {
-		return "…"
-	}
-	return s[:6] + "…"
-}
-
 // outcome is what one request came to, for comparing concurrent runs.
 type outcome struct {
 	Principal authn.Principal
@@ -488,8 +437,25 @@ type outcome struct {
 	Decision  authn.Outcome
 }
 
-func (su *suite) outcome(cred *Credential) outcome {
-	p, tr, err := su.chain.Authenticate(su.request(cred))
+// job is one request ConcurrentUse sends: a credential through a chain.
+type job struct {
+	cred     *Credential
+	follower bool // through the chain with a permissive follower
+}
+
+func (j job) String() string {
+	if j.follower {
+		return credName(j.cred) + " through the chain with a permissive follower"
+	}
+	return credName(j.cred)
+}
+
+func (su *suite) outcome(j job) outcome {
+	chain := su.chain
+	if j.follower {
+		chain = su.follower
+	}
+	p, tr, err := chain.Authenticate(su.request(j.cred))
 	o := outcome{Principal: p, Status: http.StatusOK}
 	if err != nil {
 		o.Status = authn.StatusCode(err)
@@ -500,8 +466,7 @@ func (su *suite) outcome(cred *Credential) outcome {
 	return o
 }
 
-// Concurrency of ConcurrentUse: goroutines, and rounds of every credential
-// each.
+// Concurrency of ConcurrentUse: goroutines, and rounds of every job each.
 const (
 	concurrentGoroutines = 8
 	concurrentRounds     = 16
@@ -509,10 +474,16 @@ const (
 
 func (su *suite) concurrentUse(t suiteT) {
 	t.Helper()
-	creds := su.creds()
-	want := make([]outcome, len(creds))
-	for i, c := range creds {
-		want[i] = su.outcome(c)
+	var jobs []job
+	for _, c := range su.creds() {
+		jobs = append(jobs, job{cred: c})
+	}
+	for _, c := range su.creds()[su.bases():] {
+		jobs = append(jobs, job{cred: c, follower: true})
+	}
+	want := make([]outcome, len(jobs))
+	for i, j := range jobs {
+		want[i] = su.outcome(j)
 	}
 	var (
 		mu       sync.Mutex
@@ -524,12 +495,12 @@ func (su *suite) concurrentUse(t suiteT) {
 		go func() {
 			defer wg.Done()
 			for round := range concurrentRounds {
-				for j := range creds {
-					i := (j + g + round) % len(creds)
-					got := su.outcome(creds[i])
+				for k := range jobs {
+					i := (k + g + round) % len(jobs)
+					got := su.outcome(jobs[i])
 					if diff := cmp.Diff(want[i], got, ComparePrincipals()); diff != "" {
 						mu.Lock()
-						failures = append(failures, fmt.Sprintf("%s answered differently under concurrent use (-alone +concurrent):\n%s", credName(creds[i]), diff))
+						failures = append(failures, fmt.Sprintf("%s answered differently under concurrent use (-alone +concurrent):\n%s", jobs[i], diff))
 						mu.Unlock()
 					}
 				}

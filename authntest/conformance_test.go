@@ -178,3 +178,32 @@ func TestConformanceCatches(t *testing.T) {
 		})
 	}
 }
+
+// TestConformanceNamesTheCheckForEachTrick pins which check catches each
+// trick of attack8_test.go, and that its message says which spelling,
+// presentation or form of the secret gave the strategy away.
+func TestConformanceNamesTheCheckForEachTrick(t *testing.T) {
+	for _, tc := range []struct {
+		trick   string
+		failed  []string
+		message string
+	}{
+		{"enumerated spellings", []string{"StripsEverySpelling"}, `"X_api_key" reached the handler`},
+		{"split secret", []string{"NoSecretInOutput"}, "a 11-byte piece (bytes 0 to 11), is in Decision.Reason of apikey"},
+		{"base64 secret", []string{"NoSecretInOutput"}, "base64 (standard), is in Decision.Detail of apikey"},
+		{"hex secret", []string{"NoSecretInOutput"}, "hex, is in Decision.Detail of apikey"},
+		{"falls through the second time", []string{"RefusesBad/unknown key"}, `bad credential "unknown key", presentation 2 of 3`},
+		{"hands the key to the handler", []string{"NoSecretInOutput"}, "verbatim, is in header X-Authenticated-Key of the request the handler saw"},
+	} {
+		t.Run(tc.trick, func(t *testing.T) {
+			rec := newRecorder()
+			conformance(rec, &trickyKeys{trick: tc.trick}, apiKeySuite())
+			if got := rec.failed(); !slices.Equal(got, tc.failed) {
+				t.Fatalf("failed checks = %q, want %q; messages: %q", got, tc.failed, rec.failures)
+			}
+			if all := strings.Join(rec.failures[tc.failed[0]], "\n"); !strings.Contains(all, tc.message) {
+				t.Errorf("%s failed with %q, want a message containing %q", tc.failed[0], all, tc.message)
+			}
+		})
+	}
+}

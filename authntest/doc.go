@@ -28,6 +28,9 @@
 //   - want.json: the expected result, written by the update switch
 //     (WithUpdate).
 //
+// A section name that appears twice fails the case, since a reader sees
+// the first and a runner could check the last.
+//
 // The request section is a GET /whoami from DefaultPeer, written one
 // header a line as "Name: value". Blank lines and lines starting with '#'
 // are ignored; a value in double quotes is unquoted with Go syntax, so that
@@ -54,6 +57,8 @@
 // "problem" (otherwise, the RFC 9457 body plus "contentType"), "trace" (the
 // decisions, as an observer saw them) and "headersAfter" (the request
 // headers left for the handler, the values of Authorization and of the
-// headers of WithRedactedHeaders written as "<token>"). See
+// headers of WithRedactedHeaders written as "<token>"). A member not among
+// these, such as a misspelt one, or data after the object, fails the case.
+// See
 // testdata/*.txtar of this package for a small chain's cases.
 package authntest

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -90,8 +92,9 @@ type goldenResult struct {
 // handler with the want.json section (see the package documentation for
 // the format). build fails t itself if the case is malformed; a nil
 // Authenticator fails the case. No file matching, an unreadable file, a
-// request section that does not parse, or a missing want.json (unless
-// WithUpdate) fails the test.
+// section name that appears twice, a request section that does not parse,
+// a missing want.json (unless WithUpdate), or a want.json with a member
+// the result does not have fails the test.
 func Golden(t *testing.T, pattern string, build func(t testing.TB, c GoldenCase) authn.Authenticator, opts ...GoldenOption) {
 	t.Helper()
 	cfg := goldenConfig{redacted: []string{"Authorization"}}
@@ -123,6 +126,11 @@ func runGolden(t *testing.T, cfg goldenConfig, file, name string, trusted, untru
 	}
 	c := GoldenCase{Name: name, File: file, Sections: map[string][]byte{}, ClientCAs: trusted.Pool()}
 	for _, f := range ar.Files {
+		// A reader sees the first of two sections of one name, a map keeps
+		// the last: a case could say one thing and check another.
+		if _, dup := c.Sections[f.Name]; dup {
+			t.Fatalf("section %q appears more than once; a case holds each section once", f.Name)
+		}
 		c.Sections[f.Name] = f.Data
 	}
 	c.Config, c.Cluster = c.Sections["config.json"], c.Sections["cluster.yaml"]
@@ -161,13 +169,29 @@ func runGolden(t *testing.T, cfg goldenConfig, file, name string, trusted, untru
 	if !ok {
 		t.Fatal("case has no want.json section; run with the update switch to create it")
 	}
-	var want goldenResult
-	if err := json.Unmarshal(wantJSON, &want); err != nil {
+	want, err := decodeWant(wantJSON)
+	if err != nil {
 		t.Fatalf("want.json: %v", err)
 	}
 	if diff := cmp.Diff(want, roundTrip(t, got)); diff != "" {
 		t.Errorf("result mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// decodeWant decodes a want.json section strictly: a member the result
+// does not have (a misspelt "headersAfer", say) would otherwise be ignored,
+// and the case would claim what it does not check.
+func decodeWant(b []byte) (goldenResult, error) {
+	var want goldenResult
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&want); err != nil {
+		return goldenResult{}, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return goldenResult{}, errors.New("data after the JSON value")
+	}
+	return want, nil
 }
 
 // goldenRequest expands and parses the request section.

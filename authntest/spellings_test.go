@@ -1,0 +1,45 @@
+package authntest
+
+import (
+	"net/textproto"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/authchain/authchain/authn"
+)
+
+func TestSpellingsAreTheNameInOtherForms(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"X-Api-Key", []string{
+			"X-Api-Key", "x-api-key", "X-API-KEY", "X_Api_Key", "x_api_key", "X_API_KEY",
+			"X_api_key", "x-Api_KEY", "X_API-key", "X-api_Key", "x_ApI-kEy",
+		}},
+		{"x_forwarded_user", []string{
+			"X_forwarded_user", "X-Forwarded-User", "x-forwarded-user", "X-FORWARDED-USER", "X_Forwarded_User",
+			"x_forwarded_user", "X_FORWARDED_USER", "x-Forwarded_USER", "X_FORWARDED-user", "X-forwarded_User", "x_FoRwArDeD-uSeR",
+		}},
+		{"Authorization", []string{"Authorization", "authorization", "AUTHORIZATION", "aUtHoRiZaTiOn"}},
+	} {
+		got := spellings(tc.name)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("spellings(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+		for i, sp := range got {
+			if !authn.HeaderNameEqual(sp, tc.name) {
+				t.Errorf("spellings(%q): %q is another header", tc.name, sp)
+			}
+			if slices.Contains(got[:i], sp) {
+				t.Errorf("spellings(%q): %q twice", tc.name, sp)
+			}
+		}
+		// What Go's server makes of the '_' form must be among them.
+		served := textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(strings.ToLower(tc.name), "-", "_"))
+		if !slices.Contains(got, served) {
+			t.Errorf("spellings(%q) lacks %q, the key a Go server delivers", tc.name, served)
+		}
+	}
+}
