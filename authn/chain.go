@@ -170,6 +170,9 @@ type Validator interface {
 // A Chain is safe for concurrent use if its strategies are.
 type Chain struct {
 	strategies []Strategy
+	// names are the strategies' names as NewChain checked them: the only
+	// names Via, the Trace and errors show, whatever Name returns later.
+	names []string
 	// stripped is every identity header a handler must not see.
 	stripped HeaderSet
 }
@@ -189,12 +192,14 @@ type Chain struct {
 // and '.', starting and ending with a letter or digit, and unique in the
 // chain; "chain" and "authenticator" are reserved for the errors of the
 // chain and of chiadapter. A name is what Via, the Trace, errors and logs
-// show, so two strategies can never look alike there.
+// show, so two strategies can never look alike there. Each Name is read
+// once, here: the chain shows that name whatever Name returns later.
 func NewChain(strategies ...Strategy) (*Chain, error) {
 	if len(strategies) == 0 {
 		return nil, errors.New("authn: a chain needs at least one strategy")
 	}
 	seen := make(map[string]bool, len(strategies))
+	names := make([]string, len(strategies))
 	stripped := []HeaderSet{DefaultIdentityHeaders()}
 	for i, s := range strategies {
 		if isNil(s) {
@@ -208,6 +213,7 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 			return nil, fmt.Errorf("authn: strategy %d has a repeated name %q", i, name)
 		}
 		seen[name] = true
+		names[i] = name
 		if v, ok := s.(Validator); ok {
 			if err := v.Validate(); err != nil {
 				return nil, fmt.Errorf("authn: strategy %d (%q): %w", i, name, err)
@@ -223,6 +229,7 @@ func NewChain(strategies ...Strategy) (*Chain, error) {
 	}
 	return &Chain{
 		strategies: append([]Strategy(nil), strategies...),
+		names:      names,
 		stripped:   HeaderSet{}.Union(stripped...),
 	}, nil
 }
@@ -280,29 +287,30 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 	}()
 	trace := make(Trace, 0, len(c.strategies))
 	var p Principal
-	for _, s := range c.strategies {
+	for i, s := range c.strategies {
+		name := c.names[i]
 		d := s.Authenticate(r, p)
-		trace = append(trace, TraceEntry{Strategy: s.Name(), Outcome: d.Outcome, Reason: d.Reason, Detail: d.Detail})
+		trace = append(trace, TraceEntry{Strategy: name, Outcome: d.Outcome, Reason: d.Reason, Detail: d.Detail})
 		switch d.Outcome {
 		case NotApplicable:
 		case Contributed:
 			if p.Credential != nil && d.Principal.Credential == nil {
 				// Strategies refine sofar; losing a verified token's record
 				// is a bug in the strategy, and fails closed.
-				return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: "strategy dropped the verified credential"}
+				return Principal{}, trace, &Error{Strategy: name, Kind: ErrUnavailable, Reason: "strategy dropped the verified credential"}
 			}
 			via := p.Via
 			p = d.Principal
 			if via == nil {
 				via = make([]string, 0, len(c.strategies))
 			}
-			p.Via = append(via, s.Name())
+			p.Via = append(via, name)
 		case Rejected:
-			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrRejected, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
+			return Principal{}, trace, &Error{Strategy: name, Kind: ErrRejected, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
 		case Failed:
-			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
+			return Principal{}, trace, &Error{Strategy: name, Kind: ErrUnavailable, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
 		default:
-			return Principal{}, trace, &Error{Strategy: s.Name(), Kind: ErrUnavailable, Reason: "strategy returned " + d.Outcome.String()}
+			return Principal{}, trace, &Error{Strategy: name, Kind: ErrUnavailable, Reason: "strategy returned " + d.Outcome.String()}
 		}
 	}
 	switch {
@@ -371,11 +379,7 @@ func isNil(s Strategy) bool {
 
 // Strategies returns the names of the chain's strategies in order.
 func (c *Chain) Strategies() []string {
-	names := make([]string, len(c.strategies))
-	for i, s := range c.strategies {
-		names[i] = s.Name()
-	}
-	return names
+	return append([]string(nil), c.names...)
 }
 
 // checkStrategyName enforces the strategy-name syntax NewChain documents.

@@ -2,6 +2,7 @@ package chiadapter
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,9 +35,12 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// errNilError answers for an authenticator or a Require check that returned
-// a nil *authn.Error as a non-nil error.
-var errNilError = &authn.Error{Strategy: "authenticator", Kind: authn.ErrUnauthenticated, Reason: "authenticator returned a nil error value"}
+// holdsNilError reports whether errors.As finds a nil *authn.Error in err:
+// a writer or observer given err would find it too, and could panic on it.
+func holdsNilError(err error) bool {
+	var ae *authn.Error
+	return errors.As(err, &ae) && ae == nil
+}
 
 // fail answers an authentication or authorization error: it sets the headers
 // the status calls for from the options, then lets the error writer write.
@@ -156,10 +160,11 @@ func Authenticate(a authn.Authenticator, opts ...Option) func(http.Handler) http
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, trace, err := a.Authenticate(r)
-			if ae, ok := err.(*authn.Error); ok && ae == nil {
-				// A nil *authn.Error in a non-nil error: the authenticator
-				// broke its contract, and the request is refused.
-				err = errNilError
+			if holdsNilError(err) {
+				// A nil *authn.Error in a non-nil error, however wrapped:
+				// the authenticator broke its contract, and the request is
+				// refused with an answer of its own.
+				err = &authn.Error{Strategy: "authenticator", Kind: authn.ErrUnauthenticated, Reason: "authenticator returned a nil error value"}
 			}
 			switch {
 			case err != nil:

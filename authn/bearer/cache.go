@@ -364,6 +364,11 @@ func (c *Cache[V]) store(key cacheKey, v Verdict[V]) {
 	now := c.now()
 	deadline, ok := c.deadline(now, v)
 	if !ok {
+		if v.Invalid != "" {
+			// Not cached, but it supersedes a valid verdict: a token now
+			// refused must not be answered valid from an older entry.
+			c.valid.Remove(key)
+		}
 		return
 	}
 	entry := cacheEntry[V]{verdict: v, stored: now, deadline: deadline}
