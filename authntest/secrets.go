@@ -22,8 +22,7 @@ type secretForm struct{ label, text string }
 const minSecretPiece = 8
 
 // minCoverPiece is the shortest piece counted towards a secret's coverage
-// (see coverage), and coveredShare (one half) how much of it they must
-// cover.
+// (see coverage); NoSecretInOutput flags pieces that cover half of it.
 const minCoverPiece = 4
 
 // secretForms returns the forms of secret the suite searches every output
