@@ -2,11 +2,15 @@ package authntest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -60,9 +64,56 @@ type Config struct {
 	// appear in no output: Decision reasons and details, the trace, the
 	// error, the problem response and its headers, what an observer
 	// receives, the Principal included, and the request headers the
-	// observer and handler see; nor may a long piece of one, or its base64
-	// or hex encoding (see Conformance).
+	// observer and handler see; nor may a long piece of one, pieces that
+	// together cover half of it, another letter case of it, or its base64
+	// or hex encoding (see Conformance). Each must be at least
+	// MinSecretLen bytes long.
 	Secrets []string
+}
+
+// MinSecretLen is the length below which Conformance refuses a secret: a
+// short one ("Bearer", "401") shows in the library's own text, and the
+// suite would blame the strategy for it.
+const MinSecretLen = 8
+
+// SeedEnv names the environment variable that sets the seed of the random
+// header spellings StripsEverySpelling sends, a decimal integer. Without
+// it the seed is random; Conformance logs it, and a failure names it, so
+// that AUTHNTEST_SEED=N go test … replays a run.
+const SeedEnv = "AUTHNTEST_SEED"
+
+// validate reports what makes c unusable for s, before any request.
+func (c Config) validate(s authn.Strategy) error {
+	if s == nil {
+		return errors.New("Conformance needs a strategy")
+	}
+	if c.Good.Name == "" && (c.Good.Request != nil || c.Good.Sofar != nil) {
+		return errors.New("the good credential needs a Name")
+	}
+	if len(c.Bad) == 0 && c.Good.Name == "" {
+		return errors.New("Conformance needs a good or a bad credential")
+	}
+	for i, secret := range c.Secrets {
+		if len(secret) < MinSecretLen {
+			return fmt.Errorf("Config.Secrets[%d] is %d bytes long, shorter than MinSecretLen (%d): "+
+				"a secret that short shows in ordinary text, so the suite cannot tell a leak from the library's own words; "+
+				"give the strategy longer secrets", i, len(secret), MinSecretLen)
+		}
+	}
+	return nil
+}
+
+// seed returns the seed of the random spellings: SeedEnv's, or a random one.
+func seed() (uint64, error) {
+	v := os.Getenv(SeedEnv)
+	if v == "" {
+		return rand.Uint64(), nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not a decimal seed", SeedEnv, v)
+	}
+	return n, nil
 }
 
 // FollowerName is the user the permissive strategy the suite puts after
@@ -88,8 +139,10 @@ const FollowerName = "authntest-follower"
 //     server delivers for the '_' form (textproto.CanonicalMIMEHeaderKey,
 //     X_api_key for X-Api-Key); three whose words mix lower, title and upper
 //     case and whose separators mix '-' and '_' (x-Api_KEY, X_API-key,
-//     X-api_Key); and one whose letters alternate case (x_ApI-kEy). After
-//     each, no header matching the name (authn.HeaderNameEqual, or
+//     X-api_Key); one whose letters alternate case (x_ApI-kEy); and four
+//     more, unlike those, each letter's case and each separator drawn at
+//     random (seeded by SeedEnv, or at random and logged). After each, no
+//     header matching the name (authn.HeaderNameEqual, or
 //     authn.HeaderNameHasPrefix for a prefix) is left after
 //     Chain.Authenticate, nor reaches a chiadapter observer or handler. A
 //     strategy passes by listing its headers through authn.HeaderReader, so
@@ -100,21 +153,34 @@ const FollowerName = "authntest-follower"
 //     Cause), the Principal, the body or headers chiadapter answers with,
 //     what a chiadapter.WithObserver observer receives (%v, %+v, JSON), or
 //     the request headers (name and value) left after Chain.Authenticate
-//     and seen by the observer and the handler. A secret shows if any of
-//     these holds it verbatim, any piece of it of max(8, len/2) bytes or
-//     more (so one split across Reason and Detail is found), or its base64
-//     (standard or URL-safe, padded or not) or hex (lower or upper case)
-//     encoding.
+//     and seen by the observer and the handler. A secret shows if one of
+//     these holds, in any ASCII letter case, the secret, a piece of it of
+//     max(8, len/2) bytes or more, or its base64 (standard or URL-safe,
+//     padded or not) or hex encoding; or if pieces of 4 bytes or more of
+//     a secret the request carries, found across all of that request's
+//     outputs together (in any ASCII letter case), cover at least half of
+//     it, not counting pieces that the outputs of the same request, with
+//     every secret in its header values and query replaced by as many
+//     bytes of a character the secret lacks, hold too (the library's and
+//     the strategy's own words: "Bearer", a header name). A secret the
+//     request does not carry (one the strategy stores) is searched only
+//     whole, in pieces of max(8, len/2) bytes and encoded.
 //   - ConcurrentUse: many goroutines send the bare, good and bad requests
 //     through one chain, and the bad ones also through the chain with the
 //     permissive follower, all at once, and every answer equals the one a
-//     lone request got (meaningful under -race).
+//     lone request got (meaningful under -race). Every answer to a bad
+//     credential, each of many presentations, is a refusal by the strategy
+//     (Rejected or Failed), and through the follower chain an error: a
+//     strategy that stops refusing a credential it has seen often, such as
+//     a lockout answered NotApplicable, fails (unless RefusesBad already
+//     failed for that credential).
 //   - NoGoroutineLeak: no goroutine started while the suite ran is still
 //     running at its end (goleak, ignoring those that ran before).
 //
 // The chain is Config.Before, the Sofar strategy if a credential has one,
-// s, then Config.After. Conformance fails t at once if the chain cannot be
-// built. It must not run beside parallel tests that start goroutines.
+// s, then Config.After. Conformance fails t, running no check, if c is
+// unusable (a secret shorter than MinSecretLen, say), or if the chain cannot
+// be built. It must not run beside parallel tests that start goroutines.
 func Conformance(t *testing.T, s authn.Strategy, c Config) {
 	t.Helper()
 	conformance(testingRunner{t}, s, c)
@@ -147,6 +213,12 @@ type suite struct {
 	c        Config
 	chain    *authn.Chain
 	follower *authn.Chain
+	// seed and rng draw the random spellings.
+	seed uint64
+	rng  *rand.Rand
+	// refusalFailed holds the bad credentials RefusesBad failed on, which
+	// ConcurrentUse does not report again.
+	refusalFailed map[*Credential]bool
 }
 
 type sofarKey struct{}
@@ -154,16 +226,19 @@ type sofarKey struct{}
 func conformance(t runner, s authn.Strategy, c Config) {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
-	if s == nil {
-		t.Fatalf("authntest: Conformance needs a strategy")
+	// Errorf and return rather than Fatalf, so that a test of the suite may
+	// call it on its own goroutine.
+	if err := c.validate(s); err != nil {
+		t.Errorf("authntest: Conformance: %v", err)
+		return
 	}
-	if c.Good.Name == "" && (c.Good.Request != nil || c.Good.Sofar != nil) {
-		t.Fatalf("authntest: Conformance: the good credential needs a Name")
+	seed, err := seed()
+	if err != nil {
+		t.Errorf("authntest: Conformance: %v", err)
+		return
 	}
-	if len(c.Bad) == 0 && c.Good.Name == "" {
-		t.Fatalf("authntest: Conformance needs a good or a bad credential")
-	}
-	su := &suite{s: s, c: c}
+	t.Logf("authntest: random header spellings from seed %d (%s=%d replays them)", seed, SeedEnv, seed)
+	su := &suite{s: s, c: c, seed: seed, rng: rand.New(rand.NewPCG(seed, seed)), refusalFailed: map[*Credential]bool{}}
 	var strategies []authn.Strategy
 	strategies = append(strategies, c.Before...)
 	if c.Good.Sofar != nil || hasSofar(c.Bad) {
@@ -176,7 +251,6 @@ func conformance(t runner, s authn.Strategy, c Config) {
 	}
 	strategies = append(strategies, s)
 	strategies = append(strategies, c.After...)
-	var err error
 	if su.chain, err = authn.NewChain(strategies...); err != nil {
 		t.Fatalf("authntest: building the chain %v: %v", names(strategies), err)
 	}
@@ -191,7 +265,8 @@ func conformance(t runner, s authn.Strategy, c Config) {
 	}
 
 	t.Run("NotApplicable", su.notApplicable)
-	for _, bad := range c.Bad {
+	for i := range su.c.Bad {
+		bad := &su.c.Bad[i]
 		t.Run("RefusesBad/"+bad.Name, func(t suiteT) { su.refusesBad(t, bad) })
 	}
 	t.Run("AcceptsGood", su.acceptsGood)
@@ -269,14 +344,15 @@ func (su *suite) notApplicable(t suiteT) {
 // strategy must refuse it every time, not only while a cache is cold.
 const refusalRepeats = 3
 
-func (su *suite) refusesBad(t suiteT, bad Credential) {
+func (su *suite) refusesBad(t suiteT, bad *Credential) {
 	t.Helper()
 	for n := 1; n <= refusalRepeats; n++ {
-		p, tr, err := su.follower.Authenticate(su.request(&bad))
+		p, tr, err := su.follower.Authenticate(su.request(bad))
 		e, ok := su.entry(tr)
 		if !ok {
 			t.Errorf("bad credential %q, presentation %d of %d: strategy %q did not run; an earlier strategy stopped the chain: %+v",
 				bad.Name, n, refusalRepeats, su.s.Name(), tr)
+			su.refusalFailed[bad] = true
 			return
 		}
 		refused := e.Outcome == authn.Rejected || e.Outcome == authn.Failed
@@ -291,6 +367,7 @@ func (su *suite) refusesBad(t suiteT, bad Credential) {
 				"authenticated it as %q (error %v)", bad.Name, n, refusalRepeats, su.s.Name(), p.User.Name, err)
 		}
 		if !refused || fellThrough {
+			su.refusalFailed[bad] = true
 			return // one presentation's failure says it all
 		}
 	}
@@ -316,6 +393,10 @@ func (su *suite) acceptsGood(t suiteT) {
 // stripValue is the value the suite sends under a header's spellings.
 const stripValue = "authntest-stripped-value"
 
+// randomSpellingsPerHeader is how many random spellings StripsEverySpelling
+// adds to the generated ones.
+const randomSpellingsPerHeader = 4
+
 func (su *suite) stripsEverySpelling(t suiteT) {
 	t.Helper()
 	for _, pattern := range su.c.Headers {
@@ -340,8 +421,9 @@ func (su *suite) stripsEverySpelling(t suiteT) {
 				leaks = append(leaks, msg)
 			}
 		}
+		all := append(spellings(name), randomSpellings(name, su.rng, randomSpellingsPerHeader)...)
 		for _, base := range su.creds()[:su.bases()] {
-			for _, sp := range spellings(name) {
+			for _, sp := range all {
 				for _, repeat := range []int{1, 2} {
 					build := func() *http.Request {
 						r := su.request(base)
@@ -362,8 +444,9 @@ func (su *suite) stripsEverySpelling(t suiteT) {
 		if leaks != nil {
 			t.Errorf("header %s, sent in other spellings beside the bare and the good request: %s. "+
 				"The chain strips only the headers strategies declare: implement authn.HeaderReader "+
-				"(Headers() []string) listing %q, and read it with authn.TakeHeader, which removes every spelling",
-				pattern, strings.Join(leaks, "; "), pattern)
+				"(Headers() []string) listing %q, and read it with authn.TakeHeader, which removes every spelling "+
+				"(random spellings from seed %d; %s=%d replays them)",
+				pattern, strings.Join(leaks, "; "), pattern, su.seed, SeedEnv, su.seed)
 		}
 	}
 }
@@ -481,15 +564,35 @@ func (su *suite) concurrentUse(t suiteT) {
 	for _, c := range su.creds()[su.bases():] {
 		jobs = append(jobs, job{cred: c, follower: true})
 	}
-	want := make([]outcome, len(jobs))
-	for i, j := range jobs {
-		want[i] = su.outcome(j)
-	}
 	var (
 		mu       sync.Mutex
 		failures []string
 		wg       sync.WaitGroup
 	)
+	// mustRefuse checks that an answer to a bad credential is a refusal, on
+	// every presentation: comparing with a lone answer made after a lockout
+	// would agree with the fall-through.
+	bad := su.creds()[su.bases():]
+	mustRefuse := func(j job, o outcome) {
+		if !slices.Contains(bad, j.cred) || su.refusalFailed[j.cred] {
+			return
+		}
+		refused := o.Decision == authn.Rejected || o.Decision == authn.Failed
+		if refused && (!j.follower || o.Status != http.StatusOK && o.Principal.User.Name != FollowerName) {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, fmt.Sprintf("%s, presented again and again, was not refused every time: strategy %q answered %s "+
+			"and the chain status %d as %q; a refusal must not end after some presentations (a lockout answered "+
+			"not-applicable falls through to the strategies after it): keep rejecting",
+			j, su.s.Name(), o.Decision, o.Status, o.Principal.User.Name))
+	}
+	want := make([]outcome, len(jobs))
+	for i, j := range jobs {
+		want[i] = su.outcome(j)
+		mustRefuse(j, want[i])
+	}
 	for g := range concurrentGoroutines {
 		wg.Add(1)
 		go func() {
@@ -498,6 +601,7 @@ func (su *suite) concurrentUse(t suiteT) {
 				for k := range jobs {
 					i := (k + g + round) % len(jobs)
 					got := su.outcome(jobs[i])
+					mustRefuse(jobs[i], got)
 					if diff := cmp.Diff(want[i], got, ComparePrincipals()); diff != "" {
 						mu.Lock()
 						failures = append(failures, fmt.Sprintf("%s answered differently under concurrent use (-alone +concurrent):\n%s", jobs[i], diff))

@@ -207,3 +207,77 @@ func TestConformanceNamesTheCheckForEachTrick(t *testing.T) {
 		})
 	}
 }
+
+// TestConformanceNamesTheCheckForEachSecondTrick pins which check catches
+// each trick of attack8b_test.go and what its message says.
+func TestConformanceNamesTheCheckForEachSecondTrick(t *testing.T) {
+	const lettered = "key-mallory-abcdefghijk"
+	for _, tc := range []struct {
+		trick   string
+		failed  []string
+		message string
+	}{
+		{"split in three", []string{"NoSecretInOutput"}, "cover 22 of its 22 bytes, spread over Decision.Reason of apikey, Decision.Detail of apikey"},
+		{"upper case", []string{"NoSecretInOutput"}, "verbatim in another letter case, is in Decision.Detail of apikey"},
+		{"documented spellings", []string{"StripsEverySpelling"}, "reached the handler"},
+		{"lockout", []string{"ConcurrentUse"}, `credential "unknown key" through the chain with a permissive follower, presented again and again, was not refused every time`},
+	} {
+		t.Run(tc.trick, func(t *testing.T) {
+			c := apiKeySuite()
+			if tc.trick == "upper case" {
+				c.Bad = []Credential{{Name: "lettered key", Request: []RequestOption{WithHeader("X-Api-Key", lettered)}}}
+				c.Secrets = []string{"key-alice-0123456789", lettered}
+			}
+			rec := newRecorder()
+			conformance(rec, &cheat8b{trick: tc.trick}, c)
+			if got := rec.failed(); !slices.Equal(got, tc.failed) {
+				t.Fatalf("failed checks = %q, want %q; messages: %q", got, tc.failed, rec.failures)
+			}
+			if all := strings.Join(rec.failures[tc.failed[0]], "\n"); !strings.Contains(all, tc.message) {
+				t.Errorf("%s failed with %q, want a message containing %q", tc.failed[0], all, tc.message)
+			}
+		})
+	}
+}
+
+// TestConformanceRefusesAShortSecret: a secret shorter than MinSecretLen
+// fails the suite up front, with a message saying why, and runs no check.
+func TestConformanceRefusesAShortSecret(t *testing.T) {
+	c := apiKeySuite()
+	c.Secrets = append(c.Secrets, "1234567")
+	rec := newRecorder()
+	conformance(rec, &apiKeyStrategy{}, c)
+	if got := rec.failed(); !slices.Equal(got, []string{""}) {
+		t.Fatalf("failed checks = %q, want only the suite itself; messages: %q", got, rec.failures)
+	}
+	if msg := rec.failures[""][0]; !strings.Contains(msg, "Config.Secrets[2] is 7 bytes long, shorter than MinSecretLen (8)") {
+		t.Errorf("message %q does not say which secret is too short", msg)
+	}
+}
+
+// TestConformanceSeedFromTheEnvironment: SeedEnv sets the seed of the
+// random spellings; a value that is no seed fails the suite up front.
+func TestConformanceSeedFromTheEnvironment(t *testing.T) {
+	t.Setenv(SeedEnv, "42")
+	if got, err := seed(); err != nil || got != 42 {
+		t.Errorf("seed() = %d, %v; want 42 from %s", got, err, SeedEnv)
+	}
+	// The same seed sends the same random spellings, and a failure says
+	// how to replay it.
+	t.Setenv(SeedEnv, "7")
+	var runs [2]string
+	for i := range runs {
+		rec := newRecorder()
+		conformance(rec, &cheat8b{trick: "documented spellings"}, apiKeySuite())
+		runs[i] = strings.Join(rec.failures["StripsEverySpelling"], "\n")
+	}
+	if runs[0] != runs[1] || !strings.Contains(runs[0], "random spellings from seed 7; AUTHNTEST_SEED=7 replays them") {
+		t.Errorf("with seed 7, the runs failed with %q and %q", runs[0], runs[1])
+	}
+	t.Setenv(SeedEnv, "forty-two")
+	rec := newRecorder()
+	conformance(rec, &apiKeyStrategy{}, apiKeySuite())
+	if msg := strings.Join(rec.failures[""], "\n"); !strings.Contains(msg, `AUTHNTEST_SEED="forty-two" is not a decimal seed`) {
+		t.Errorf("failures %q, want one naming the bad seed", rec.failures)
+	}
+}

@@ -15,6 +15,12 @@
 //		})
 //	}
 //
+// Conformance's documentation lists what each check sends and requires.
+// Secrets must be at least MinSecretLen bytes long. Some header spellings
+// are drawn at random, so that a strategy cannot delete a known list: the
+// seed is logged, and a failure's message names it, and setting the
+// environment variable AUTHNTEST_SEED (SeedEnv) to it replays the run.
+//
 // # Golden cases
 //
 // Golden runs files such as testdata/*.txtar, each a txtar archive of
@@ -58,7 +64,9 @@
 // decisions, as an observer saw them) and "headersAfter" (the request
 // headers left for the handler, the values of Authorization and of the
 // headers of WithRedactedHeaders written as "<token>"). A member not among
-// these, such as a misspelt one, or data after the object, fails the case.
-// See
-// testdata/*.txtar of this package for a small chain's cases.
+// these, such as a misspelt one, a member named twice in one object at any
+// depth, also in two letter cases ("status" and "Status": encoding/json
+// matches names case-insensitively and keeps the last), or data after the
+// object, fails the case. See testdata/*.txtar of this package for a small
+// chain's cases.
 package authntest

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -94,7 +95,8 @@ type goldenResult struct {
 // Authenticator fails the case. No file matching, an unreadable file, a
 // section name that appears twice, a request section that does not parse,
 // a missing want.json (unless WithUpdate), or a want.json with a member
-// the result does not have fails the test.
+// the result does not have or a member named twice in one object (in any
+// letter case) fails the test.
 func Golden(t *testing.T, pattern string, build func(t testing.TB, c GoldenCase) authn.Authenticator, opts ...GoldenOption) {
 	t.Helper()
 	cfg := goldenConfig{redacted: []string{"Authorization"}}
@@ -182,6 +184,9 @@ func runGolden(t *testing.T, cfg goldenConfig, file, name string, trusted, untru
 // does not have (a misspelt "headersAfer", say) would otherwise be ignored,
 // and the case would claim what it does not check.
 func decodeWant(b []byte) (goldenResult, error) {
+	if err := noRepeatedMembers(b); err != nil {
+		return goldenResult{}, err
+	}
 	var want goldenResult
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -286,4 +291,54 @@ func roundTrip(t *testing.T, got goldenResult) goldenResult {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// noRepeatedMembers walks the first JSON value of b and refuses an object
+// that names a member twice, in any letter case: a reader sees the first,
+// encoding/json keeps the last and matches names case-insensitively, so
+// {"status": 401, "Status": 200} would say one thing and check another.
+func noRepeatedMembers(b []byte) error {
+	// object is one open object or array: the names seen, and whether the
+	// next token is a name.
+	type object struct {
+		names    []string
+		isObject bool
+		wantName bool
+	}
+	var stack []*object
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if name, ok := tok.(string); ok && top != nil && top.wantName {
+			for _, seen := range top.names {
+				if strings.EqualFold(seen, name) {
+					return fmt.Errorf("member %q repeats %q in one object; give each member once", name, seen)
+				}
+			}
+			top.names = append(top.names, name)
+			top.wantName = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			stack = append(stack, &object{isObject: tok == json.Delim('{'), wantName: tok == json.Delim('{')})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the enclosing object's next token is a name.
+		if len(stack) == 0 {
+			return nil
+		}
+		if top = stack[len(stack)-1]; top.isObject {
+			top.wantName = true
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/authchain/authchain/authn"
@@ -16,9 +17,13 @@ import (
 // for, and how a failure message names it.
 type secretForm struct{ label, text string }
 
-// minSecretPiece is the shortest piece of a secret the suite flags: shorter
-// ones match ordinary text too often.
+// minSecretPiece is the shortest piece of a secret the suite flags on its
+// own: shorter ones match ordinary text too often.
 const minSecretPiece = 8
+
+// minCoverPiece is the shortest piece counted towards a secret's coverage
+// (see coverage); NoSecretInOutput flags pieces that cover half of it.
+const minCoverPiece = 4
 
 // secretForms returns the forms of secret the suite searches every output
 // for: the secret itself; every piece of it at least max(8, len/2) bytes
@@ -57,14 +62,132 @@ func secretForms(secret string) []secretForm {
 	return forms
 }
 
-// findSecret returns the first form of forms in text.
+// findSecret returns the first form of forms in text, as it is or, failing
+// that, in another ASCII letter case (a strategy that upper-cases a key
+// still writes it).
 func findSecret(text string, forms []secretForm) (secretForm, bool) {
 	for _, f := range forms {
 		if strings.Contains(text, f.text) {
 			return f, true
 		}
 	}
+	folded := foldASCII(text)
+	for _, f := range forms {
+		if strings.Contains(folded, foldASCII(f.text)) {
+			return secretForm{f.label + " in another letter case", f.text}, true
+		}
+	}
 	return secretForm{}, false
+}
+
+// foldASCII lower-cases ASCII letters only: strings.ToLower would rewrite
+// invalid UTF-8, and tokens and keys are ASCII.
+func foldASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// grams is the set of minCoverPiece-byte runs of some texts, case-folded,
+// each with the first text holding it.
+type grams map[string]string
+
+// gramsOf returns the runs of outputs; a run never spans two outputs.
+func gramsOf(outputs []output) grams {
+	g := grams{}
+	for _, o := range outputs {
+		t := foldASCII(o.text)
+		for i := 0; i+minCoverPiece <= len(t); i++ {
+			if _, ok := g[t[i:i+minCoverPiece]]; !ok {
+				g[t[i:i+minCoverPiece]] = o.where
+			}
+		}
+	}
+	return g
+}
+
+// coverage returns how many bytes of secret are covered by its runs of
+// minCoverPiece bytes or more (any longer run is a chain of these) that
+// found holds and baseline does not, and where they were found. Discounting
+// baseline, the outputs of the same request without the secret, is what
+// makes this sound for short runs: a run of a secret that the library or
+// the strategy writes anyway ("Bearer", "authn", a header name) is there
+// without the secret too, and does not count.
+func coverage(secret string, found, baseline grams) (int, []string) {
+	s := foldASCII(secret)
+	covered := make([]bool, len(s))
+	var where []string
+	for i := 0; i+minCoverPiece <= len(s); i++ {
+		g := s[i : i+minCoverPiece]
+		w, ok := found[g]
+		if _, common := baseline[g]; !ok || common {
+			continue
+		}
+		for j := i; j < i+minCoverPiece; j++ {
+			covered[j] = true
+		}
+		if !slices.Contains(where, w) {
+			where = append(where, w)
+		}
+	}
+	n := 0
+	for _, c := range covered {
+		if c {
+			n++
+		}
+	}
+	return n, where
+}
+
+// withoutSecrets returns r with every secret in its header values and
+// query replaced by as many bytes of one character the secret does not
+// hold, so that no run of the replacement is a run of the secret.
+func withoutSecrets(r *http.Request, secrets []string) *http.Request {
+	replace := func(v string) string {
+		for _, s := range secrets {
+			v = strings.ReplaceAll(v, s, strings.Repeat(string(filler(s)), len(s)))
+		}
+		return v
+	}
+	for k, vs := range r.Header {
+		// New values: an option may have handed in a slice it keeps.
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = replace(v)
+		}
+		r.Header[k] = out
+	}
+	r.URL.RawQuery = replace(r.URL.RawQuery)
+	return r
+}
+
+// filler returns a character secret does not hold, a letter if it can, so
+// that a token stays a token to a parser as long as possible.
+func filler(secret string) byte {
+	const candidates = "qzxjQZXJ0123456789~!*#%^&()[]{}<>|;?"
+	folded := foldASCII(secret)
+	for i := range len(candidates) {
+		if c := candidates[i]; !strings.ContainsRune(folded, rune(foldASCII(string(c))[0])) {
+			return c
+		}
+	}
+	return 0 // a secret holding every candidate: NUL shares no run with it either
+}
+
+// carries reports whether r holds secret in a header value or its query.
+func carries(r *http.Request, secret string) bool {
+	for _, vs := range r.Header {
+		for _, v := range vs {
+			if strings.Contains(v, secret) {
+				return true
+			}
+		}
+	}
+	return strings.Contains(r.URL.RawQuery, secret)
 }
 
 func (su *suite) noSecretInOutput(t suiteT) {
@@ -74,24 +197,43 @@ func (su *suite) noSecretInOutput(t suiteT) {
 		forms[i] = secretForms(secret)
 	}
 	for _, cred := range su.creds() {
-		outputs := su.outputs(cred)
+		outputs := su.outputs(func() *http.Request { return su.request(cred) })
+		flagged := make([]bool, len(su.c.Secrets))
 		for _, o := range outputs {
 			for i, secret := range su.c.Secrets {
 				if f, ok := findSecret(o.text, forms[i]); ok {
+					flagged[i] = true
 					t.Errorf("%s: secret #%d (%s), %s, is in %s: %q", credName(cred), i, redact(secret), f.label, o.where, o.text)
 				}
+			}
+		}
+		// Pieces too short to flag alone, spread over several outputs.
+		var found, baseline grams
+		for i, secret := range su.c.Secrets {
+			if flagged[i] || !carries(su.request(cred), secret) {
+				continue
+			}
+			if found == nil {
+				found = gramsOf(outputs)
+				baseline = gramsOf(su.outputs(func() *http.Request { return withoutSecrets(su.request(cred), su.c.Secrets) }))
+			}
+			if n, where := coverage(secret, found, baseline); 2*n >= len(secret) {
+				t.Errorf("%s: secret #%d (%s): pieces of it (%d bytes or longer, in any letter case) cover %d of its %d bytes, "+
+					"spread over %s; write no part of a secret anywhere", credName(cred), i, redact(secret), minCoverPiece,
+					n, len(secret), strings.Join(where, ", "))
 			}
 		}
 	}
 }
 
 // outputs returns everything a client, a log, a trace or a handler sees of
-// one request with cred.
-func (su *suite) outputs(cred *Credential) []output {
+// one request, which build makes (twice: one for the chain alone, one for
+// the middleware).
+func (su *suite) outputs(build func() *http.Request) []output {
 	// The chain alone: decisions, trace, error, Principal, and the request
 	// it leaves.
 	var outputs []output
-	r := su.request(cred)
+	r := build()
 	p, tr, err := su.chain.Authenticate(r)
 	for _, e := range tr {
 		outputs = append(outputs, output{"Decision.Reason of " + e.Strategy, e.Reason}, output{"Decision.Detail of " + e.Strategy, e.Detail})
@@ -110,7 +252,7 @@ func (su *suite) outputs(cred *Credential) []output {
 	outputs = append(outputs, headerOutputs("the request after Chain.Authenticate", r.Header)...)
 	// Through the middleware: what the client, the observer and the
 	// handler get.
-	res := su.serve(su.request(cred))
+	res := su.serve(build())
 	outputs = append(outputs, output{"the response body", res.rec.Body.String()})
 	for k, vs := range res.rec.Header() {
 		for _, v := range vs {

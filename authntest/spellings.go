@@ -1,6 +1,7 @@
 package authntest
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -21,9 +22,10 @@ import (
 //     and whose separators alternate between '-' and '_' (x-Api_KEY,
 //     X_API-key, X-api_Key), and one whose letters alternate case.
 //
-// All are generated from name, so a strategy cannot pass by deleting a
-// list of spellings its author guessed: only by matching names with
-// authn.HeaderNameEqual, as authn.TakeHeader and the chain do.
+// These are fixed and documented, so Conformance adds randomSpellings
+// too: a strategy cannot pass by deleting a list of spellings, only by
+// matching names with authn.HeaderNameEqual, as authn.TakeHeader and the
+// chain do.
 func spellings(name string) []string {
 	canonical := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
 	lower, upper := strings.ToLower(canonical), strings.ToUpper(canonical)
@@ -87,4 +89,28 @@ func alternatingCase(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// randomSpellings returns up to n spellings of name that spellings does
+// not, each letter in a case and each separator ('-' or '_') drawn from
+// rng: a strategy cannot know them in advance. A name with too few letters
+// to vary yields fewer.
+func randomSpellings(name string, rng *rand.Rand, n int) []string {
+	fixed := spellings(name)
+	var out []string
+	for try := 0; try < 16*n && len(out) < n; try++ {
+		b := []byte(strings.ToLower(name))
+		for i, c := range b {
+			switch {
+			case 'a' <= c && c <= 'z' && rng.IntN(2) == 1:
+				b[i] = c - 'a' + 'A'
+			case c == '-' || c == '_':
+				b[i] = "-_"[rng.IntN(2)]
+			}
+		}
+		if sp := string(b); !slices.Contains(fixed, sp) && !slices.Contains(out, sp) {
+			out = append(out, sp)
+		}
+	}
+	return out
 }

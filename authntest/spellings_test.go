@@ -1,6 +1,7 @@
 package authntest
 
 import (
+	"math/rand/v2"
 	"net/textproto"
 	"slices"
 	"strings"
@@ -41,5 +42,31 @@ func TestSpellingsAreTheNameInOtherForms(t *testing.T) {
 		if !slices.Contains(got, served) {
 			t.Errorf("spellings(%q) lacks %q, the key a Go server delivers", tc.name, served)
 		}
+	}
+}
+
+// TestRandomSpellingsAreNewAndReplayable: random spellings are the same
+// header, none of the fixed ones, each once, and a seed gives them again.
+func TestRandomSpellingsAreNewAndReplayable(t *testing.T) {
+	for _, name := range []string{"X-Api-Key", "Authorization", "x_forwarded_user"} {
+		got := randomSpellings(name, rand.New(rand.NewPCG(7, 7)), 4)
+		if len(got) != 4 {
+			t.Errorf("%s: %d random spellings, want 4: %q", name, len(got), got)
+		}
+		for i, sp := range got {
+			if !authn.HeaderNameEqual(sp, name) {
+				t.Errorf("%s: %q is another header", name, sp)
+			}
+			if slices.Contains(spellings(name), sp) || slices.Contains(got[:i], sp) {
+				t.Errorf("%s: %q is not new", name, sp)
+			}
+		}
+		if again := randomSpellings(name, rand.New(rand.NewPCG(7, 7)), 4); !slices.Equal(got, again) {
+			t.Errorf("%s: seed 7 gave %q, then %q", name, got, again)
+		}
+	}
+	// A name with nothing left to vary yields what there is.
+	if got := randomSpellings("A", rand.New(rand.NewPCG(1, 1)), 4); len(got) != 0 {
+		t.Errorf("randomSpellings(A) = %q; both spellings are fixed ones", got)
 	}
 }
