@@ -192,6 +192,17 @@ func TestAdmissionPolicy(t *testing.T) {
 			t.Fatalf("the issuer's seal was refused: %v", err)
 		}
 	})
+
+	t.Run("without its parameters every write is refused", func(t *testing.T) {
+		// Fail closed: with no issuer known, nobody's ServiceAccount write
+		// gets through, not even one without the annotations.
+		if err := admin.CoreV1().ConfigMaps("authchain-system").Delete(ctx, "authchain-key-issuer", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The API server answers 422 Invalid here, not 403.
+		took := waitForDenial(t, admin, newServiceAccount("plain-after", nil, nil), metav1.StatusReasonInvalid, "no params found")
+		h.Report.Addf(t, "every ServiceAccount write refused %v after the parameters were deleted", took.Round(time.Millisecond))
+	})
 }
 
 // TestDeployManifests proves that deploy/app is valid for the real API
@@ -328,22 +339,33 @@ func grantServiceAccountEdit(t *testing.T, admin kubernetes.Interface, issuer, u
 // moment after the binding is created.
 func waitForPolicy(t *testing.T, client kubernetes.Interface) time.Duration {
 	t.Helper()
+	probe := newServiceAccount("probe", map[string]string{strategies.DefaultCreatorAnnotation: "alice@example.com"}, nil)
+	return waitForDenial(t, client, probe, metav1.StatusReasonForbidden, "only the key issuer may set")
+}
+
+// waitForDenial creates sa until the API server refuses it for reason with
+// a message containing want, deleting it whenever it is allowed, and returns how
+// long that took; it fails t after a minute.
+func waitForDenial(t *testing.T, client kubernetes.Interface, sa *corev1.ServiceAccount, reason metav1.StatusReason, want string) time.Duration {
+	t.Helper()
+	ctx := t.Context()
 	start := time.Now()
-	for i := 0; ; i++ {
-		probe := newServiceAccount("probe", map[string]string{strategies.DefaultCreatorAnnotation: "alice@example.com"}, nil)
-		_, err := client.CoreV1().ServiceAccounts(keyNamespace).Create(t.Context(), probe, metav1.CreateOptions{})
+	for {
+		_, err := client.CoreV1().ServiceAccounts(keyNamespace).Create(ctx, sa, metav1.CreateOptions{})
 		switch {
-		case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "only the key issuer may set"):
+		case apierrors.ReasonForError(err) == reason && strings.Contains(err.Error(), want):
 			return time.Since(start)
 		case err == nil:
-			if err := client.CoreV1().ServiceAccounts(keyNamespace).Delete(t.Context(), "probe", metav1.DeleteOptions{}); err != nil {
+			if err := client.CoreV1().ServiceAccounts(keyNamespace).Delete(ctx, sa.Name, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-		case !apierrors.IsForbidden(err):
-			t.Fatalf("probe: %v", err)
+		case !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err):
+			// Another refusal by admission, while informers catch up, is
+			// retried; anything else is not.
+			t.Fatalf("creating %s: %v", sa.Name, err)
 		}
 		if time.Since(start) > time.Minute {
-			t.Fatalf("the policy was not enforced within a minute; last answer: %v", err)
+			t.Fatalf("creating %s was not refused with %q within a minute; last answer: %v", sa.Name, want, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
