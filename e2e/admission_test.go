@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/binding"
@@ -239,20 +241,29 @@ func TestDeployManifests(t *testing.T) {
 		}
 		kinds[obj.GetObjectKind().GroupVersionKind().Kind]++
 	}
-	for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service"} {
+	for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Service"} {
 		if kinds[kind] == 0 {
 			t.Errorf("deploy/app has no %s", kind)
 		}
 	}
 	for _, obj := range objs {
-		d, ok := obj.(*appsv1.Deployment)
-		if !ok {
-			continue
+		switch o := obj.(type) {
+		case *appsv1.Deployment:
+			if _, err := admin.AppsV1().Deployments(o.Namespace).Get(ctx, o.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("the dry run stored %s: %v", describe(obj), err)
+			}
+			checkHardened(t, o)
+		case *rbacv1.ClusterRole:
+			want := []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"list", "watch"}},
+				{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}},
+			}
+			if diff := cmp.Diff(want, o.Rules); diff != "" {
+				t.Errorf("%s grants more or less than the app needs (-want +got):\n%s", describe(obj), diff)
+			}
+		case *corev1.ConfigMap:
+			checkKubeconfig(t, o)
 		}
-		if _, err := admin.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Errorf("the dry run stored %s: %v", describe(obj), err)
-		}
-		checkHardened(t, d)
 	}
 	h.Report.Addf(t, "deploy/app: %d objects passed a server-side dry run", len(objs))
 }
@@ -285,6 +296,25 @@ func checkHardened(t *testing.T, d *appsv1.Deployment) {
 		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
 			t.Errorf("%s: no resource requests", c.Name)
 		}
+	}
+}
+
+// checkKubeconfig holds the app's kubeconfig to the pod's own credentials:
+// the API server's in-cluster name, its CA and the mounted token.
+func checkKubeconfig(t *testing.T, cm *corev1.ConfigMap) {
+	t.Helper()
+	cfg, err := clientcmd.Load([]byte(cm.Data["kubeconfig"]))
+	if err != nil {
+		t.Fatalf("%s: %v", cm.Name, err)
+	}
+	ctx := cfg.Contexts[cfg.CurrentContext]
+	if ctx == nil || cfg.Clusters[ctx.Cluster] == nil || cfg.AuthInfos[ctx.AuthInfo] == nil {
+		t.Fatalf("%s: the current context does not resolve", cm.Name)
+	}
+	const saDir = "/var/run/secrets/kubernetes.io/serviceaccount/"
+	cluster, user := cfg.Clusters[ctx.Cluster], cfg.AuthInfos[ctx.AuthInfo]
+	if cluster.Server != "https://kubernetes.default.svc" || cluster.CertificateAuthority != saDir+"ca.crt" || user.TokenFile != saDir+"token" {
+		t.Errorf("%s: not the pod's in-cluster credentials: server %q, CA %q, token %q", cm.Name, cluster.Server, cluster.CertificateAuthority, user.TokenFile)
 	}
 }
 
