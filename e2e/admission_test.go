@@ -75,7 +75,7 @@ func TestAdmissionPolicy(t *testing.T) {
 	mallory := as("mallory@example.com")
 
 	took := waitForPolicy(t, mallory)
-	h.Report.Addf(t, "policy effective %v after its binding was created", took.Round(time.Millisecond))
+	h.Report.Addf(t, "policy enforced after %v of probing, begun once its binding was created", took.Round(time.Millisecond))
 
 	creator := strategies.DefaultCreatorAnnotation
 	creatorUID := strategies.DefaultCreatorUIDAnnotation
