@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authnaudit"
+	"github.com/authchain/authchain/authntrace"
 )
 
 const tokenSecret = "s3cr3t-value-that-must-not-show"
@@ -391,5 +394,28 @@ func TestEventTimestamps(t *testing.T) {
 	var e authnaudit.Event
 	if err := json.Unmarshal(b, &e); err != nil || !e.StageTimestamp.Equal(at.Truncate(time.Microsecond)) {
 		t.Errorf("read back %v, %v", e.StageTimestamp, err)
+	}
+}
+
+// TestWrapUnderAuthntrace: wrapped by authntrace, an event records the id
+// of the trace its span belongs to.
+func TestWrapUnderAuthntrace(t *testing.T) {
+	var got authnaudit.Event
+	audited, err := authnaudit.Wrap(testChain(t), authnaudit.SinkFunc(func(e authnaudit.Event) { got = e }), authnaudit.WithTraceID(authntrace.TraceID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := tracetest.NewSpanRecorder()
+	traced, err := authntrace.Wrap(audited, sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = traced.Authenticate(request("human"))
+	spans := rec.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	if want := spans[0].SpanContext().TraceID().String(); got.Annotations[authnaudit.AnnotationTraceID] != want {
+		t.Errorf("trace id = %q, want %q", got.Annotations[authnaudit.AnnotationTraceID], want)
 	}
 }
