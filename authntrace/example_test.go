@@ -35,7 +35,7 @@ func ExampleWrap() {
 	for _, e := range span.Events() {
 		fmt.Print(e.Name)
 		for _, kv := range e.Attributes {
-			fmt.Printf(" %s=%q", kv.Key, kv.Value.Emit())
+			fmt.Printf(" %s=%q", kv.Key, kv.Value.String())
 		}
 		fmt.Println()
 	}
