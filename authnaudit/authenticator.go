@@ -3,6 +3,7 @@ package authnaudit
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -137,7 +138,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (authn.Principal, authn.Tr
 		SourceIPs:                peer(r.RemoteAddr),
 		UserAgent:                capped(r.UserAgent(), MaxUserAgentLength),
 		RequestReceivedTimestamp: a.cfg.now(),
-		Annotations:              map[string]string{},
+		Annotations:              make(map[string]string, 8),
 	}
 	// Read before next runs: what the chain strips is gone afterwards.
 	if a.cfg.requestIDHeader != "" {
@@ -266,7 +267,14 @@ func newAuditID() string {
 	_, _ = rand.Read(b[:]) // never fails, as crypto/rand documents
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	hex.Encode(out[9:13], b[4:6])
+	hex.Encode(out[14:18], b[6:8])
+	hex.Encode(out[19:23], b[8:10])
+	hex.Encode(out[24:], b[10:])
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return string(out[:])
 }
 
 var _ authn.Authenticator = (*Authenticator)(nil)
