@@ -74,9 +74,11 @@ type Authenticator struct {
 // AttrReason and AttrDetail. The events are added when next returns, in
 // the order the strategies ran, so they all bear that time.
 //
-// Never recorded: the user's name, groups, email, uid or extra, the
-// ServiceAccount's namespace and name, the credential's id, a token or a
-// header value. Wrap refuses a nil next or tp.
+// Never recorded from the Principal: the user's name, groups, email, uid
+// or extra, the ServiceAccount's namespace and name, the credential's id.
+// Reasons and details are what the strategies wrote, which the authn
+// contract keeps free of tokens and header values. Wrap refuses a nil next
+// or tp.
 func Wrap(next authn.Authenticator, tp trace.TracerProvider) (*Authenticator, error) {
 	if nilcheck.IsNil(next) {
 		return nil, errors.New("authntrace: Wrap: the authenticator is nil")
