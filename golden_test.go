@@ -33,30 +33,37 @@ type goldenConfig struct {
 func TestGolden(t *testing.T) {
 	tokens := newTokenKeys(t)
 	authntest.Golden(t, "testdata/*.txtar", func(t testing.TB, c authntest.GoldenCase) authn.Authenticator {
-		if c.Config == nil {
-			t.Fatal("case has no config.json section")
-		}
-		var cfg goldenConfig
-		dec := json.NewDecoder(bytes.NewReader(c.Config))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			t.Fatalf("config.json: %v", err)
-		}
-		cfg.ClientCAs = c.ClientCAs
-		if cfg.Issuer != "" {
-			cfg.Keys = tokens.keySet
-			cfg.Now = func() time.Time { return goldenNow }
-		}
-		chain, err := cfg.Chain(goldenCluster(t, cfg, c.Cluster))
-		if err != nil {
-			t.Fatalf("building the chain: %v", err)
-		}
+		chain, _ := goldenChain(t, c, tokens)
 		return chain
 	},
 		authntest.WithUpdate(*update),
 		authntest.WithRequestFuncs(template.FuncMap{"token": tokens.mint, "tamper": tamper}),
 		authntest.WithRedactedHeaders(bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader),
 	)
+}
+
+// goldenChain builds the chain a case's config.json describes, and returns
+// it with the decoded configuration.
+func goldenChain(t testing.TB, c authntest.GoldenCase, tokens tokenKeys) (*authn.Chain, goldenConfig) {
+	if c.Config == nil {
+		t.Fatal("case has no config.json section")
+	}
+	var cfg goldenConfig
+	dec := json.NewDecoder(bytes.NewReader(c.Config))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("config.json: %v", err)
+	}
+	cfg.ClientCAs = c.ClientCAs
+	if cfg.Issuer != "" {
+		cfg.Keys = tokens.keySet
+		cfg.Now = func() time.Time { return goldenNow }
+	}
+	chain, err := cfg.Chain(goldenCluster(t, cfg, c.Cluster))
+	if err != nil {
+		t.Fatalf("building the chain: %v", err)
+	}
+	return chain, cfg
 }
 
 // goldenCluster serves the case's ServiceAccounts from a real informer over

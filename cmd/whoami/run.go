@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -45,6 +44,7 @@ type options struct {
 	// requireTokenProof is -require-token-proof; config holds its inverse.
 	requireTokenProof bool
 	demoToken         string
+	logFormat         string
 	config            setup.Config
 }
 
@@ -71,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.config.ForwardedAccessToken, "forwarded-access-token", false, "the trusted proxy sets X-Forwarded-Access-Token itself (oauth2-proxy --pass-access-token): read tokens from it")
 	fs.BoolVar(&o.requireTokenProof, "require-token-proof", true, "believe a forwarded system:serviceaccount: subject only with a verified bearer token of that ServiceAccount in the same request; false believes the header alone")
 	fs.StringVar(&o.demoToken, "demo-token", "", "print a fresh token of the demo issuer for the demo cluster's ServiceAccount `NAME`, and exit")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as `text` (key=value) or json")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
 	fs.DurationVar(&o.maxStaleness, "max-staleness", 30*time.Second, "with -kubeconfig, answer 503 once the ServiceAccount cache has lost the API server for this long")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
@@ -79,6 +80,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if _, err := newLogger(o.logFormat, io.Discard); err != nil {
+		return o, err
 	}
 	if o.clusterFile != "" && o.kubeconfig != "" {
 		return o, errors.New("-cluster and -kubeconfig are exclusive")
@@ -151,7 +155,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log, err := newLogger(o.logFormat, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
 
 	// In demo mode without -issuer, the demo issuer's tokens prove the
 	// demo keys, so that they resolve with -require-token-proof on.
@@ -224,7 +232,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: newHandler(chain, ready, log), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	handler, err := newHandler(chain, ready, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "whoami:", err)
+		return 2
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies(), "requireTokenProof", o.requireTokenProof)
 	if demo != nil {
 		if err := printDemoTokens(stdout, demo, ln.Addr().String(), time.Now()); err != nil {

@@ -297,7 +297,11 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newHandler(chain, cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	handler, err := newHandler(chain, cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
 
 	for _, path := range []string{"/healthz", "/readyz"} {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authnlog"
 	"github.com/authchain/authchain/chiadapter"
 )
 
@@ -18,8 +21,15 @@ type whoamiResponse struct {
 }
 
 // newHandler routes /healthz, /readyz (ready: the ServiceAccount cache and
-// any fetched key set are current) and the authenticated /whoami.
-func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) http.Handler {
+// any fetched key set are current) and the authenticated /whoami. Every
+// authentication is logged to log by authnlog, with the request's method
+// and path, so an operator can see why a refused request was refused;
+// tokens and header values are never logged.
+func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) (http.Handler, error) {
+	logged, err := authnlog.Wrap(chain, log, authnlog.WithRequestAttrs(requestAttrs))
+	if err != nil {
+		return nil, err
+	}
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -32,7 +42,7 @@ func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) http.Ha
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(chiadapter.Authenticate(chain, chiadapter.WithObserver(logDecision(log))))
+		r.Use(chiadapter.Authenticate(logged))
 		r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := authn.FromContext(r.Context())
 			w.Header().Set("Content-Type", "application/json")
@@ -41,17 +51,24 @@ func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) http.Ha
 			_ = enc.Encode(whoamiResponse{Principal: p, Trace: authn.TraceFromContext(r.Context())})
 		})
 	})
-	return r
+	return r, nil
 }
 
-// logDecision logs every authentication with its trace, so an operator can
-// see why a refused request was refused. Traces carry no secrets.
-func logDecision(log *slog.Logger) func(*http.Request, authn.Principal, authn.Trace, error) {
-	return func(r *http.Request, p authn.Principal, t authn.Trace, err error) {
-		if err != nil {
-			log.Warn("refused", "path", r.URL.Path, "status", authn.StatusCode(err), "err", err, "trace", t)
-			return
-		}
-		log.Info("authenticated", "path", r.URL.Path, "user", p.User.Name, "actor", p.Actor, "synthetic", p.Synthetic, "via", p.Via)
+// requestAttrs are what whoami logs about a request beside the decision:
+// the method and the path, which only the /whoami route reaches, and never
+// the query.
+func requestAttrs(r *http.Request) []slog.Attr {
+	return []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path)}
+}
+
+// newLogger returns the logger of -log-format: "text" (slog's key=value
+// lines) or "json" (one object a line).
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
 	}
+	return nil, fmt.Errorf("-log-format %q: want json or text", format)
 }
