@@ -201,6 +201,13 @@ func (r *Report) Addf(t testing.TB, format string, args ...any) {
 	r.mu.Unlock()
 }
 
+// add records one line that belongs to no test.
+func (r *Report) add(line string) {
+	r.mu.Lock()
+	r.lines = append(r.lines, line)
+	r.mu.Unlock()
+}
+
 // WriteFile writes the measurements to path, one a line.
 func (r *Report) WriteFile(path string) error {
 	r.mu.Lock()

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/authchain/authchain/internal/logcapture"
 )
 
 // harness is shared by the tests of this binary; TestMain sets it unless
@@ -44,7 +46,24 @@ func runE2E(m *testing.M) int {
 		return 1
 	}
 	harness = NewHarness(ctx, tools)
+	// Every log line of the run (slog, log, klog: client-go's), the apps'
+	// authentication records included, goes to one capture, which must
+	// hold none of the tokens the API server issued to the tests.
+	capture, stopCapture, err := logcapture.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
 	code := m.Run()
+	stopCapture()
+	logs := capture.String()
+	found, checked, _ := issuedTokens.Find(logs)
+	harness.Report.add(fmt.Sprintf("log capture: %d bytes of logs searched for %d forms of %d issued tokens; %d found", len(logs), checked, issuedTokens.Len(), len(found)))
+	if len(found) > 0 {
+		// The forms themselves are secrets: say how many, not which.
+		fmt.Fprintf(os.Stderr, "e2e: the logs hold %d forms of tokens the API server issued during the run\n", len(found))
+		code = 1
+	}
 
 	harness.Reaper.KillAll()
 	if pids := harness.Reaper.Running(); len(pids) > 0 {

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -16,18 +17,27 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authnlog"
 	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/chiadapter"
+	"github.com/authchain/authchain/internal/logcapture"
 )
 
 // NewApp returns the service under test: a chi router that mounts, for
 // each prefix, chiadapter.Authenticate with that chain in front of GET
-// /PREFIX/whoami, which answers the request's Principal as JSON.
+// /PREFIX/whoami, which answers the request's Principal as JSON. Every
+// decision is logged through authnlog to the slog default logger.
 func NewApp(chains map[string]*authn.Chain) http.Handler {
 	r := chi.NewRouter()
 	for prefix, chain := range chains {
+		// Each decision is logged, to the slog default logger that TestMain
+		// points at its capture, as a production app would log it.
+		logged, err := authnlog.Wrap(chain, slog.Default())
+		if err != nil {
+			panic(err) // only for a nil chain or logger: a bug in the tier
+		}
 		r.Route("/"+prefix, func(r chi.Router) {
-			r.Use(chiadapter.Authenticate(chain))
+			r.Use(chiadapter.Authenticate(logged))
 			r.Get("/whoami", whoami)
 		})
 	}
@@ -125,5 +135,10 @@ func RequestToken(ctx context.Context, client kubernetes.Interface, ns, name, au
 	if err != nil {
 		return "", err
 	}
+	issuedTokens.Add(tr.Status.Token)
 	return tr.Status.Token, nil
 }
+
+// issuedTokens are the tokens the API server issued to the run, which
+// TestMain looks for in every log line the run wrote.
+var issuedTokens logcapture.Secrets

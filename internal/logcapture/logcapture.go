@@ -58,21 +58,33 @@ func (c *Capture) TextLogger() *slog.Logger {
 // that change those loggers.
 func All(t testing.TB) *Capture {
 	t.Helper()
+	c, stop, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return c
+}
+
+// Start is All for a whole test binary (TestMain): it returns the capture
+// and the function that restores the loggers, or an error if a logger's
+// output does not reach the capture.
+func Start() (*Capture, func(), error) {
 	c := &Capture{}
 	// klog.V(n) reaches slog at level -n: let everything through.
 	c.logger = slog.New(slog.NewJSONHandler(c, &slog.HandlerOptions{Level: slog.Level(-100)}))
 
 	prevSlog, prevLogWriter, prevLogFlags := slog.Default(), log.Writer(), log.Flags()
-	slog.SetDefault(c.logger) // also sends the log package to it
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	if err := klogFlags.Set("v", "9"); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
+	slog.SetDefault(c.logger) // also sends the log package to it
 	klog.SetSlogLogger(c.logger)
 	klog.LogToStderr(false)
 	klog.SetOutput(c)
-	t.Cleanup(func() {
+	stop := func() {
 		klog.Flush()
 		klog.ClearLogger()
 		klog.SetOutput(os.Stderr)
@@ -81,7 +93,7 @@ func All(t testing.TB) *Capture {
 		slog.SetDefault(prevSlog)
 		log.SetOutput(prevLogWriter)
 		log.SetFlags(prevLogFlags)
-	})
+	}
 
 	canaries := map[string]func(string){
 		"slog":  func(m string) { slog.Info(m) },
@@ -96,10 +108,11 @@ func All(t testing.TB) *Capture {
 	out := c.String()
 	for name := range canaries {
 		if !strings.Contains(out, fmt.Sprintf("capture canary %s\"", name)) {
-			t.Fatalf("logcapture: %s output does not reach the capture:\n%s", name, out)
+			stop()
+			return nil, nil, fmt.Errorf("logcapture: %s output does not reach the capture:\n%s", name, out)
 		}
 	}
-	return c
+	return c, stop, nil
 }
 
 // MinSecretForm is the shortest form of a secret Check searches for:
@@ -139,10 +152,22 @@ func (s *Secrets) Len() int {
 // searched for, and logs what it searched.
 func (s *Secrets) Check(t testing.TB, out string) {
 	t.Helper()
+	found, checked, skipped := s.Find(out)
+	for _, form := range found {
+		t.Errorf("the logs hold %q, a secret the run sent", form)
+	}
+	if checked == 0 {
+		t.Fatal("logcapture: no secret to look for: the collection is broken")
+	}
+	t.Logf("searched %d bytes of logs for %d forms of %d secrets (%d forms shorter than %d bytes skipped)", len(out), checked, s.Len(), skipped, MinSecretForm)
+}
+
+// Find returns the forms of the secrets (see Check) found in out, and how
+// many forms it searched for and skipped as too short.
+func (s *Secrets) Find(out string) (found []string, checked, skipped int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	folded := foldASCII(out)
-	checked, skipped := 0, 0
 	for v := range s.seen {
 		for _, form := range forms(v) {
 			if len(form) < MinSecretForm {
@@ -151,14 +176,11 @@ func (s *Secrets) Check(t testing.TB, out string) {
 			}
 			checked++
 			if strings.Contains(folded, foldASCII(form)) {
-				t.Errorf("the logs hold %q, a secret the run sent", form)
+				found = append(found, form)
 			}
 		}
 	}
-	if checked == 0 {
-		t.Fatal("logcapture: no secret to look for: the collection is broken")
-	}
-	t.Logf("searched %d bytes of logs for %d forms of %d secrets (%d forms shorter than %d bytes skipped)", len(out), checked, len(s.seen), skipped, MinSecretForm)
+	return found, checked, skipped
 }
 
 func forms(v string) []string {
