@@ -19,7 +19,7 @@ type whoamiResponse struct {
 
 // newHandler routes /healthz, /readyz (ready: the ServiceAccount cache and
 // any fetched key set are current) and the authenticated /whoami.
-func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) http.Handler {
+func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
