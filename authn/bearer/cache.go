@@ -150,7 +150,8 @@ type Verdict[V any] struct {
 
 // VerifyFunc verifies token for audiences. It returns a verdict (valid or
 // invalid, both cached) or an error for an infrastructure problem, which
-// is never cached. Its answer must depend only on token and audiences,
+// is never cached; an error wrapping ErrNotApplicable says the token is
+// not the verifier's business. Its answer must depend only on token and audiences,
 // since concurrent callers share one call. ctx is detached from every
 // caller's cancellation and bounded by the cache's timeout.
 type VerifyFunc[V any] func(ctx context.Context, token string, audiences []string) (Verdict[V], error)
@@ -357,7 +358,7 @@ func (c *Cache[V]) fill(ctx context.Context, key cacheKey, token string, audienc
 	if c.observer != nil {
 		c.observer.FetchStarted()
 		// Deferred first, so it runs last and sees the recovered error.
-		defer func() { c.observer.FetchDone(err == nil) }()
+		defer func() { c.observer.FetchDone(err == nil || errors.Is(err, ErrNotApplicable)) }()
 	}
 	defer func() {
 		// DoChan re-panics on a goroutine of its own, which would end the

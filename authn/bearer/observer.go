@@ -1,6 +1,10 @@
 package bearer
 
-import "github.com/authchain/authchain/internal/nilcheck"
+import (
+	"errors"
+
+	"github.com/authchain/authchain/internal/nilcheck"
+)
 
 // CacheObserver is told what a Cache does, for metrics (the authnmetrics
 // package implements it). Its methods run on the request path, so they
@@ -15,10 +19,18 @@ type CacheObserver interface {
 	// when it ends.
 	FetchStarted()
 	// FetchDone reports that a verification ended: ok is true when it
-	// returned a verdict (valid or invalid), false when it returned an
-	// error or panicked.
+	// returned a verdict (valid or invalid) or an error wrapping
+	// ErrNotApplicable, false when it returned any other error or
+	// panicked.
 	FetchDone(ok bool)
 }
+
+// ErrNotApplicable is for a VerifyFunc that is handed a token it has no
+// business with, such as a JWT of another issuer: it returns an error
+// wrapping ErrNotApplicable, which the cache does not store, as it stores
+// no error, and reports to its observer as a verification that ended ok
+// rather than one that failed.
+var ErrNotApplicable = errors.New("token is not this verifier's")
 
 // WithObserver has o told of every Get and every verification. Without
 // it nothing is reported and nothing is paid. o must not be nil (nor a nil

@@ -3,6 +3,7 @@ package bearer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,8 +44,9 @@ func (o *countingObserver) counts() counts {
 
 // TestCacheObserver: every Get is one hit or one miss; every verification
 // is started once and ends once, ok for a verdict (valid or invalid),
-// not ok for an error or a panic; admission refusals and ended contexts
-// are misses without a verification.
+// not ok for an error or a panic, ok again for an error wrapping
+// ErrNotApplicable, which is not cached either; admission refusals and
+// ended contexts are misses without a verification.
 func TestCacheObserver(t *testing.T) {
 	errDown := errors.New("backend down")
 	verify := func(_ context.Context, token string, _ []string) (Verdict[string], error) {
@@ -55,6 +57,8 @@ func TestCacheObserver(t *testing.T) {
 			return Verdict[string]{Invalid: "token not authenticated"}, nil
 		case strings.HasPrefix(token, "panic"):
 			panic("verifier bug")
+		case strings.HasPrefix(token, "foreign"):
+			return Verdict[string]{}, fmt.Errorf("another issuer's: %w", ErrNotApplicable)
 		}
 		return Verdict[string]{}, errDown
 	}
@@ -84,6 +88,8 @@ func TestCacheObserver(t *testing.T) {
 		{t.Context(), "panic-1", counts{hits: 2, misses: 4, started: 4, ok: 2, failed: 2}},
 		{t.Context(), "refused-1", counts{hits: 2, misses: 5, started: 4, ok: 2, failed: 2}},
 		{cancelled, "good-2", counts{hits: 2, misses: 6, started: 4, ok: 2, failed: 2}},
+		{t.Context(), "foreign-1", counts{hits: 2, misses: 7, started: 5, ok: 3, failed: 2}},
+		{t.Context(), "foreign-1", counts{hits: 2, misses: 8, started: 6, ok: 4, failed: 2}},
 	} {
 		_, _ = c.Get(step.ctx, step.token, testAudiences)
 		if got := o.counts(); got != step.want {

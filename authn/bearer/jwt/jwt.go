@@ -442,6 +442,13 @@ type jwtDecisionError struct{ d authn.Decision }
 func (e *jwtDecisionError) Error() string { return e.d.Reason }
 func (e *jwtDecisionError) Unwrap() error { return e.d.Cause }
 
+// Is makes a token that is not the strategy's (another issuer's) match
+// bearer.ErrNotApplicable, so that the cache's observer does not count it
+// as a failed verification.
+func (e *jwtDecisionError) Is(target error) bool {
+	return target == bearer.ErrNotApplicable && e.d.Outcome == authn.NotApplicable
+}
+
 // verifyForCache is the cache's verify function.
 func (s *Strategy) verifyForCache(ctx context.Context, token string, _ []string) (bearer.Verdict[*verifiedJWT], error) {
 	v, d := s.verify(ctx, token)

@@ -40,7 +40,9 @@ func (c *cacheCounts) FetchDone(ok bool) {
 // TestServiceAccountJWTCacheObserver: WithCacheObserver reaches the cache
 // of verified tokens: the first request for a token is a miss and one
 // verification, the next ones are hits; a rejected token is a miss and a
-// verification that ended with a verdict. Without a cache it hears nothing.
+// verification that ended with a verdict; so is a token of another issuer,
+// which is not the strategy's, rather than a failed one. Without a cache it
+// hears nothing.
 func TestServiceAccountJWTCacheObserver(t *testing.T) {
 	obs := &cacheCounts{}
 	s := newJWT(t, jwtStaticKeys(t), jwt.WithCacheObserver(obs))
@@ -54,7 +56,11 @@ func TestServiceAccountJWTCacheObserver(t *testing.T) {
 	if d := tokentest.Authenticate(s, bad); d.Outcome != authn.Rejected {
 		t.Fatalf("token for another audience: %+v", d)
 	}
-	want := cacheCounts{hits: 2, misses: 2, started: 2, ok: 2}
+	foreign := tokentest.RSA(t, tokentest.Claims(tokentest.Set("iss", "https://other-issuer.example.com")))
+	if d := tokentest.Authenticate(s, foreign); d.Outcome != authn.NotApplicable {
+		t.Fatalf("token of another issuer: %+v", d)
+	}
+	want := cacheCounts{hits: 2, misses: 3, started: 3, ok: 3}
 	if obs.hits != want.hits || obs.misses != want.misses || obs.started != want.started || obs.ok != want.ok || obs.ko != want.ko {
 		t.Errorf("observed %d hits, %d misses, %d started, %d ok, %d errors; want %d, %d, %d, %d, %d",
 			obs.hits, obs.misses, obs.started, obs.ok, obs.ko, want.hits, want.misses, want.started, want.ok, want.ko)
