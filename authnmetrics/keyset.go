@@ -43,7 +43,8 @@ type keySet struct {
 
 // KeySet reports k on each scrape: authchain_jwks_last_fetch_timestamp_seconds,
 // authchain_jwks_keys and authchain_jwks_key_set_info, whose key_set_hash
-// (a hash of the sorted kids) changes when the issuer rotates its keys. It
+// (the first 16 hex digits of the SHA-256 of the sorted kids, one per line,
+// without a final newline) changes when the issuer rotates its keys. It
 // returns an error if k is nil, its issuer is empty, or a key set of the
 // same issuer is reported already.
 func (m *Metrics) KeySet(k KeySetState) error {
