@@ -39,7 +39,7 @@ const StrategyOther = "other"
 // listed when wrapped, through a Strategies() []string method such as
 // *authn.Chain's, or "chain"; anything else is StrategyOther, so no value a
 // custom Authenticator puts in an error can become a label. Names are read
-// once, here. Authenticator panics if a is nil, as a chain without an
+// once, here; the returned Authenticator lists them in turn. Authenticator panics if a is nil, as a chain without an
 // authenticator is a bug.
 func (m *Metrics) Authenticator(a authn.Authenticator) authn.Authenticator {
 	if nilcheck.IsNil(a) {
@@ -53,7 +53,7 @@ func (m *Metrics) Authenticator(a authn.Authenticator) authn.Authenticator {
 			}
 		}
 	}
-	c := &counted{inner: a, attempts: make(map[string]*[len(results)]prometheus.Counter, len(names))}
+	c := &counted{inner: a, names: names[2:], attempts: make(map[string]*[len(results)]prometheus.Counter, len(names))}
 	for _, n := range names {
 		var row [len(results)]prometheus.Counter
 		for i, res := range results {
@@ -71,7 +71,9 @@ func (m *Metrics) Authenticator(a authn.Authenticator) authn.Authenticator {
 // counters are looked up at construction, so a request pays for a map
 // look-up and two atomic updates.
 type counted struct {
-	inner     authn.Authenticator
+	inner authn.Authenticator
+	// names are the strategy names a listed, as Strategies returns them.
+	names     []string
 	attempts  map[string]*[len(results)]prometheus.Counter
 	durations [len(results)]prometheus.Observer
 }
@@ -80,14 +82,7 @@ func (c *counted) Authenticate(r *http.Request) (authn.Principal, authn.Trace, e
 	start := time.Now()
 	p, t, err := c.inner.Authenticate(r)
 	elapsed := time.Since(start)
-	res, strategy := resultIndex(err), ""
-	var aerr *authn.Error
-	switch {
-	case err == nil && len(p.Via) > 0:
-		strategy = p.Via[len(p.Via)-1]
-	case errors.As(err, &aerr) && aerr != nil:
-		strategy = aerr.Strategy
-	}
+	res, strategy := classify(p, err)
 	row, ok := c.attempts[strategy]
 	if !ok {
 		row = c.attempts[StrategyOther]
@@ -97,18 +92,56 @@ func (c *counted) Authenticate(r *http.Request) (authn.Principal, authn.Trace, e
 	return p, t, err
 }
 
-// resultIndex maps an Authenticate error to its index in results.
-func resultIndex(err error) int {
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, authn.ErrRejected):
+// Strategies returns the strategy names the wrapped Authenticator listed,
+// so that a second wrapper (another registry's) labels them too.
+func (c *counted) Strategies() []string { return append([]string(nil), c.names...) }
+
+// classify returns the index in results of an Authenticate outcome and
+// the strategy that decided ("" if unknown). The usual answers, nil and
+// an *authn.Error itself, cost no allocation.
+func classify(p authn.Principal, err error) (int, string) {
+	if err == nil {
+		if len(p.Via) == 0 {
+			return 0, ""
+		}
+		return 0, p.Via[len(p.Via)-1]
+	}
+	aerr, _ := err.(*authn.Error)
+	if aerr == nil {
+		var wrapped *authn.Error
+		if errors.As(err, &wrapped) {
+			aerr = wrapped
+		}
+	}
+	if aerr == nil {
+		return kindIndex(err), ""
+	}
+	return kindIndex(aerr.Kind), aerr.Strategy
+}
+
+// kindIndex maps an error kind (authn.ErrRejected, …), or an error
+// wrapping one, to its index in results.
+func kindIndex(kind error) int {
+	switch kind {
+	case nil:
+		return 5
+	case authn.ErrRejected:
 		return 1
-	case errors.Is(err, authn.ErrUnauthenticated):
+	case authn.ErrUnauthenticated:
 		return 2
-	case errors.Is(err, authn.ErrForbidden):
+	case authn.ErrForbidden:
 		return 3
-	case errors.Is(err, authn.ErrUnavailable):
+	case authn.ErrUnavailable:
+		return 4
+	}
+	switch {
+	case errors.Is(kind, authn.ErrRejected):
+		return 1
+	case errors.Is(kind, authn.ErrUnauthenticated):
+		return 2
+	case errors.Is(kind, authn.ErrForbidden):
+		return 3
+	case errors.Is(kind, authn.ErrUnavailable):
 		return 4
 	}
 	return 5
