@@ -228,6 +228,20 @@ func TestNew(t *testing.T) {
 	if m, err := authnmetrics.New(reg); err == nil || m != nil {
 		t.Errorf("registering twice: %v, %v", m, err)
 	}
+	// A registry holding one of the names takes none of the others.
+	// Once it is free again, New succeeds.
+	partial := prometheus.NewRegistry()
+	// The last metric New registers, so that all the others came first;
+	// the same help, as a registry remembers a name's help for good.
+	taken := prometheus.NewGauge(prometheus.GaugeOpts{Name: "authchain_serviceaccount_cache_objects", Help: "Number of ServiceAccounts in the cache."})
+	partial.MustRegister(taken)
+	if m, err := authnmetrics.New(partial); err == nil || m != nil {
+		t.Errorf("name taken: %v, %v", m, err)
+	}
+	partial.Unregister(taken)
+	if _, err := authnmetrics.New(partial); err != nil {
+		t.Errorf("after the name was freed: %v", err)
+	}
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)

@@ -33,7 +33,7 @@ func DurationBuckets() []float64 { return prometheus.ExponentialBuckets(0.001, 2
 
 // New registers authchain's metrics with reg and returns them. It returns
 // an error if reg is nil or refuses a metric (one of these names is
-// registered already, say).
+// registered already, say); it then leaves none of them registered.
 func New(reg prometheus.Registerer) (*Metrics, error) {
 	if nilcheck.IsNil(reg) {
 		return nil, errors.New("authnmetrics: New: registerer is nil")
@@ -66,8 +66,13 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"code"}),
 		state: newStateCollector(),
 	}
-	for _, c := range []prometheus.Collector{m.attempts, m.duration, m.cacheRequests, m.cacheFetches, m.cacheActive, m.reviews, m.state} {
+	collectors := []prometheus.Collector{m.attempts, m.duration, m.cacheRequests, m.cacheFetches, m.cacheActive, m.reviews, m.state}
+	for i, c := range collectors {
 		if err := reg.Register(c); err != nil {
+			// All or nothing, so that the caller may try again.
+			for _, done := range collectors[:i] {
+				reg.Unregister(done)
+			}
 			return nil, fmt.Errorf("authnmetrics: New: %w", err)
 		}
 	}

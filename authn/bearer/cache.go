@@ -151,9 +151,9 @@ type Verdict[V any] struct {
 // VerifyFunc verifies token for audiences. It returns a verdict (valid or
 // invalid, both cached) or an error for an infrastructure problem, which
 // is never cached; an error wrapping ErrNotApplicable says the token is
-// not the verifier's business. Its answer must depend only on token and audiences,
-// since concurrent callers share one call. ctx is detached from every
-// caller's cancellation and bounded by the cache's timeout.
+// not the verifier's business. Its answer must depend only on token and
+// audiences, since concurrent callers share one call. ctx is detached from
+// every caller's cancellation and bounded by the cache's timeout.
 type VerifyFunc[V any] func(ctx context.Context, token string, audiences []string) (Verdict[V], error)
 
 // cacheKey is an HMAC-SHA256 of a token and its audiences.
