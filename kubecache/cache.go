@@ -228,6 +228,20 @@ func (c *Cache) HasSynced() bool {
 	return true
 }
 
+// Stale reports whether any informer has lost the API server and not yet
+// listed or watched again, so the cache may miss recent changes. It turns
+// true for a moment whenever a watch ends, as the API server ends them
+// routinely, and stays true during an outage, before and after
+// WithMaxStaleness makes HasSynced report false.
+func (c *Cache) Stale() bool {
+	for _, l := range c.links {
+		if l.downSince.Load() != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // WaitForSync waits until the cache has synced or ctx ends, and reports
 // whether it synced.
 func (c *Cache) WaitForSync(ctx context.Context, timeout time.Duration) bool {

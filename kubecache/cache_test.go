@@ -293,6 +293,10 @@ func TestMaxStaleness(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
 	c := startTestCache(t, client, WithMaxStaleness(time.Minute), withCacheClock(clock.Now))
 	waitFor(t, "the first watch", func() bool { mu.Lock(); defer mu.Unlock(); return current != nil })
+	waitFor(t, "the first sync", c.HasSynced)
+	if c.Stale() {
+		t.Fatal("Stale true while the watch is open")
+	}
 
 	mu.Lock()
 	refuse = true
@@ -301,6 +305,9 @@ func TestMaxStaleness(t *testing.T) {
 	waitFor(t, "the link to go down", func() bool { clock.Add(time.Millisecond); return c.links[0].downFor() > 0 })
 	if !c.HasSynced() {
 		t.Fatal("HasSynced false right after the watch ended; want the cache usable within the staleness bound")
+	}
+	if !c.Stale() {
+		t.Fatal("Stale false after the watch ended")
 	}
 	clock.Add(time.Minute)
 	if c.HasSynced() {
@@ -317,6 +324,7 @@ func TestMaxStaleness(t *testing.T) {
 	mu.Unlock()
 	back := time.Now()
 	waitFor(t, "the informer to watch again", c.HasSynced)
+	waitFor(t, "Stale to turn false", func() bool { return !c.Stale() })
 	t.Logf("reconnected %v after the API server was back (retries at most %v apart)", time.Since(back), reconnectMaxDelay)
 }
 

@@ -49,8 +49,11 @@ type cacheConfig struct {
 	// verification; see WithAdmission.
 	admit func(token string) string
 	// now is the clock for the TTLs; nil means time.Now.
-	now  func() time.Time
-	errs []error
+	now func() time.Time
+	// observer, if not nil, is told of requests and verifications; see
+	// WithObserver.
+	observer CacheObserver
+	errs     []error
 }
 
 // CacheOption configures NewCache. Options are checked when NewCache
@@ -147,9 +150,10 @@ type Verdict[V any] struct {
 
 // VerifyFunc verifies token for audiences. It returns a verdict (valid or
 // invalid, both cached) or an error for an infrastructure problem, which
-// is never cached. Its answer must depend only on token and audiences,
-// since concurrent callers share one call. ctx is detached from every
-// caller's cancellation and bounded by the cache's timeout.
+// is never cached; an error wrapping ErrNotApplicable says the token is
+// not the verifier's business. Its answer must depend only on token and
+// audiences, since concurrent callers share one call. ctx is detached from
+// every caller's cancellation and bounded by the cache's timeout.
 type VerifyFunc[V any] func(ctx context.Context, token string, audiences []string) (Verdict[V], error)
 
 // cacheKey is an HMAC-SHA256 of a token and its audiences.
@@ -195,7 +199,9 @@ func (e cacheEntry[V]) fresh(now time.Time) bool {
 //     first returns its error without disturbing the others, and no caller
 //     waits longer than the timeout, even for a verifier that ignores its
 //     context; a verifier that panics costs its callers an error, not the
-//     process.
+//     process;
+//   - an observer (WithObserver) learns hits, misses and how verifications
+//     ended, never a token or a verdict.
 type Cache[V any] struct {
 	valid *lru.Cache[cacheKey, cacheEntry[V]]
 	// invalid is nil when failures are not cached.
@@ -208,6 +214,8 @@ type Cache[V any] struct {
 	failureTTL time.Duration
 	timeout    time.Duration
 	now        func() time.Time
+	// observer is nil unless WithObserver set one.
+	observer CacheObserver
 }
 
 // NewCache returns an empty cache in front of verify. It returns an error
@@ -279,6 +287,7 @@ func newCache[V any](cfg cacheConfig, verify VerifyFunc[V]) (*Cache[V], error) {
 		failureTTL: cfg.failureTTL,
 		timeout:    cfg.timeout,
 		now:        now,
+		observer:   cfg.observer,
 	}
 	c.macs.New = func() any { return newTokenMAC(states) }
 	return c, nil
@@ -292,7 +301,11 @@ func newCache[V any](cfg cacheConfig, verify VerifyFunc[V]) (*Cache[V], error) {
 // should pass them in a fixed order.
 func (c *Cache[V]) Get(ctx context.Context, token string, audiences []string) (Verdict[V], error) {
 	key := c.key(token, audiences)
-	if v, ok := c.lookup(key); ok {
+	v, ok := c.lookup(key)
+	if c.observer != nil {
+		c.observer.CacheRequest(ok)
+	}
+	if ok {
 		return v, nil
 	}
 	if c.admit != nil {
@@ -342,6 +355,11 @@ func (c *Cache[V]) fill(ctx context.Context, key cacheKey, token string, audienc
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	if c.observer != nil {
+		c.observer.FetchStarted()
+		// Deferred first, so it runs last and sees the recovered error.
+		defer func() { c.observer.FetchDone(err == nil || errors.Is(err, ErrNotApplicable)) }()
+	}
 	defer func() {
 		// DoChan re-panics on a goroutine of its own, which would end the
 		// process; a broken verifier must cost one request, not the server.

@@ -703,6 +703,8 @@ func TestNewCacheOptions(t *testing.T) {
 		{"zero timeout", verify, WithTimeout(0), "WithTimeout(0s)"},
 		{"nil admission", verify, WithAdmission(nil), "WithAdmission(nil)"},
 		{"nil clock", verify, WithClock(nil), "WithClock(nil)"},
+		{"nil observer", verify, WithObserver(nil), "WithObserver(nil)"},
+		{"nil pointer observer", verify, WithObserver((*countingObserver)(nil)), "WithObserver(nil)"},
 	} {
 		c, err := NewCache(tt.verify, tt.opt)
 		if err == nil || c != nil || !strings.Contains(err.Error(), tt.want) {

@@ -15,6 +15,9 @@
 // With -explain it reads one request's headers ("Name: value" lines, plus
 // "@peer: ADDR:PORT") from stdin, prints the principal and the trace, and
 // exits 1 when the request is refused.
+//
+// With -metrics-listen ADDR it serves Prometheus metrics at /metrics on
+// ADDR, a port apart from the authenticated routes (see authnmetrics).
 package main
 
 import (

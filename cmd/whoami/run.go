@@ -17,11 +17,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authnmetrics"
 	"github.com/authchain/authchain/internal/setup"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -32,6 +34,7 @@ var demoCluster []byte
 // options are whoami's flags.
 type options struct {
 	listen         string
+	metricsListen  string
 	clusterFile    string
 	kubeconfig     string
 	bindingKeyFile string
@@ -55,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	trustCIDRs := listFlag{values: []string{"127.0.0.0/8", "::1/128"}}
 	requireLabels := listFlag{values: []string{"app=ambient-access-key"}}
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.StringVar(&o.metricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this `ADDR`, a port apart from -listen (default off)")
 	fs.StringVar(&o.clusterFile, "cluster", "", "multi-document YAML of ServiceAccounts to serve from memory (default: the embedded demo cluster)")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "read ServiceAccounts from a real cluster through informers")
 	fs.Var(&trustCIDRs, "trust-cidr", "peer CIDR of the trusted proxy, repeatable")
@@ -217,6 +221,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			ready = func() bool { return cache.HasSynced() && oidc.Synced() }
 		}
 	}
+	var (
+		registry *prometheus.Registry
+		metrics  *authnmetrics.Metrics
+	)
+	if o.metricsListen != "" && !o.explain {
+		if registry, metrics, err = instrument(&o, cache); err != nil {
+			fmt.Fprintln(stderr, "whoami:", err)
+			return 2
+		}
+	}
 	chain, err := o.config.Chain(cache)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
@@ -226,18 +240,38 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		waitUntil(ctx, o.syncTimeout, ready)
 		return explain(chain, stdin, stdout, stderr)
 	}
+	var authenticator authn.Authenticator = chain
+	if metrics != nil {
+		authenticator = metrics.Authenticator(chain)
+	}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 1
 	}
-	handler, err := newHandler(chain, ready, log)
+	handler, err := newHandler(authenticator, ready, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	var metricsSrv *http.Server
+	if registry != nil {
+		mln, err := net.Listen("tcp", o.metricsListen)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintln(stderr, "whoami:", err)
+			return 1
+		}
+		metricsSrv = &http.Server{Handler: newMetricsHandler(registry), ReadHeaderTimeout: 10 * time.Second}
+		log.Info("serving metrics", "addr", mln.Addr().String())
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies(), "requireTokenProof", o.requireTokenProof)
 	if demo != nil {
 		if err := printDemoTokens(stdout, demo, ln.Addr().String(), time.Now()); err != nil {
@@ -249,11 +283,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	select {
 	case err := <-errc:
 		log.Error("server stopped", "err", err)
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		return 1
 	case <-ctx.Done():
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
+		if metricsSrv != nil {
+			_ = metricsSrv.Shutdown(shutdownCtx)
+		}
 		return 0
 	}
 }

@@ -25,7 +25,7 @@ type whoamiResponse struct {
 // authentication is logged to log by authnlog, with the request's method
 // and path, so an operator can see why a refused request was refused;
 // tokens and header values are never logged.
-func newHandler(chain *authn.Chain, ready func() bool, log *slog.Logger) (http.Handler, error) {
+func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger) (http.Handler, error) {
 	logged, err := authnlog.Wrap(chain, log, authnlog.WithRequestAttrs(requestAttrs))
 	if err != nil {
 		return nil, err

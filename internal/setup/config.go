@@ -73,6 +73,12 @@ type Config struct {
 	BoundObjectKinds []string `json:"boundObjectKinds,omitempty"`
 	// Now is the clock of time-dependent strategies; nil is time.Now.
 	Now func() time.Time `json:"-"`
+	// JWTCacheObserver and TokenReviewCacheObserver, if set, are told
+	// what the token strategies' caches do; TokenReviewCallObserver is
+	// given each TokenReview's code. For metrics (authnmetrics).
+	JWTCacheObserver         bearer.CacheObserver `json:"-"`
+	TokenReviewCacheObserver bearer.CacheObserver `json:"-"`
+	TokenReviewCallObserver  func(code string)    `json:"-"`
 
 	// NoSynthetic leaves the synthetic fallback out of the chain, so a key
 	// without a creator is refused.
@@ -200,6 +206,9 @@ func (c Config) tokenStrategies(trust authn.TrustPolicy) ([]authn.Strategy, erro
 		if c.Now != nil {
 			opts = append(opts, jwt.WithClock(c.Now))
 		}
+		if c.JWTCacheObserver != nil {
+			opts = append(opts, jwt.WithCacheObserver(c.JWTCacheObserver))
+		}
 		local, err := jwt.ServiceAccount(c.Issuer, c.Keys, opts...)
 		if err != nil {
 			return nil, err
@@ -213,6 +222,12 @@ func (c Config) tokenStrategies(trust authn.TrustPolicy) ([]authn.Strategy, erro
 		}
 		if c.Now != nil {
 			opts = append(opts, tokenreview.WithClock(c.Now))
+		}
+		if c.TokenReviewCacheObserver != nil {
+			opts = append(opts, tokenreview.WithCacheObserver(c.TokenReviewCacheObserver))
+		}
+		if c.TokenReviewCallObserver != nil {
+			opts = append(opts, tokenreview.WithCallObserver(c.TokenReviewCallObserver))
 		}
 		review, err := tokenreview.New(c.TokenReviews, opts...)
 		if err != nil {

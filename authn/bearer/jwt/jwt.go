@@ -68,6 +68,7 @@ type jwtConfig struct {
 	now        func() time.Time
 	cacheTTL   time.Duration
 	cacheSize  int
+	observer   bearer.CacheObserver
 	boundKinds []string
 	errs       []error
 }
@@ -179,6 +180,20 @@ func WithCacheSize(n int) Option {
 			return
 		}
 		c.cacheSize = n
+	}
+}
+
+// WithCacheObserver has o told of every look-up in the cache of verified
+// tokens and every verification behind it (see bearer.WithObserver), for
+// metrics. With WithCacheTTL(0) there is no cache and o hears nothing. o
+// must not be nil.
+func WithCacheObserver(o bearer.CacheObserver) Option {
+	return func(c *jwtConfig) {
+		if nilcheck.IsNil(o) {
+			c.errorf("WithCacheObserver(nil)")
+			return
+		}
+		c.observer = o
 	}
 }
 
@@ -342,13 +357,18 @@ func ServiceAccount(issuer string, keys jwks.KeySet, opts ...Option) (*Strategy,
 	}
 	s.boundKeys, _ = keys.(jwks.AlgorithmKeySet)
 	if c.cacheTTL > 0 {
-		cache, err := bearer.NewCache(s.verifyForCache,
+		cacheOpts := []bearer.CacheOption{
 			bearer.WithSize(c.cacheSize, 1),
 			// Rejections are cheap to repeat, and an unknown kid must be
 			// looked up again once the key set has caught up.
 			bearer.WithTTL(c.cacheTTL, 0),
 			bearer.WithTimeout(jwtVerifyTimeout),
-			bearer.WithClock(c.now))
+			bearer.WithClock(c.now),
+		}
+		if c.observer != nil {
+			cacheOpts = append(cacheOpts, bearer.WithObserver(c.observer))
+		}
+		cache, err := bearer.NewCache(s.verifyForCache, cacheOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("jwt: ServiceAccount: %w", err)
 		}
@@ -421,6 +441,13 @@ type jwtDecisionError struct{ d authn.Decision }
 
 func (e *jwtDecisionError) Error() string { return e.d.Reason }
 func (e *jwtDecisionError) Unwrap() error { return e.d.Cause }
+
+// Is makes a token that is not the strategy's (another issuer's) match
+// bearer.ErrNotApplicable, so that the cache's observer does not count it
+// as a failed verification.
+func (e *jwtDecisionError) Is(target error) bool {
+	return target == bearer.ErrNotApplicable && e.d.Outcome == authn.NotApplicable
+}
 
 // verifyForCache is the cache's verify function.
 func (s *Strategy) verifyForCache(ctx context.Context, token string, _ []string) (bearer.Verdict[*verifiedJWT], error) {

@@ -100,6 +100,8 @@ type tokenReviewConfig struct {
 	boundKinds  []string
 	source      bearer.Source
 	now         func() time.Time
+	observer    bearer.CacheObserver
+	onCall      func(code string)
 	errs        []error
 }
 
@@ -254,6 +256,36 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithCacheObserver has o told of every look-up in the cache of answers
+// and every review behind it (see bearer.WithObserver), for metrics. o
+// must not be nil.
+func WithCacheObserver(o bearer.CacheObserver) Option {
+	return func(c *tokenReviewConfig) {
+		if nilcheck.IsNil(o) {
+			c.errorf("WithCacheObserver(nil)")
+			return
+		}
+		c.observer = o
+	}
+}
+
+// WithCallObserver has observe called once for every review the strategy
+// makes or refuses to make, with its outcome, for metrics: the HTTP status
+// the API server answered ("201" for an answer, authenticated or not;
+// "403", "429", "500", …), or, when there was none, CodeLimited (refused
+// by WithRateLimit or WithMaxInFlight, no call made), CodeTimeout,
+// CodeCanceled or CodeError. The code never holds text from the answer.
+// observe runs on the request path and must be quick; it must not be nil.
+func WithCallObserver(observe func(code string)) Option {
+	return func(c *tokenReviewConfig) {
+		if observe == nil {
+			c.errorf("WithCallObserver(nil)")
+			return
+		}
+		c.onCall = observe
+	}
+}
+
 // reviewedToken is what an authenticated TokenReview established, as
 // cached: the arguments bearer.Bind needs.
 type reviewedToken struct {
@@ -277,6 +309,8 @@ type Strategy struct {
 	rate     *rate.Limiter
 	inFlight *semaphore.Weighted
 	now      func() time.Time
+	// onCall is WithCallObserver's function, or nil.
+	onCall func(code string)
 }
 
 // New returns the strategy named "tokenreview". Put it after the
@@ -364,15 +398,21 @@ func New(client authenticationv1client.TokenReviewInterface, opts ...Option) (*S
 		rate:       rate.NewLimiter(rate.Limit(c.rate), c.burst),
 		inFlight:   semaphore.NewWeighted(int64(c.inFlight)),
 		now:        c.now,
+		onCall:     c.onCall,
 	}
-	cache, err := bearer.NewCache(s.review,
+	cacheOpts := []bearer.CacheOption{
 		bearer.WithSize(c.size, c.failureSize),
 		bearer.WithTTL(c.successTTL, c.failureTTL),
 		bearer.WithTimeout(c.timeout),
 		bearer.WithClock(c.now),
 		// Asked on a miss only: a token with a cached answer was one the
 		// API server could judge.
-		bearer.WithAdmission(func(token string) string { return shapeProblem(token, c.opaque) }))
+		bearer.WithAdmission(func(token string) string { return shapeProblem(token, c.opaque) }),
+	}
+	if c.observer != nil {
+		cacheOpts = append(cacheOpts, bearer.WithObserver(c.observer))
+	}
+	cache, err := bearer.NewCache(s.review, cacheOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("tokenreview: New: %w", err)
 	}
@@ -431,21 +471,26 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 // alone, and a refusal to start is an error, which is never cached.
 func (s *Strategy) review(ctx context.Context, token string, audiences []string) (bearer.Verdict[reviewedToken], error) {
 	if !s.inFlight.TryAcquire(1) {
+		s.observeCall(CodeLimited)
 		return bearer.Verdict[reviewedToken]{}, fmt.Errorf("%w: every in-flight slot is taken", ErrLimited)
 	}
 	defer s.inFlight.Release(1)
 	if !s.rate.AllowN(s.now(), 1) {
+		s.observeCall(CodeLimited)
 		return bearer.Verdict[reviewedToken]{}, fmt.Errorf("%w: the rate is spent", ErrLimited)
 	}
 	tr, err := s.client.Create(ctx, &authenticationv1.TokenReview{
 		Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: slices.Clone(audiences)},
 	}, metav1.CreateOptions{})
 	if err != nil {
+		s.observeCall(callErrorCode(err))
 		return bearer.Verdict[reviewedToken]{}, reviewCallError(err)
 	}
 	if tr == nil {
+		s.observeCall(CodeError)
 		return bearer.Verdict[reviewedToken]{}, errors.New("TokenReview returned no object")
 	}
+	s.observeCall(codeCreated)
 	st := &tr.Status
 	// st.Error is not looked at: it may echo the token back.
 	if !st.Authenticated {

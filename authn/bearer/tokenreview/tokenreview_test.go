@@ -799,6 +799,8 @@ func TestTokenReviewConstructor(t *testing.T) {
 			tokenreview.WithBoundObjectKinds(bearer.BoundValidatingWebhookConfiguration, "apiservice"),
 			tokenreview.WithTokenSource(bearer.FromAuthorization()),
 			tokenreview.WithClock(time.Now),
+			tokenreview.WithCacheObserver(&callCodes{}),
+			tokenreview.WithCallObserver(func(string) {}),
 		}},
 		{name: "no audience", wantErr: "no audience"},
 		{name: "empty audience list", opts: []tokenreview.Option{tokenreview.WithAudiences()}, wantErr: "at least one audience"},
@@ -816,6 +818,9 @@ func TestTokenReviewConstructor(t *testing.T) {
 		{name: "zero timeout", opts: []tokenreview.Option{aud, tokenreview.WithTimeout(0)}, wantErr: "must be positive"},
 		{name: "nil clock", opts: []tokenreview.Option{aud, tokenreview.WithClock(nil)}, wantErr: "now is nil"},
 		{name: "nil option", opts: []tokenreview.Option{aud, nil}, wantErr: "option 1 is nil"},
+		{name: "nil cache observer", opts: []tokenreview.Option{aud, tokenreview.WithCacheObserver(nil)}, wantErr: "WithCacheObserver(nil)"},
+		{name: "nil pointer cache observer", opts: []tokenreview.Option{aud, tokenreview.WithCacheObserver((*callCodes)(nil))}, wantErr: "WithCacheObserver(nil)"},
+		{name: "nil call observer", opts: []tokenreview.Option{aud, tokenreview.WithCallObserver(nil)}, wantErr: "WithCallObserver(nil)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := client
