@@ -1,0 +1,514 @@
+package authnconfig
+
+import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/client-go/kubernetes"
+	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authn/bearer/jwt"
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
+	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/kubecache"
+)
+
+// Deps holds what a configuration file cannot: the clients a chain talks
+// to, and a clock for tests.
+type Deps struct {
+	// ServiceAccounts is the cache the annotation strategy reads; a
+	// *kubecache.Cache must keep what the chain reads (Build checks its
+	// projection). When it is nil and Kubernetes is set, Build starts a
+	// kubecache.Cache on Kubernetes, projected to what the chain reads.
+	ServiceAccounts strategies.ServiceAccountReader
+	// Kubernetes is the cluster's client: the tokenReview strategy sends
+	// its TokenReviews there.
+	Kubernetes kubernetes.Interface
+	// HTTPClient fetches the keys of jwt strategies with discovery; nil
+	// means jwks.OIDC's default client. On a cluster,
+	// kubecache.APIServerHTTPClient makes one that sends the pod's token to
+	// the API server alone.
+	HTTPClient *http.Client
+	// Now is the clock of the token strategies and key sets; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Built is a chain built from a configuration, with what it needs to run.
+type Built struct {
+	// Chain authenticates requests.
+	Chain *authn.Chain
+	// Projection is what the chain reads of a ServiceAccount: build the
+	// ServiceAccount cache with kubecache.WithProjection(Projection). It is
+	// the zero Projection when no strategy reads ServiceAccounts.
+	Projection kubecache.Projection
+	// Cache is the ServiceAccount cache Build started, or nil when it
+	// started none (Deps.ServiceAccounts was given, or nothing reads
+	// ServiceAccounts).
+	Cache *kubecache.Cache
+
+	closers []func()
+}
+
+// Close stops what Build started: the key sets' background refreshes and
+// the ServiceAccount cache. The chain must not be used afterwards. Close may
+// be called more than once.
+func (b *Built) Close() {
+	for _, c := range b.closers {
+		c()
+	}
+	b.closers = nil
+}
+
+// Build builds the chain c describes, with the strategies' own
+// constructors, so that every check they make applies. A configuration that
+// Parse or Load did not return is validated first, as Parse validates, and
+// its relative file references are resolved against the working directory.
+// Every error is an *Error with field paths. Background work (key-set
+// refreshes, a cache Build starts) stops when ctx ends or Close is called.
+//
+// Key sets found by discovery are fetched in the background: until a set is
+// fetched, tokens of its issuer fail with 503.
+func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, error) {
+	cfg := c
+	if c.files == nil {
+		cp := *c
+		if errs := cp.check(); len(errs) > 0 {
+			return nil, &Error{Errors: errs}
+		}
+		cfg = &cp
+	}
+	b := &builder{ctx: ctx, cfg: cfg, deps: deps}
+	chain := b.chain()
+	if len(b.errs) > 0 {
+		b.close()
+		return nil, &Error{Errors: b.errs}
+	}
+	return &Built{Chain: chain, Projection: b.projection, Cache: b.cache, closers: b.closers}, nil
+}
+
+// Projection returns what the chain c describes reads of a ServiceAccount,
+// for a program that builds its own cache before calling Build: the zero
+// Projection when no strategy reads ServiceAccounts. It returns an *Error
+// when c is invalid.
+func (c *ChainConfiguration) Projection() (kubecache.Projection, error) {
+	cfg := c
+	if c.files == nil {
+		cp := *c
+		if errs := cp.check(); len(errs) > 0 {
+			return kubecache.Projection{}, &Error{Errors: errs}
+		}
+		cfg = &cp
+	}
+	b := &builder{cfg: cfg, dry: true}
+	b.strategies()
+	b.close()
+	if len(b.errs) > 0 {
+		return kubecache.Projection{}, &Error{Errors: b.errs}
+	}
+	return b.projection, nil
+}
+
+// builder builds the strategies of one configuration, collecting errors by
+// field path. A dry builder uses stand-ins for every dependency.
+type builder struct {
+	ctx  context.Context
+	cfg  *ChainConfiguration
+	deps Deps
+	dry  bool
+
+	errs       field.ErrorList
+	closers    []func()
+	trust      authn.TrustPolicy
+	projection kubecache.Projection
+	cache      *kubecache.Cache
+}
+
+func (b *builder) close() {
+	for _, c := range b.closers {
+		c()
+	}
+	b.closers = nil
+}
+
+func (b *builder) fail(p *field.Path, err error) {
+	b.errs = append(b.errs, field.Invalid(p, field.OmitValueType{}, err.Error()))
+}
+
+// chain builds the strategies and the chain of them.
+func (b *builder) chain() *authn.Chain {
+	list := b.strategies()
+	if len(b.errs) > 0 {
+		return nil
+	}
+	chain, err := authn.NewChain(list...)
+	if err != nil {
+		b.fail(field.NewPath("spec", "strategies"), err)
+		return nil
+	}
+	if len(b.cfg.Spec.StripHeaders) > 0 {
+		if chain, err = chain.WithStrippedHeaders(b.cfg.Spec.StripHeaders...); err != nil {
+			b.fail(field.NewPath("spec", "stripHeaders"), err)
+		}
+	}
+	return chain
+}
+
+// strategies builds each strategy; the trust policy comes first, since a
+// token source may need it wherever the forwarded strategy stands.
+func (b *builder) strategies() []authn.Strategy {
+	path := field.NewPath("spec", "strategies")
+	for i, s := range b.cfg.Spec.Strategies {
+		if s.Forwarded != nil {
+			b.trust = b.trustPolicy(path.Index(i).Child("forwarded", "trust"), s.Forwarded.Trust)
+		}
+	}
+	var out []authn.Strategy
+	for i, s := range b.cfg.Spec.Strategies {
+		p := path.Index(i)
+		var st authn.Strategy
+		switch {
+		case s.Forwarded != nil:
+			st = b.forwarded(p.Child("forwarded"), s.Forwarded)
+		case s.JWT != nil:
+			st = b.jwt(p.Child("jwt"), s.JWT)
+		case s.TokenReview != nil:
+			st = b.tokenReview(p.Child("tokenReview"), s.TokenReview)
+		case s.ServiceAccount != nil:
+			var opts []strategies.ServiceAccountOption
+			if s.ServiceAccount.InsecureBelieveForwardedSubjects {
+				opts = append(opts, strategies.InsecureBelieveForwardedSubjects())
+			}
+			st = strategies.ServiceAccount(opts...)
+		case s.Annotation != nil:
+			st = b.annotation(p.Child("annotation"), s.Annotation)
+		case s.Synthetic != nil:
+			var opts []strategies.SyntheticOption
+			if s.Synthetic.NameTemplate != "" {
+				opts = append(opts, strategies.WithSyntheticName(s.Synthetic.name))
+			}
+			st = strategies.Synthetic(opts...)
+		}
+		if st != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func (b *builder) trustPolicy(p *field.Path, t Trust) authn.TrustPolicy {
+	var policy authn.TrustPolicy
+	var err error
+	switch {
+	case len(t.CIDRs) > 0:
+		policy, err = strategies.TrustPeerCIDRs(t.CIDRs...)
+		p = p.Child("cidrs")
+	case t.ClientCertificate != nil:
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(b.cfg.files[p.Child("clientCertificate", "caFile").String()])
+		policy, err = strategies.TrustClientCertificate(pool, t.ClientCertificate.Names...)
+		p = p.Child("clientCertificate")
+	case t.SharedSecret != nil:
+		secret := b.cfg.files[p.Child("sharedSecret", "secretFile").String()]
+		policy, err = strategies.TrustSharedSecret(t.SharedSecret.Header, secret)
+		p = p.Child("sharedSecret")
+	case t.InsecureAnyPeer:
+		policy = strategies.InsecureTrustAnyPeer()
+	}
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	return policy
+}
+
+func (b *builder) forwarded(p *field.Path, f *Forwarded) authn.Strategy {
+	if b.trust == nil {
+		return nil // reported with the trust policy
+	}
+	var opts []strategies.ForwardedOption
+	switch {
+	case f.Headers != nil:
+		opts = append(opts, strategies.WithHeaders(strategies.HeaderNames(*f.Headers)))
+	case f.Preset != "":
+		h, err := strategies.HeaderPreset(f.Preset)
+		if err != nil {
+			b.fail(p.Child("preset"), err)
+			return nil
+		}
+		opts = append(opts, strategies.WithHeaders(h))
+	}
+	if f.MaxValueLength != nil {
+		opts = append(opts, strategies.WithMaxValueLength(*f.MaxValueLength))
+	}
+	if f.MaxGroups != nil {
+		opts = append(opts, strategies.WithMaxGroups(*f.MaxGroups))
+	}
+	s, err := strategies.Forwarded(b.trust, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	return s
+}
+
+// source returns the token source a token strategy reads.
+func (b *builder) source(p *field.Path, name string) (bearer.Source, bool) {
+	if name != TokenFromForwardedAccessToken {
+		return bearer.FromAuthorization(), true
+	}
+	if b.trust == nil {
+		return bearer.Source{}, false // reported with the trust policy
+	}
+	src, err := bearer.AlsoFromForwardedAccessToken(b.trust)
+	if err != nil {
+		b.fail(p, err)
+		return bearer.Source{}, false
+	}
+	return src, true
+}
+
+func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
+	src, ok := b.source(p.Child("tokenSource"), j.TokenSource)
+	if !ok {
+		return nil
+	}
+	keys := b.keys(p, j)
+	if keys == nil {
+		return nil
+	}
+	opts := []jwt.Option{jwt.WithAudiences(j.Audiences...), jwt.WithTokenSource(src)}
+	if len(j.Algorithms) > 0 {
+		opts = append(opts, jwt.WithAlgorithms(j.Algorithms...))
+	}
+	if len(j.BoundObjectKinds) > 0 {
+		opts = append(opts, jwt.WithBoundObjectKinds(j.BoundObjectKinds...))
+	}
+	if j.ClockSkew != nil {
+		opts = append(opts, jwt.WithClockSkew(j.ClockSkew.Duration))
+	}
+	if c := j.Cache; c != nil && c.Size != nil {
+		opts = append(opts, jwt.WithCacheSize(*c.Size))
+	}
+	if c := j.Cache; c != nil && c.TTL != nil {
+		opts = append(opts, jwt.WithCacheTTL(c.TTL.Duration))
+	}
+	if j.InsecureAcceptLegacySecretTokens {
+		opts = append(opts, jwt.InsecureAcceptLegacySecretTokens())
+	}
+	if b.deps.Now != nil {
+		opts = append(opts, jwt.WithClock(b.deps.Now))
+	}
+	s, err := jwt.ServiceAccount(j.Issuer, keys, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	if j.Name == "" {
+		return s
+	}
+	named := authn.Named(j.Name, s)
+	if _, err := authn.NewChain(named); err != nil {
+		// A chain of this strategy alone fails only for the name's syntax.
+		b.errs = append(b.errs, field.Invalid(p.Child("name"), j.Name, "must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
+		return nil
+	}
+	return named
+}
+
+// keys returns the key set of a jwt strategy: a static one read from its
+// file, or the issuer's by discovery.
+func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
+	if j.JWKSFile != "" {
+		fp := p.Child("jwksFile")
+		keys, err := jwks.Static(b.cfg.files[fp.String()])
+		if err != nil {
+			b.fail(fp, err)
+			return nil
+		}
+		return keys
+	}
+	var opts []jwks.Option
+	d := j.Discovery
+	if len(d.Origins) > 0 {
+		opts = append(opts, jwks.WithOrigins(d.Origins...))
+	}
+	if d.RefreshInterval != nil {
+		opts = append(opts, jwks.WithRefreshInterval(d.RefreshInterval.Duration))
+	}
+	if d.MinRefreshInterval != nil {
+		opts = append(opts, jwks.WithMinRefreshInterval(d.MinRefreshInterval.Duration))
+	}
+	if d.MaxStaleness != nil {
+		opts = append(opts, jwks.WithMaxStaleness(d.MaxStaleness.Duration))
+	}
+	if b.deps.HTTPClient != nil {
+		opts = append(opts, jwks.WithHTTPClient(b.deps.HTTPClient))
+	}
+	if b.deps.Now != nil {
+		opts = append(opts, jwks.WithClock(b.deps.Now))
+	}
+	ctx := b.ctx
+	if b.dry {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(context.Background())
+		cancel() // a key set that fetches nothing
+	}
+	keys, err := jwks.OIDC(ctx, j.Issuer, opts...)
+	if err != nil {
+		b.fail(p.Child("discovery"), err)
+		return nil
+	}
+	b.closers = append(b.closers, keys.Close)
+	return keys
+}
+
+func (b *builder) tokenReview(p *field.Path, t *TokenReview) authn.Strategy {
+	src, ok := b.source(p.Child("tokenSource"), t.TokenSource)
+	if !ok {
+		return nil
+	}
+	var client authenticationv1client.TokenReviewInterface = unusedReviews{}
+	if !b.dry {
+		if b.deps.Kubernetes == nil {
+			b.errs = append(b.errs, field.Required(p, "Build needs Deps.Kubernetes to send TokenReviews"))
+			return nil
+		}
+		client = b.deps.Kubernetes.AuthenticationV1().TokenReviews()
+	}
+	opts := []tokenreview.Option{tokenreview.WithAudiences(t.Audiences...), tokenreview.WithTokenSource(src)}
+	if len(t.BoundObjectKinds) > 0 {
+		opts = append(opts, tokenreview.WithBoundObjectKinds(t.BoundObjectKinds...))
+	}
+	if l := t.Limits; l != nil {
+		if l.Rate != nil && l.Burst != nil {
+			opts = append(opts, tokenreview.WithRateLimit(*l.Rate, *l.Burst))
+		}
+		if l.MaxInFlight != nil {
+			opts = append(opts, tokenreview.WithMaxInFlight(*l.MaxInFlight))
+		}
+		if l.Timeout != nil {
+			opts = append(opts, tokenreview.WithTimeout(l.Timeout.Duration))
+		}
+	}
+	if c := t.Cache; c != nil {
+		if c.SuccessSize != nil && c.FailureSize != nil {
+			opts = append(opts, tokenreview.WithCacheSize(*c.SuccessSize, *c.FailureSize))
+		}
+		if c.SuccessTTL != nil && c.FailureTTL != nil {
+			opts = append(opts, tokenreview.WithCacheTTL(c.SuccessTTL.Duration, c.FailureTTL.Duration))
+		}
+	}
+	if t.InsecureOpaqueTokens {
+		opts = append(opts, tokenreview.InsecureOpaqueTokens())
+	}
+	if b.deps.Now != nil {
+		opts = append(opts, tokenreview.WithClock(b.deps.Now))
+	}
+	s, err := tokenreview.New(client, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	return s
+}
+
+func (b *builder) annotation(p *field.Path, a *Annotation) authn.Strategy {
+	var opts []strategies.AnnotationOption
+	if a.CreatorAnnotation != "" {
+		opts = append(opts, strategies.WithCreatorAnnotation(a.CreatorAnnotation))
+	}
+	if a.CreatorUIDAnnotation != "" {
+		opts = append(opts, strategies.WithCreatorUIDAnnotation(a.CreatorUIDAnnotation))
+	}
+	if a.BindingAnnotation != "" {
+		opts = append(opts, strategies.WithBindingAnnotation(a.BindingAnnotation))
+	}
+	if len(a.RequireLabels) > 0 {
+		opts = append(opts, strategies.RequireLabels(a.RequireLabels))
+	}
+	if len(a.RequireNamespaces) > 0 {
+		opts = append(opts, strategies.RequireNamespaces(a.RequireNamespaces...))
+	}
+	if len(a.BindingKeyFiles) > 0 {
+		keys := make([][]byte, len(a.BindingKeyFiles))
+		for i := range a.BindingKeyFiles {
+			keys[i] = b.cfg.files[p.Child("bindingKeyFiles").Index(i).String()]
+		}
+		opts = append(opts, strategies.RequireSignedBinding(keys...))
+	}
+	if len(a.CopyAttributes) > 0 {
+		opts = append(opts, strategies.CopyAttributes(a.CopyAttributes...))
+	}
+	if a.MaxHops != nil {
+		opts = append(opts, strategies.WithMaxHops(*a.MaxHops))
+	}
+	if a.InsecureAcceptUnverifiedAnnotations {
+		opts = append(opts, strategies.InsecureAcceptUnverifiedAnnotations())
+	}
+	if a.InsecureSkipWhenUnsynced {
+		opts = append(opts, strategies.InsecureSkipWhenUnsynced())
+	}
+	// Built once against an empty reader, to learn the projection the cache
+	// needs before the cache exists.
+	probe, err := strategies.CreatorAnnotation(unsynced{}, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	b.projection = kubecache.Projection(probe.Projection())
+	if b.dry {
+		return probe
+	}
+	sas := b.deps.ServiceAccounts
+	if sas == nil {
+		if b.deps.Kubernetes == nil {
+			b.errs = append(b.errs, field.Required(p, "Build needs Deps.ServiceAccounts or Deps.Kubernetes to read ServiceAccounts"))
+			return nil
+		}
+		ctx, cancel := context.WithCancel(b.ctx)
+		c, err := kubecache.New(ctx, b.deps.Kubernetes, kubecache.WithProjection(b.projection))
+		if err != nil {
+			cancel()
+			b.fail(p, err)
+			return nil
+		}
+		b.cache = c
+		b.closers = append(b.closers, func() { cancel(); c.Shutdown() })
+		sas = c
+	}
+	if c, ok := sas.(*kubecache.Cache); ok {
+		// A cache built by hand must keep what the chain reads.
+		if err := c.CheckProjection(b.projection); err != nil {
+			b.fail(p, err)
+			return nil
+		}
+	}
+	s, err := strategies.CreatorAnnotation(sas, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	return s
+}
+
+// unsynced is an empty ServiceAccount cache that never syncs.
+type unsynced struct{}
+
+func (unsynced) ServiceAccount(string, string) (strategies.ServiceAccountMeta, bool, error) {
+	return strategies.ServiceAccountMeta{}, false, nil
+}
+
+func (unsynced) HasSynced() bool { return false }
+
+// unusedReviews stands in for the TokenReview client of a dry build, which
+// never authenticates a request.
+type unusedReviews struct {
+	authenticationv1client.TokenReviewInterface
+}

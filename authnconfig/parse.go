@@ -1,0 +1,284 @@
+package authnconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+// MaxFileBytes bounds a configuration file and every file it refers to.
+const MaxFileBytes = 1 << 20
+
+// ParseOption configures Parse.
+type ParseOption func(*parseConfig)
+
+type parseConfig struct{ dir string }
+
+// WithDir resolves the relative file references of the configuration
+// (secret, key and CA files) against dir; the default is the working
+// directory. Load uses the configuration file's directory.
+func WithDir(dir string) ParseOption {
+	return func(c *parseConfig) { c.dir = dir }
+}
+
+// Load reads the configuration file at path, as Parse does, with relative
+// file references resolved against the file's directory.
+func Load(path string) (*ChainConfiguration, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("authnconfig: %w", err)
+	}
+	cfg, err := Parse(data, WithDir(filepath.Dir(path)))
+	if e, ok := err.(*Error); ok {
+		e.File = path
+	}
+	return cfg, err
+}
+
+// Parse decodes a configuration from YAML (or JSON) and validates it whole:
+// unknown and repeated fields are refused, every setting is checked, every
+// file it refers to is read and checked, and every strategy is built once
+// with stand-in dependencies (nothing is fetched, no goroutine is left), so
+// that what its constructor refuses is refused here. The error is an *Error
+// listing every problem with its field path; it never quotes the contents of
+// a referenced file.
+func Parse(data []byte, opts ...ParseOption) (*ChainConfiguration, error) {
+	var pc parseConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&pc)
+		}
+	}
+	cfg, errs := decode(data)
+	if len(errs) > 0 {
+		return nil, &Error{Errors: errs}
+	}
+	cfg.dir = pc.dir
+	if errs := cfg.check(); len(errs) > 0 {
+		return nil, &Error{Errors: errs}
+	}
+	return cfg, nil
+}
+
+// check validates c, reads its files into c.files and builds its strategies
+// with stand-ins.
+func (c *ChainConfiguration) check() field.ErrorList {
+	errs := c.validate()
+	files, ferrs := c.readFiles()
+	errs = append(errs, ferrs...)
+	if len(errs) > 0 {
+		return errs
+	}
+	c.files = files
+	b := &builder{cfg: c, dry: true}
+	b.chain()
+	b.close()
+	return b.errs
+}
+
+// decode reads data strictly: a repeated key, an unknown field or a value of
+// the wrong type is an error.
+func decode(data []byte) (*ChainConfiguration, field.ErrorList) {
+	if len(data) > MaxFileBytes {
+		return nil, field.ErrorList{field.TooLong(field.NewPath("<file>"), nil, MaxFileBytes)}
+	}
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		// One line per error, as every other error here.
+		detail := strings.Join(strings.Fields(err.Error()), " ")
+		return nil, field.ErrorList{field.Invalid(field.NewPath("<file>"), field.OmitValueType{}, detail)}
+	}
+	var tree any
+	if err := json.Unmarshal(js, &tree); err != nil {
+		return nil, field.ErrorList{field.Invalid(field.NewPath("<file>"), field.OmitValueType{}, err.Error())}
+	}
+	if _, ok := tree.(map[string]any); !ok {
+		return nil, field.ErrorList{field.Invalid(field.NewPath("<file>"), field.OmitValueType{}, "is not a mapping")}
+	}
+	if errs := schemaErrors(tree, reflect.TypeFor[ChainConfiguration](), nil); len(errs) > 0 {
+		return nil, errs
+	}
+	// schemaErrors checked what decoding could refuse; it only fills cfg.
+	var cfg ChainConfiguration
+	if err := json.Unmarshal(js, &cfg); err != nil {
+		return nil, field.ErrorList{field.InternalError(field.NewPath("<file>"), err)}
+	}
+	return &cfg, nil
+}
+
+var durationType = reflect.TypeFor[metav1.Duration]()
+
+// schemaErrors lists every key of tree that t does not have, and every
+// value of the wrong type, each with its path: encoding/json would stop at
+// the first and name it without list indices.
+func schemaErrors(tree any, t reflect.Type, path *field.Path) field.ErrorList {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if tree == nil {
+		return nil // null leaves the field unset
+	}
+	wrong := func(want string) field.ErrorList {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, "must be "+want+", not "+jsonType(tree))}
+	}
+	if t == durationType {
+		d, ok := tree.(string)
+		if !ok {
+			return wrong("a duration such as 30s")
+		}
+		if _, err := time.ParseDuration(d); err != nil {
+			return field.ErrorList{field.Invalid(path, d, "not a duration such as 30s")}
+		}
+		return nil
+	}
+	var errs field.ErrorList
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := tree.(map[string]any)
+		if !ok {
+			return wrong("a mapping")
+		}
+		known := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.IsExported() && name != "" && name != "-" {
+				known[name] = f.Type
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			ft, ok := known[k]
+			child := childPath(path, k)
+			if !ok {
+				errs = append(errs, field.Forbidden(child, "unknown field"))
+				continue
+			}
+			errs = append(errs, schemaErrors(m[k], ft, child)...)
+		}
+	case reflect.Map:
+		m, ok := tree.(map[string]any)
+		if !ok {
+			return wrong("a mapping")
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			errs = append(errs, schemaErrors(m[k], t.Elem(), path.Key(k))...)
+		}
+	case reflect.Slice:
+		l, ok := tree.([]any)
+		if !ok {
+			return wrong("a list")
+		}
+		for i, v := range l {
+			errs = append(errs, schemaErrors(v, t.Elem(), path.Index(i))...)
+		}
+	case reflect.String:
+		if _, ok := tree.(string); !ok {
+			return wrong("a string")
+		}
+	case reflect.Bool:
+		if _, ok := tree.(bool); !ok {
+			return wrong("true or false")
+		}
+	case reflect.Int:
+		if n, ok := tree.(float64); !ok || n != math.Trunc(n) || math.Abs(n) > 1<<31 {
+			return wrong("a whole number")
+		}
+	case reflect.Float64:
+		if _, ok := tree.(float64); !ok {
+			return wrong("a number")
+		}
+	}
+	return errs
+}
+
+// jsonType names the type of a decoded JSON value.
+func jsonType(v any) string {
+	switch v := v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case float64:
+		if v == math.Trunc(v) {
+			return "a whole number"
+		}
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return "null"
+}
+
+func childPath(path *field.Path, name string) *field.Path {
+	if path == nil {
+		return field.NewPath(name)
+	}
+	return path.Child(name)
+}
+
+// Error is the error of Load, Parse and Build: every problem of a
+// configuration, each with its field path, such as
+// "spec.strategies[2].jwt.audiences: Required value".
+type Error struct {
+	// File is the configuration file, when Load read it.
+	File   string
+	Errors field.ErrorList
+}
+
+// Error lists the problems, one a line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("authnconfig: ")
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
+	}
+	if len(e.Errors) == 1 {
+		b.WriteString(e.Errors[0].Error())
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%d errors:", len(e.Errors))
+	for _, fe := range e.Errors {
+		b.WriteString("\n  " + fe.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the problems, for errors.As.
+func (e *Error) Unwrap() []error {
+	out := make([]error, len(e.Errors))
+	for i, fe := range e.Errors {
+		out[i] = fe
+	}
+	return out
+}
+
+// readFile reads path, refusing one larger than MaxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxFileBytes)
+	}
+	return data, nil
+}
