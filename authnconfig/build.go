@@ -76,19 +76,15 @@ func (b *Built) Close() {
 // Key sets found by discovery are fetched in the background: until a set is
 // fetched, tokens of its issuer fail with 503.
 func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, error) {
-	cfg := c
-	if c.files == nil {
-		cp := *c
-		if errs := cp.check(); len(errs) > 0 {
-			return nil, &Error{Errors: errs}
-		}
-		cfg = &cp
+	cfg, err := c.checked()
+	if err != nil {
+		return nil, err
 	}
 	b := &builder{ctx: ctx, cfg: cfg, deps: deps}
 	chain := b.chain()
-	if len(b.errs) > 0 {
+	if err := b.err(); err != nil {
 		b.close()
-		return nil, &Error{Errors: b.errs}
+		return nil, err
 	}
 	return &Built{Chain: chain, Projection: b.projection, Cache: b.cache, closers: b.closers}, nil
 }
@@ -98,21 +94,29 @@ func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, erro
 // Projection when no strategy reads ServiceAccounts. It returns an *Error
 // when c is invalid.
 func (c *ChainConfiguration) Projection() (kubecache.Projection, error) {
-	cfg := c
-	if c.files == nil {
-		cp := *c
-		if errs := cp.check(); len(errs) > 0 {
-			return kubecache.Projection{}, &Error{Errors: errs}
-		}
-		cfg = &cp
+	cfg, err := c.checked()
+	if err != nil {
+		return kubecache.Projection{}, err
 	}
 	b := &builder{cfg: cfg, dry: true}
 	b.strategies()
 	b.close()
-	if len(b.errs) > 0 {
-		return kubecache.Projection{}, &Error{Errors: b.errs}
+	if err := b.err(); err != nil {
+		return kubecache.Projection{}, err
 	}
 	return b.projection, nil
+}
+
+// checked returns c if Parse checked it, and otherwise a checked copy.
+func (c *ChainConfiguration) checked() (*ChainConfiguration, error) {
+	if c.files != nil {
+		return c, nil
+	}
+	cp := *c
+	if err := cp.check(); err != nil {
+		return nil, err
+	}
+	return &cp, nil
 }
 
 // builder builds the strategies of one configuration, collecting errors by
@@ -124,6 +128,7 @@ type builder struct {
 	dry  bool
 
 	errs       field.ErrorList
+	causes     []error
 	closers    []func()
 	trust      authn.TrustPolicy
 	projection kubecache.Projection
@@ -137,8 +142,18 @@ func (b *builder) close() {
 	b.closers = nil
 }
 
+// fail records a constructor's error at the field path p.
 func (b *builder) fail(p *field.Path, err error) {
 	b.errs = append(b.errs, field.Invalid(p, field.OmitValueType{}, err.Error()))
+	b.causes = append(b.causes, err)
+}
+
+// err returns the errors recorded, as an *Error, or nil.
+func (b *builder) err() *Error {
+	if len(b.errs) == 0 {
+		return nil
+	}
+	return &Error{Errors: b.errs, causes: b.causes}
 }
 
 // chain builds the strategies and the chain of them.

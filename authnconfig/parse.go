@@ -66,26 +66,26 @@ func Parse(data []byte, opts ...ParseOption) (*ChainConfiguration, error) {
 		return nil, &Error{Errors: errs}
 	}
 	cfg.dir = pc.dir
-	if errs := cfg.check(); len(errs) > 0 {
-		return nil, &Error{Errors: errs}
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
 
 // check validates c, reads its files into c.files and builds its strategies
-// with stand-ins.
-func (c *ChainConfiguration) check() field.ErrorList {
+// with stand-ins. It returns nil or an *Error.
+func (c *ChainConfiguration) check() *Error {
 	errs := c.validate()
 	files, ferrs := c.readFiles()
 	errs = append(errs, ferrs...)
 	if len(errs) > 0 {
-		return errs
+		return &Error{Errors: errs}
 	}
 	c.files = files
 	b := &builder{cfg: c, dry: true}
 	b.chain()
 	b.close()
-	return b.errs
+	return b.err()
 }
 
 // decode reads data strictly: a repeated key, an unknown field or a value of
@@ -237,6 +237,9 @@ type Error struct {
 	// File is the configuration file, when Load read it.
 	File   string
 	Errors field.ErrorList
+
+	// causes are the errors of constructors behind some of Errors.
+	causes []error
 }
 
 // Error lists the problems, one a line.
@@ -257,13 +260,14 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the problems, for errors.As.
+// Unwrap returns the problems, and the errors of the strategies'
+// constructors behind them, for errors.Is and errors.As.
 func (e *Error) Unwrap() []error {
-	out := make([]error, len(e.Errors))
-	for i, fe := range e.Errors {
-		out[i] = fe
+	out := make([]error, 0, len(e.Errors)+len(e.causes))
+	for _, fe := range e.Errors {
+		out = append(out, fe)
 	}
-	return out
+	return append(out, e.causes...)
 }
 
 // readFile reads path, refusing one larger than MaxFileBytes.
