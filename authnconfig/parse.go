@@ -94,6 +94,9 @@ func decode(data []byte) (*ChainConfiguration, field.ErrorList) {
 	if len(data) > MaxFileBytes {
 		return nil, field.ErrorList{field.TooLong(field.NewPath("<file>"), nil, MaxFileBytes)}
 	}
+	if secondDocument(data) {
+		return nil, field.ErrorList{field.Invalid(field.NewPath("<file>"), field.OmitValueType{}, "holds more than one YAML document; all but the first would be ignored")}
+	}
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		// One line per error, as every other error here.
@@ -116,6 +119,25 @@ func decode(data []byte) (*ChainConfiguration, field.ErrorList) {
 		return nil, field.ErrorList{field.InternalError(field.NewPath("<file>"), err)}
 	}
 	return &cfg, nil
+}
+
+// secondDocument reports whether data holds a "---" marker after content.
+// A marker starts a line, and YAML allows it nowhere else at column 0.
+func secondDocument(data []byte) bool {
+	content := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "---"); ok && (rest == "" || strings.TrimSpace(rest) == "" || rest[0] == ' ' || rest[0] == '\t') {
+			if content {
+				return true
+			}
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		if trimmed != "" && trimmed[0] != '#' && trimmed[0] != '%' {
+			content = true
+		}
+	}
+	return false
 }
 
 var durationType = reflect.TypeFor[metav1.Duration]()
