@@ -32,6 +32,8 @@ func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			errs = append(errs, field.Invalid(p, name, "no such file"))
+		case errors.Is(err, errTooLarge):
+			errs = append(errs, field.Invalid(p, name, "is "+errTooLarge.Error()))
 		case err != nil:
 			errs = append(errs, field.Invalid(p, name, "cannot be read"))
 		case len(data) == 0:

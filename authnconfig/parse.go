@@ -292,6 +292,8 @@ func (e *Error) Unwrap() []error {
 	return append(out, e.causes...)
 }
 
+var errTooLarge = fmt.Errorf("larger than %d bytes", MaxFileBytes)
+
 // readFile reads path, refusing one larger than MaxFileBytes.
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
@@ -304,7 +306,7 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxFileBytes)
+		return nil, fmt.Errorf("%s: %w", path, errTooLarge)
 	}
 	return data, nil
 }
