@@ -107,18 +107,40 @@ func decode(data []byte) (*ChainConfiguration, field.ErrorList) {
 	if err := json.Unmarshal(js, &tree); err != nil {
 		return nil, field.ErrorList{field.Invalid(field.NewPath("<file>"), field.OmitValueType{}, err.Error())}
 	}
-	if _, ok := tree.(map[string]any); !ok {
+	root, ok := tree.(map[string]any)
+	if !ok {
 		return nil, field.ErrorList{field.Invalid(field.NewPath("<file>"), field.OmitValueType{}, "is not a mapping")}
 	}
+	emptyKinds(root)
 	if errs := schemaErrors(tree, reflect.TypeFor[ChainConfiguration](), nil); len(errs) > 0 {
 		return nil, errs
 	}
-	// schemaErrors checked what decoding could refuse; it only fills cfg.
+	// schemaErrors checked what decoding could refuse; this only fills cfg.
+	js, err = json.Marshal(tree)
 	var cfg ChainConfiguration
-	if err := json.Unmarshal(js, &cfg); err != nil {
+	if err == nil {
+		err = json.Unmarshal(js, &cfg)
+	}
+	if err != nil {
 		return nil, field.ErrorList{field.InternalError(field.NewPath("<file>"), err)}
 	}
 	return &cfg, nil
+}
+
+// emptyKinds reads a strategy kind written without settings ("- synthetic:",
+// which YAML reads as null) as one with none ("- synthetic: {}").
+func emptyKinds(root map[string]any) {
+	spec, _ := root["spec"].(map[string]any)
+	list, _ := spec["strategies"].([]any)
+	for _, s := range list {
+		if m, ok := s.(map[string]any); ok {
+			for k, v := range m {
+				if v == nil {
+					m[k] = map[string]any{}
+				}
+			}
+		}
+	}
 }
 
 // secondDocument reports whether data holds a "---" marker after content.

@@ -34,8 +34,8 @@ type Spec struct {
 }
 
 // Strategy is one step of the chain. Exactly one field is set; it names the
-// kind of strategy. Every kind but jwt may appear once, and synthetic only
-// last.
+// kind of strategy, and a kind written without settings ("- synthetic:")
+// has none. Every kind but jwt may appear once, and synthetic only last.
 type Strategy struct {
 	Forwarded      *Forwarded      `json:"forwarded,omitempty"`
 	JWT            *JWT            `json:"jwt,omitempty"`
