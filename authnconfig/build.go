@@ -3,6 +3,7 @@ package authnconfig
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"net/http"
 	"time"
 
@@ -70,12 +71,16 @@ func (b *Built) Close() {
 // constructors, so that every check they make applies. A configuration that
 // Parse or Load did not return is validated first, as Parse validates, and
 // its relative file references are resolved against the working directory.
-// Every error is an *Error with field paths. Background work (key-set
+// Every error but that of a nil ctx is an *Error with field paths.
+// Background work (key-set
 // refreshes, a cache Build starts) stops when ctx ends or Close is called.
 //
 // Key sets found by discovery are fetched in the background: until a set is
 // fetched, tokens of its issuer fail with 503.
 func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, error) {
+	if ctx == nil {
+		return nil, errors.New("authnconfig: Build: nil context")
+	}
 	cfg, err := c.checked()
 	if err != nil {
 		return nil, err

@@ -275,6 +275,10 @@ func TestBuildNeedsDeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	//lint:ignore SA1012 a nil context is what is tested
+	if _, err := cfg.Build(nil, Deps{}); err == nil {
+		t.Error("Build accepted a nil context")
+	}
 	_, err = cfg.Build(context.Background(), Deps{})
 	want := "authnconfig: 2 errors:\n" +
 		"  spec.strategies[0].tokenReview: Required value: Build needs Deps.Kubernetes to send TokenReviews\n" +

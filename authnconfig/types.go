@@ -130,7 +130,8 @@ type Annotation struct {
 	RequireNamespaces []string          `json:"requireNamespaces,omitempty"`
 	// BindingKeyFiles hold the keys a signed binding is verified with
 	// (strategies.RequireSignedBinding), newest first; each file is one key
-	// of at least binding.MinKeyLen bytes, used as it is.
+	// of at least binding.MinKeyLen bytes, used byte for byte (a trailing
+	// newline is part of the key), as the key service must use it.
 	BindingKeyFiles []string `json:"bindingKeyFiles,omitempty"`
 	// CopyAttributes are labels or annotations copied into
 	// Principal.Actor.Attributes (strategies.CopyAttributes).
