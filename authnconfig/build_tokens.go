@@ -1,0 +1,184 @@
+package authnconfig
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	authenticationv1client "k8s.io/client-go/kubernetes/typed/authentication/v1"
+
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authn/bearer/jwt"
+	"github.com/authchain/authchain/authn/bearer/tokenreview"
+)
+
+// This file builds the bearer-token strategies: jwt, with its key set, and
+// tokenReview.
+
+// source returns the token source a token strategy reads.
+func (b *builder) source(p *field.Path, name string) (bearer.Source, bool) {
+	if name != TokenFromForwardedAccessToken {
+		return bearer.FromAuthorization(), true
+	}
+	if b.trust == nil {
+		return bearer.Source{}, false // reported with the trust policy
+	}
+	src, err := bearer.AlsoFromForwardedAccessToken(b.trust)
+	if err != nil {
+		b.fail(p, err)
+		return bearer.Source{}, false
+	}
+	return src, true
+}
+
+func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
+	src, ok := b.source(p.Child("tokenSource"), j.TokenSource)
+	if !ok {
+		return nil
+	}
+	keys := b.keys(p, j)
+	if keys == nil {
+		return nil
+	}
+	opts := []jwt.Option{jwt.WithAudiences(j.Audiences...), jwt.WithTokenSource(src)}
+	if len(j.Algorithms) > 0 {
+		opts = append(opts, jwt.WithAlgorithms(j.Algorithms...))
+	}
+	if len(j.BoundObjectKinds) > 0 {
+		opts = append(opts, jwt.WithBoundObjectKinds(j.BoundObjectKinds...))
+	}
+	if j.ClockSkew != nil {
+		opts = append(opts, jwt.WithClockSkew(j.ClockSkew.Duration))
+	}
+	if c := j.Cache; c != nil && c.Size != nil {
+		opts = append(opts, jwt.WithCacheSize(*c.Size))
+	}
+	if c := j.Cache; c != nil && c.TTL != nil {
+		opts = append(opts, jwt.WithCacheTTL(c.TTL.Duration))
+	}
+	if j.InsecureAcceptLegacySecretTokens {
+		opts = append(opts, jwt.InsecureAcceptLegacySecretTokens())
+	}
+	if b.deps.Now != nil {
+		opts = append(opts, jwt.WithClock(b.deps.Now))
+	}
+	s, err := jwt.ServiceAccount(j.Issuer, keys, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	if j.Name == "" {
+		return s
+	}
+	named := authn.Named(j.Name, s)
+	if _, err := authn.NewChain(named); err != nil {
+		// A chain of this strategy alone fails only for the name's syntax.
+		b.errs = append(b.errs, field.Invalid(p.Child("name"), j.Name, "must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
+		return nil
+	}
+	return named
+}
+
+// keys returns the key set of a jwt strategy: a static one read from its
+// file, or the issuer's by discovery.
+func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
+	if j.JWKSFile != "" {
+		fp := p.Child("jwksFile")
+		keys, err := jwks.Static(b.cfg.files[fp.String()])
+		if err != nil {
+			b.fail(fp, err)
+			return nil
+		}
+		return keys
+	}
+	var opts []jwks.Option
+	d := j.Discovery
+	if len(d.Origins) > 0 {
+		opts = append(opts, jwks.WithOrigins(d.Origins...))
+	}
+	if d.RefreshInterval != nil {
+		opts = append(opts, jwks.WithRefreshInterval(d.RefreshInterval.Duration))
+	}
+	if d.MinRefreshInterval != nil {
+		opts = append(opts, jwks.WithMinRefreshInterval(d.MinRefreshInterval.Duration))
+	}
+	if d.MaxStaleness != nil {
+		opts = append(opts, jwks.WithMaxStaleness(d.MaxStaleness.Duration))
+	}
+	if b.deps.HTTPClient != nil {
+		opts = append(opts, jwks.WithHTTPClient(b.deps.HTTPClient))
+	}
+	if b.deps.Now != nil {
+		opts = append(opts, jwks.WithClock(b.deps.Now))
+	}
+	ctx := b.ctx
+	if b.dry {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(context.Background())
+		cancel() // a key set that fetches nothing
+	}
+	keys, err := jwks.OIDC(ctx, j.Issuer, opts...)
+	if err != nil {
+		b.fail(p.Child("discovery"), err)
+		return nil
+	}
+	b.closers = append(b.closers, keys.Close)
+	return keys
+}
+
+func (b *builder) tokenReview(p *field.Path, t *TokenReview) authn.Strategy {
+	src, ok := b.source(p.Child("tokenSource"), t.TokenSource)
+	if !ok {
+		return nil
+	}
+	var client authenticationv1client.TokenReviewInterface = unusedReviews{}
+	if !b.dry {
+		if b.deps.Kubernetes == nil {
+			b.errs = append(b.errs, field.Required(p, "Build needs Deps.Kubernetes to send TokenReviews"))
+			return nil
+		}
+		client = b.deps.Kubernetes.AuthenticationV1().TokenReviews()
+	}
+	opts := []tokenreview.Option{tokenreview.WithAudiences(t.Audiences...), tokenreview.WithTokenSource(src)}
+	if len(t.BoundObjectKinds) > 0 {
+		opts = append(opts, tokenreview.WithBoundObjectKinds(t.BoundObjectKinds...))
+	}
+	if l := t.Limits; l != nil {
+		if l.Rate != nil && l.Burst != nil {
+			opts = append(opts, tokenreview.WithRateLimit(*l.Rate, *l.Burst))
+		}
+		if l.MaxInFlight != nil {
+			opts = append(opts, tokenreview.WithMaxInFlight(*l.MaxInFlight))
+		}
+		if l.Timeout != nil {
+			opts = append(opts, tokenreview.WithTimeout(l.Timeout.Duration))
+		}
+	}
+	if c := t.Cache; c != nil {
+		if c.SuccessSize != nil && c.FailureSize != nil {
+			opts = append(opts, tokenreview.WithCacheSize(*c.SuccessSize, *c.FailureSize))
+		}
+		if c.SuccessTTL != nil && c.FailureTTL != nil {
+			opts = append(opts, tokenreview.WithCacheTTL(c.SuccessTTL.Duration, c.FailureTTL.Duration))
+		}
+	}
+	if t.InsecureOpaqueTokens {
+		opts = append(opts, tokenreview.InsecureOpaqueTokens())
+	}
+	if b.deps.Now != nil {
+		opts = append(opts, tokenreview.WithClock(b.deps.Now))
+	}
+	s, err := tokenreview.New(client, opts...)
+	if err != nil {
+		b.fail(p, err)
+		return nil
+	}
+	return s
+}
+
+// unusedReviews stands in for the TokenReview client of a dry build, which
+// never authenticates a request.
+type unusedReviews struct {
+	authenticationv1client.TokenReviewInterface
+}

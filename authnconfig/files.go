@@ -1,0 +1,83 @@
+package authnconfig
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/binding"
+)
+
+// readFiles reads every file the configuration refers to, keyed by the
+// field path that names it, and checks what can be checked without a
+// constructor. Errors name the field and the file, never the contents.
+func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
+	files := map[string][]byte{}
+	var errs field.ErrorList
+	read := func(p *field.Path, name string, minLen int, check func([]byte) string) {
+		if name == "" {
+			return // reported by validate
+		}
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(c.dir, path)
+		}
+		data, err := readFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, field.Invalid(p, name, "no such file"))
+		case errors.Is(err, errTooLarge):
+			errs = append(errs, field.Invalid(p, name, "is "+errTooLarge.Error()))
+		case err != nil:
+			errs = append(errs, field.Invalid(p, name, "cannot be read"))
+		case len(data) == 0:
+			errs = append(errs, field.Invalid(p, name, "is empty"))
+		case len(data) < minLen:
+			errs = append(errs, field.Invalid(p, name, "holds fewer than "+strconv.Itoa(minLen)+" bytes"))
+		default:
+			if problem := check(data); problem != "" {
+				errs = append(errs, field.Invalid(p, name, problem))
+				return
+			}
+			files[p.String()] = data
+		}
+	}
+	none := func([]byte) string { return "" }
+	for i, s := range c.Spec.Strategies {
+		p := field.NewPath("spec", "strategies").Index(i)
+		if f := s.Forwarded; f != nil {
+			tp := p.Child("forwarded", "trust")
+			if cc := f.Trust.ClientCertificate; cc != nil {
+				read(tp.Child("clientCertificate", "caFile"), cc.CAFile, 1, func(b []byte) string {
+					if !x509.NewCertPool().AppendCertsFromPEM(b) {
+						return "holds no PEM certificate"
+					}
+					return ""
+				})
+			}
+			if ss := f.Trust.SharedSecret; ss != nil {
+				read(tp.Child("sharedSecret", "secretFile"), ss.SecretFile, strategies.MinSharedSecretLen, func(b []byte) string {
+					if bytes.ContainsAny(b, "\r\n") {
+						return "holds a line break, which no header value can carry"
+					}
+					return ""
+				})
+			}
+		}
+		if a := s.Annotation; a != nil {
+			for k, name := range a.BindingKeyFiles {
+				read(p.Child("annotation", "bindingKeyFiles").Index(k), name, binding.MinKeyLen, none)
+			}
+		}
+		if j := s.JWT; j != nil {
+			read(p.Child("jwt", "jwksFile"), j.JWKSFile, 1, none)
+		}
+	}
+	return files, errs
+}

@@ -1,0 +1,248 @@
+package authnconfig
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// APIVersion and Kind identify a configuration file; both are required.
+const (
+	APIVersion = "authchain.dev/v1alpha1"
+	Kind       = "ChainConfiguration"
+)
+
+// ChainConfiguration is a configuration file: the ordered strategies of one
+// authn.Chain and their settings. Read it with Load or Parse, which refuse
+// unknown fields and report every invalid setting; build it with Build.
+type ChainConfiguration struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Spec       Spec   `json:"spec"`
+
+	// dir resolves relative file references; files holds what Parse read
+	// from them, by field path, so that Build uses what was validated.
+	dir   string
+	files map[string][]byte
+}
+
+// Spec is the chain: its strategies, run in the order given, and the headers
+// it strips besides those its strategies read.
+type Spec struct {
+	// Strategies must name at least one strategy.
+	Strategies []Strategy `json:"strategies"`
+	// StripHeaders are header patterns (names, or prefixes followed by
+	// "*") every request loses before the handler runs, such as a header an
+	// ingress sets for another application; see authn.NewHeaderSet.
+	StripHeaders []string `json:"stripHeaders,omitempty"`
+}
+
+// Strategy is one step of the chain. Exactly one field is set; it names the
+// kind of strategy, and a kind written without settings ("- synthetic:")
+// has none. Every kind but jwt may appear once, and synthetic only last.
+type Strategy struct {
+	Forwarded      *Forwarded      `json:"forwarded,omitempty"`
+	JWT            *JWT            `json:"jwt,omitempty"`
+	TokenReview    *TokenReview    `json:"tokenReview,omitempty"`
+	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
+	Annotation     *Annotation     `json:"annotation,omitempty"`
+	Synthetic      *Synthetic      `json:"synthetic,omitempty"`
+}
+
+// Forwarded configures strategies.Forwarded: the identity headers of a
+// proxy, believed only on requests its Trust proves came from the proxy.
+type Forwarded struct {
+	// Preset names a header set of strategies.HeaderPreset: "oauth2-proxy"
+	// (the default), "openshift", "nginx" or "front-proxy". It excludes
+	// Headers.
+	Preset string `json:"preset,omitempty"`
+	// Headers names the headers one by one, for a proxy no preset fits.
+	Headers *HeaderNames `json:"headers,omitempty"`
+	// MaxValueLength and MaxGroups bound what one request may carry; see
+	// strategies.WithMaxValueLength and strategies.WithMaxGroups.
+	MaxValueLength *int `json:"maxValueLength,omitempty"`
+	MaxGroups      *int `json:"maxGroups,omitempty"`
+	// Trust proves a request came from the proxy; it is required.
+	Trust Trust `json:"trust"`
+}
+
+// HeaderNames mirrors strategies.HeaderNames; User is required.
+type HeaderNames struct {
+	User                string `json:"user"`
+	UID                 string `json:"uid,omitempty"`
+	Email               string `json:"email,omitempty"`
+	PreferredUsername   string `json:"preferredUsername,omitempty"`
+	Groups              string `json:"groups,omitempty"`
+	SplitGroupsOnCommas bool   `json:"splitGroupsOnCommas,omitempty"`
+	ExtraPrefix         string `json:"extraPrefix,omitempty"`
+}
+
+// Trust is the trust policy of the forwarded strategy, which also guards a
+// token read from X-Forwarded-Access-Token. Exactly one field is set.
+type Trust struct {
+	// CIDRs trusts connection peers in these networks
+	// (strategies.TrustPeerCIDRs).
+	CIDRs []string `json:"cidrs,omitempty"`
+	// ClientCertificate trusts a client certificate of the proxy
+	// (strategies.TrustClientCertificate).
+	ClientCertificate *ClientCertificateTrust `json:"clientCertificate,omitempty"`
+	// SharedSecret trusts a secret the proxy sends in a header
+	// (strategies.TrustSharedSecret).
+	SharedSecret *SharedSecretTrust `json:"sharedSecret,omitempty"`
+	// InsecureAnyPeer trusts every request (strategies.InsecureTrustAnyPeer),
+	// for tests and local development only.
+	InsecureAnyPeer bool `json:"insecureAnyPeer,omitempty"`
+}
+
+// ClientCertificateTrust trusts a client certificate that verifies against
+// the PEM certificates of CAFile and names one of Names (Subject CommonName
+// or a DNS SAN). Both are required.
+type ClientCertificateTrust struct {
+	CAFile string   `json:"caFile"`
+	Names  []string `json:"names"`
+}
+
+// SharedSecretTrust trusts a request carrying, in Header, the secret held by
+// SecretFile: at least strategies.MinSharedSecretLen bytes, without a line
+// break (no header value can carry one). Both are required.
+type SharedSecretTrust struct {
+	Header     string `json:"header"`
+	SecretFile string `json:"secretFile"`
+}
+
+// ServiceAccount configures strategies.ServiceAccount, which refuses a
+// forwarded system:serviceaccount: subject that no token proved.
+type ServiceAccount struct {
+	// InsecureBelieveForwardedSubjects believes such a subject anyway; see
+	// strategies.InsecureBelieveForwardedSubjects.
+	InsecureBelieveForwardedSubjects bool `json:"insecureBelieveForwardedSubjects,omitempty"`
+}
+
+// Annotation configures strategies.CreatorAnnotation, which finds the human
+// who created an access key's ServiceAccount. It needs a provenance check
+// (RequireLabels, RequireNamespaces or BindingKeyFiles) unless
+// InsecureAcceptUnverifiedAnnotations is set.
+type Annotation struct {
+	// CreatorAnnotation, CreatorUIDAnnotation and BindingAnnotation name
+	// the annotations read; empty means the strategies package's default.
+	CreatorAnnotation    string `json:"creatorAnnotation,omitempty"`
+	CreatorUIDAnnotation string `json:"creatorUIDAnnotation,omitempty"`
+	BindingAnnotation    string `json:"bindingAnnotation,omitempty"`
+	// RequireLabels and RequireNamespaces trust an annotation only on a
+	// ServiceAccount with these labels, in these namespaces.
+	RequireLabels     map[string]string `json:"requireLabels,omitempty"`
+	RequireNamespaces []string          `json:"requireNamespaces,omitempty"`
+	// BindingKeyFiles hold the keys a signed binding is verified with
+	// (strategies.RequireSignedBinding), newest first; each file is one key
+	// of at least binding.MinKeyLen bytes, used byte for byte (a trailing
+	// newline is part of the key), as the key service must use it.
+	BindingKeyFiles []string `json:"bindingKeyFiles,omitempty"`
+	// CopyAttributes are labels or annotations copied into
+	// Principal.Actor.Attributes (strategies.CopyAttributes).
+	CopyAttributes []string `json:"copyAttributes,omitempty"`
+	// MaxHops bounds the keys created by keys followed to a human; at least
+	// 1 when set.
+	MaxHops *int `json:"maxHops,omitempty"`
+	// InsecureAcceptUnverifiedAnnotations allows no provenance check;
+	// InsecureSkipWhenUnsynced passes keys on while the cache is not synced.
+	InsecureAcceptUnverifiedAnnotations bool `json:"insecureAcceptUnverifiedAnnotations,omitempty"`
+	InsecureSkipWhenUnsynced            bool `json:"insecureSkipWhenUnsynced,omitempty"`
+}
+
+// Token sources of JWT.TokenSource and TokenReview.TokenSource.
+const (
+	// TokenFromAuthorization reads the bearer token of the Authorization
+	// header only; it is the default.
+	TokenFromAuthorization = "authorization"
+	// TokenFromForwardedAccessToken also reads X-Forwarded-Access-Token on
+	// requests the forwarded strategy's trust policy proves came from the
+	// proxy (bearer.AlsoFromForwardedAccessToken); it needs a forwarded
+	// strategy in the chain.
+	TokenFromForwardedAccessToken = "forwardedAccessToken"
+)
+
+// JWT configures one jwt.ServiceAccount strategy, which verifies an issuer's
+// ServiceAccount tokens locally. A chain may hold any number, one per issuer,
+// each under its own Name.
+type JWT struct {
+	// Name is the strategy's name in the chain; empty means "jwt".
+	Name string `json:"name,omitempty"`
+	// Issuer is the tokens' iss; it is required.
+	Issuer string `json:"issuer"`
+	// Discovery fetches the issuer's keys by OIDC discovery (jwks.OIDC);
+	// JWKSFile reads them from a file (jwks.Static: a JWKS or PEM public
+	// keys). Exactly one is set.
+	Discovery *Discovery `json:"discovery,omitempty"`
+	JWKSFile  string     `json:"jwksFile,omitempty"`
+	// Audiences a token must name one of; at least one is required.
+	Audiences []string `json:"audiences"`
+	// Algorithms, BoundObjectKinds and ClockSkew: see jwt.WithAlgorithms,
+	// jwt.WithBoundObjectKinds and jwt.WithClockSkew.
+	Algorithms       []string         `json:"algorithms,omitempty"`
+	BoundObjectKinds []string         `json:"boundObjectKinds,omitempty"`
+	ClockSkew        *metav1.Duration `json:"clockSkew,omitempty"`
+	// Cache bounds the cache of verified tokens.
+	Cache *JWTCache `json:"cache,omitempty"`
+	// TokenSource is TokenFromAuthorization (the default) or
+	// TokenFromForwardedAccessToken.
+	TokenSource string `json:"tokenSource,omitempty"`
+	// InsecureAcceptLegacySecretTokens: see
+	// jwt.InsecureAcceptLegacySecretTokens.
+	InsecureAcceptLegacySecretTokens bool `json:"insecureAcceptLegacySecretTokens,omitempty"`
+}
+
+// Discovery configures jwks.OIDC; every field is optional.
+type Discovery struct {
+	// Origins are further origins the JWKS may be served from.
+	Origins            []string         `json:"origins,omitempty"`
+	RefreshInterval    *metav1.Duration `json:"refreshInterval,omitempty"`
+	MinRefreshInterval *metav1.Duration `json:"minRefreshInterval,omitempty"`
+	MaxStaleness       *metav1.Duration `json:"maxStaleness,omitempty"`
+}
+
+// JWTCache configures the cache of verified tokens (jwt.WithCacheSize,
+// jwt.WithCacheTTL); a TTL of 0 turns it off.
+type JWTCache struct {
+	Size *int             `json:"size,omitempty"`
+	TTL  *metav1.Duration `json:"ttl,omitempty"`
+}
+
+// TokenReview configures tokenreview.New, which asks the API server about
+// bearer tokens.
+type TokenReview struct {
+	// Audiences the token must be valid for; at least one is required.
+	Audiences []string `json:"audiences"`
+	// BoundObjectKinds: see tokenreview.WithBoundObjectKinds.
+	BoundObjectKinds []string `json:"boundObjectKinds,omitempty"`
+	// TokenSource is as in JWT.
+	TokenSource string `json:"tokenSource,omitempty"`
+	// Limits bound the reviews; Cache the answers kept.
+	Limits *ReviewLimits `json:"limits,omitempty"`
+	Cache  *ReviewCache  `json:"cache,omitempty"`
+	// InsecureOpaqueTokens: see tokenreview.InsecureOpaqueTokens.
+	InsecureOpaqueTokens bool `json:"insecureOpaqueTokens,omitempty"`
+}
+
+// ReviewLimits bound TokenReviews (tokenreview.WithRateLimit,
+// WithMaxInFlight, WithTimeout). Rate and Burst are set together.
+type ReviewLimits struct {
+	Rate        *float64         `json:"rate,omitempty"`
+	Burst       *int             `json:"burst,omitempty"`
+	MaxInFlight *int             `json:"maxInFlight,omitempty"`
+	Timeout     *metav1.Duration `json:"timeout,omitempty"`
+}
+
+// ReviewCache bounds the cached answers (tokenreview.WithCacheSize,
+// WithCacheTTL). The sizes are set together, and so are the TTLs.
+type ReviewCache struct {
+	SuccessSize *int             `json:"successSize,omitempty"`
+	FailureSize *int             `json:"failureSize,omitempty"`
+	SuccessTTL  *metav1.Duration `json:"successTTL,omitempty"`
+	FailureTTL  *metav1.Duration `json:"failureTTL,omitempty"`
+}
+
+// Synthetic configures strategies.Synthetic, the stand-in user of a key
+// whose human is unknown.
+type Synthetic struct {
+	// NameTemplate names the stand-in from the key's ServiceAccount:
+	// {namespace} and {name} are replaced by its namespace and name. It must
+	// start with authn.SyntheticNamePrefix and contain {name}. Empty means
+	// the default, authn.LegacyID of the subject.
+	NameTemplate string `json:"nameTemplate,omitempty"`
+}

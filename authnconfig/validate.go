@@ -1,0 +1,351 @@
+package authnconfig
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/authchain/authchain/authn"
+)
+
+// presets are the names strategies.HeaderPreset knows.
+var presets = []string{"oauth2-proxy", "openshift", "nginx", "front-proxy"}
+
+var tokenSources = []string{TokenFromAuthorization, TokenFromForwardedAccessToken}
+
+// validate checks the settings that need no file and no constructor; what
+// the constructors check is left to them (see builder).
+func (c *ChainConfiguration) validate() field.ErrorList {
+	var errs field.ErrorList
+	if c.APIVersion == "" {
+		errs = append(errs, field.Required(field.NewPath("apiVersion"), ""))
+	} else if c.APIVersion != APIVersion {
+		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), c.APIVersion, []string{APIVersion}))
+	}
+	if c.Kind == "" {
+		errs = append(errs, field.Required(field.NewPath("kind"), ""))
+	} else if c.Kind != Kind {
+		errs = append(errs, field.NotSupported(field.NewPath("kind"), c.Kind, []string{Kind}))
+	}
+	path := field.NewPath("spec", "strategies")
+	if len(c.Spec.Strategies) == 0 {
+		return append(errs, field.Required(path, "a chain needs at least one strategy"))
+	}
+	hasForwarded := false
+	// names holds the names a jwt strategy may not take: those of the other
+	// kinds present, and of the jwt strategies before it.
+	names := map[string]bool{}
+	for _, s := range c.Spec.Strategies {
+		hasForwarded = hasForwarded || s.Forwarded != nil
+		if s.JWT == nil {
+			names[s.name()] = true
+		}
+	}
+	kindAt := map[string]int{}
+	for i, s := range c.Spec.Strategies {
+		p := path.Index(i)
+		kinds := s.kinds()
+		switch {
+		case len(kinds) == 0:
+			errs = append(errs, field.Required(p, "set one of forwarded, jwt, tokenReview, serviceAccount, annotation, synthetic"))
+			continue
+		case len(kinds) > 1:
+			for _, k := range kinds[1:] {
+				errs = append(errs, field.Forbidden(p.Child(k), "a strategy sets exactly one kind, and this one sets "+kinds[0]+" already"))
+			}
+			continue
+		}
+		kind := kinds[0]
+		if _, seen := kindAt[kind]; seen && kind != "jwt" {
+			errs = append(errs, field.Duplicate(p.Child(kind), kind))
+		}
+		kindAt[kind] = i
+		if kind == "synthetic" && i != len(c.Spec.Strategies)-1 {
+			errs = append(errs, field.Forbidden(p.Child(kind), "synthetic must be the last strategy: no strategy after it could apply"))
+		}
+		if kind == "jwt" {
+			name := s.name()
+			if names[name] {
+				errs = append(errs, field.Duplicate(p.Child("jwt", "name"), name))
+			}
+			names[name] = true
+		}
+		switch kind {
+		case "forwarded":
+			errs = append(errs, s.Forwarded.validate(p.Child(kind))...)
+		case "jwt":
+			errs = append(errs, s.JWT.validate(p.Child(kind), hasForwarded)...)
+		case "tokenReview":
+			errs = append(errs, s.TokenReview.validate(p.Child(kind), hasForwarded)...)
+		case "annotation":
+			errs = append(errs, s.Annotation.validate(p.Child(kind))...)
+		case "synthetic":
+			errs = append(errs, s.Synthetic.validate(p.Child(kind))...)
+		}
+	}
+	return errs
+}
+
+// kinds lists the kinds s sets, in field order.
+func (s Strategy) kinds() []string {
+	var out []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{
+		{"forwarded", s.Forwarded != nil},
+		{"jwt", s.JWT != nil},
+		{"tokenReview", s.TokenReview != nil},
+		{"serviceAccount", s.ServiceAccount != nil},
+		{"annotation", s.Annotation != nil},
+		{"synthetic", s.Synthetic != nil},
+	} {
+		if k.set {
+			out = append(out, k.name)
+		}
+	}
+	return out
+}
+
+// name is the strategy's name in the chain.
+func (s Strategy) name() string {
+	switch {
+	case s.JWT != nil && s.JWT.Name != "":
+		return s.JWT.Name
+	case s.JWT != nil:
+		return "jwt"
+	case s.TokenReview != nil:
+		return "tokenreview"
+	case s.ServiceAccount != nil:
+		return "serviceaccount"
+	}
+	kinds := s.kinds()
+	if len(kinds) == 0 {
+		return ""
+	}
+	return kinds[0]
+}
+
+func (f *Forwarded) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch {
+	case f.Preset != "" && f.Headers != nil:
+		errs = append(errs, field.Forbidden(p.Child("headers"), "set preset or headers, not both"))
+	case f.Preset != "" && !slices.Contains(presets, f.Preset):
+		errs = append(errs, field.NotSupported(p.Child("preset"), f.Preset, presets))
+	case f.Headers != nil && f.Headers.User == "":
+		errs = append(errs, field.Required(p.Child("headers", "user"), ""))
+	}
+	errs = append(errs, atLeast(p.Child("maxValueLength"), f.MaxValueLength, 1)...)
+	errs = append(errs, atLeast(p.Child("maxGroups"), f.MaxGroups, 1)...)
+	return append(errs, f.Trust.validate(p.Child("trust"))...)
+}
+
+func (t *Trust) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	var set []string
+	if len(t.CIDRs) > 0 {
+		set = append(set, "cidrs")
+		for i, c := range t.CIDRs {
+			if _, err := netip.ParsePrefix(c); err != nil {
+				errs = append(errs, field.Invalid(p.Child("cidrs").Index(i), c, "not a CIDR such as 10.0.0.0/8"))
+			}
+		}
+	}
+	if cc := t.ClientCertificate; cc != nil {
+		set = append(set, "clientCertificate")
+		cp := p.Child("clientCertificate")
+		if cc.CAFile == "" {
+			errs = append(errs, field.Required(cp.Child("caFile"), ""))
+		}
+		if len(cc.Names) == 0 {
+			errs = append(errs, field.Required(cp.Child("names"), "a CA alone is often shared with other clients, which must not assert identities"))
+		}
+		for i, n := range cc.Names {
+			if n == "" {
+				errs = append(errs, field.Required(cp.Child("names").Index(i), ""))
+			}
+		}
+	}
+	if ss := t.SharedSecret; ss != nil {
+		set = append(set, "sharedSecret")
+		sp := p.Child("sharedSecret")
+		if ss.Header == "" {
+			errs = append(errs, field.Required(sp.Child("header"), ""))
+		} else if !authn.ValidHeaderName(ss.Header) {
+			errs = append(errs, field.Invalid(sp.Child("header"), ss.Header, "not a valid header name"))
+		}
+		if ss.SecretFile == "" {
+			errs = append(errs, field.Required(sp.Child("secretFile"), "secrets are file references, never inline"))
+		}
+	}
+	if t.InsecureAnyPeer {
+		set = append(set, "insecureAnyPeer")
+	}
+	switch {
+	case len(set) == 0:
+		errs = append(errs, field.Required(p, "set one of cidrs, clientCertificate, sharedSecret (or insecureAnyPeer, for tests)"))
+	case len(set) > 1:
+		for _, k := range set[1:] {
+			errs = append(errs, field.Forbidden(p.Child(k), "a trust policy sets exactly one way, and this one sets "+set[0]+" already"))
+		}
+	}
+	return errs
+}
+
+func (j *JWT) validate(p *field.Path, hasForwarded bool) field.ErrorList {
+	var errs field.ErrorList
+	if j.Issuer == "" {
+		errs = append(errs, field.Required(p.Child("issuer"), ""))
+	}
+	switch {
+	case j.Discovery == nil && j.JWKSFile == "":
+		errs = append(errs, field.Required(p, "set discovery or jwksFile"))
+	case j.Discovery != nil && j.JWKSFile != "":
+		errs = append(errs, field.Forbidden(p.Child("jwksFile"), "set discovery or jwksFile, not both"))
+	}
+	if d := j.Discovery; d != nil {
+		dp := p.Child("discovery")
+		errs = append(errs, positive(dp.Child("refreshInterval"), d.RefreshInterval)...)
+		errs = append(errs, positive(dp.Child("minRefreshInterval"), d.MinRefreshInterval)...)
+		errs = append(errs, positive(dp.Child("maxStaleness"), d.MaxStaleness)...)
+	}
+	errs = append(errs, audiences(p.Child("audiences"), j.Audiences)...)
+	errs = append(errs, tokenSource(p.Child("tokenSource"), j.TokenSource, hasForwarded)...)
+	if c := j.Cache; c != nil {
+		errs = append(errs, atLeast(p.Child("cache", "size"), c.Size, 1)...)
+		errs = append(errs, notNegative(p.Child("cache", "ttl"), c.TTL)...)
+	}
+	return errs
+}
+
+func (t *TokenReview) validate(p *field.Path, hasForwarded bool) field.ErrorList {
+	errs := audiences(p.Child("audiences"), t.Audiences)
+	errs = append(errs, tokenSource(p.Child("tokenSource"), t.TokenSource, hasForwarded)...)
+	if l := t.Limits; l != nil {
+		lp := p.Child("limits")
+		errs = append(errs, pair(lp, "rate", l.Rate != nil, "burst", l.Burst != nil)...)
+		if l.Rate != nil && *l.Rate <= 0 {
+			errs = append(errs, field.Invalid(lp.Child("rate"), *l.Rate, "must be positive"))
+		}
+		errs = append(errs, atLeast(lp.Child("burst"), l.Burst, 1)...)
+		errs = append(errs, atLeast(lp.Child("maxInFlight"), l.MaxInFlight, 1)...)
+		errs = append(errs, positive(lp.Child("timeout"), l.Timeout)...)
+	}
+	if c := t.Cache; c != nil {
+		cp := p.Child("cache")
+		errs = append(errs, pair(cp, "successSize", c.SuccessSize != nil, "failureSize", c.FailureSize != nil)...)
+		errs = append(errs, pair(cp, "successTTL", c.SuccessTTL != nil, "failureTTL", c.FailureTTL != nil)...)
+		errs = append(errs, atLeast(cp.Child("successSize"), c.SuccessSize, 1)...)
+		errs = append(errs, atLeast(cp.Child("failureSize"), c.FailureSize, 1)...)
+		errs = append(errs, notNegative(cp.Child("successTTL"), c.SuccessTTL)...)
+		errs = append(errs, notNegative(cp.Child("failureTTL"), c.FailureTTL)...)
+	}
+	return errs
+}
+
+func (a *Annotation) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(a.RequireLabels) == 0 && len(a.RequireNamespaces) == 0 && len(a.BindingKeyFiles) == 0 && !a.InsecureAcceptUnverifiedAnnotations {
+		errs = append(errs, field.Required(p, "set requireLabels, requireNamespaces or bindingKeyFiles: anyone who may edit a ServiceAccount could otherwise name any creator"))
+	}
+	for i, f := range a.BindingKeyFiles {
+		if f == "" {
+			errs = append(errs, field.Required(p.Child("bindingKeyFiles").Index(i), ""))
+		}
+	}
+	for i, n := range a.RequireNamespaces {
+		if n == "" {
+			errs = append(errs, field.Required(p.Child("requireNamespaces").Index(i), ""))
+		}
+	}
+	return append(errs, atLeast(p.Child("maxHops"), a.MaxHops, 1)...)
+}
+
+func (s *Synthetic) validate(p *field.Path) field.ErrorList {
+	if s.NameTemplate == "" {
+		return nil
+	}
+	tp := p.Child("nameTemplate")
+	if !strings.HasPrefix(s.NameTemplate, authn.SyntheticNamePrefix) {
+		return field.ErrorList{field.Invalid(tp, s.NameTemplate, "must start with "+authn.SyntheticNamePrefix+", which no human name may")}
+	}
+	if !strings.Contains(s.NameTemplate, "{name}") {
+		return field.ErrorList{field.Invalid(tp, s.NameTemplate, "must contain {name}")}
+	}
+	rest := strings.NewReplacer("{namespace}", "", "{name}", "").Replace(s.NameTemplate)
+	if strings.ContainsAny(rest, "{}") {
+		return field.ErrorList{field.Invalid(tp, s.NameTemplate, "knows only the placeholders {namespace} and {name}")}
+	}
+	if err := authn.CheckSyntheticName(s.name(authn.ServiceAccount{Namespace: "default", Name: "key"})); err != nil {
+		return field.ErrorList{field.Invalid(tp, s.NameTemplate, "makes names that break the identity-name rule: "+err.Error())}
+	}
+	return nil
+}
+
+// name is the synthetic user's name for sa.
+func (s *Synthetic) name(sa authn.ServiceAccount) string {
+	return strings.NewReplacer("{namespace}", sa.Namespace, "{name}", sa.Name).Replace(s.NameTemplate)
+}
+
+func audiences(p *field.Path, aud []string) field.ErrorList {
+	if len(aud) == 0 {
+		return field.ErrorList{field.Required(p, "a token minted for another service must not authenticate here")}
+	}
+	var errs field.ErrorList
+	for i, a := range aud {
+		if a == "" {
+			errs = append(errs, field.Required(p.Index(i), ""))
+		}
+	}
+	return errs
+}
+
+func tokenSource(p *field.Path, src string, hasForwarded bool) field.ErrorList {
+	switch src {
+	case "", TokenFromAuthorization:
+		return nil
+	case TokenFromForwardedAccessToken:
+		if !hasForwarded {
+			return field.ErrorList{field.Invalid(p, src, "needs a forwarded strategy, whose trust policy proves the proxy set the header")}
+		}
+		return nil
+	}
+	return field.ErrorList{field.NotSupported(p, src, tokenSources)}
+}
+
+// pair requires two settings to be given together.
+func pair(p *field.Path, a string, hasA bool, b string, hasB bool) field.ErrorList {
+	switch {
+	case hasA && !hasB:
+		return field.ErrorList{field.Required(p.Child(b), "set together with "+a)}
+	case hasB && !hasA:
+		return field.ErrorList{field.Required(p.Child(a), "set together with "+b)}
+	}
+	return nil
+}
+
+func atLeast(p *field.Path, v *int, min int) field.ErrorList {
+	if v != nil && *v < min {
+		return field.ErrorList{field.Invalid(p, *v, "must be at least "+strconv.Itoa(min))}
+	}
+	return nil
+}
+
+func positive(p *field.Path, d *metav1.Duration) field.ErrorList {
+	if d != nil && d.Duration <= 0 {
+		return field.ErrorList{field.Invalid(p, d.Duration.String(), "must be positive")}
+	}
+	return nil
+}
+
+func notNegative(p *field.Path, d *metav1.Duration) field.ErrorList {
+	if d != nil && d.Duration < 0 {
+		return field.ErrorList{field.Invalid(p, d.Duration.String(), "must not be negative")}
+	}
+	return nil
+}
