@@ -303,6 +303,7 @@ type Strategy struct {
 //     it holds "attestations" only beside such a binding;
 //   - sub is system:serviceaccount:NAMESPACE:NAME for the same namespace
 //     and name, and passes authn.ParseServiceAccountSubject.
+//   - the check of WithClaimsCheck, if any, accepts the claims.
 //
 // When keys are unavailable (not fetched yet, stale) it fails (503).
 //
