@@ -114,7 +114,7 @@ func checkMessage(p *field.Path, msg string) field.ErrorList {
 
 // compileRule compiles one expression: it must parse and type-check, give
 // a bool (or a value of a type known only when it runs, checked then), and
-// have an estimated cost within RuleEstimatedCostLimit.
+// have an estimated cost within RuleCostLimit.
 func compileRule(env *cel.Env, p *field.Path, expr string) (cel.Program, *field.Error) {
 	switch {
 	case strings.TrimSpace(expr) == "":

@@ -49,8 +49,8 @@ type Spec struct {
 // ValidationRule is a CEL expression that must evaluate to true, and the
 // message a request is refused with when it does not. Rules are compiled
 // when the file is loaded: an expression that does not compile, does not
-// give a bool, or whose estimated cost exceeds RuleEstimatedCostLimit is an
-// error of the file. An evaluation that fails (a missing key, a value of
+// give a bool, or whose estimated cost exceeds RuleCostLimit (see
+// RuleEstimatedSize) is an error of the file. An evaluation that fails (a missing key, a value of
 // another type, more than RuleCostLimit spent) refuses the request: rules
 // fail closed.
 type ValidationRule struct {
