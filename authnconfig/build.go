@@ -159,6 +159,11 @@ func (b *builder) err() *Error {
 // chain builds the strategies and the chain of them.
 func (b *builder) chain() *authn.Chain {
 	list := b.strategies()
+	if rules := b.cfg.Spec.PrincipalValidationRules; len(rules) > 0 {
+		compiled, errs := compileRules(field.NewPath("spec", "principalValidationRules"), principalVariable, rules)
+		b.errs = append(b.errs, errs...)
+		list = append(list, principalRules{rules: compiled})
+	}
 	if len(b.errs) > 0 {
 		return nil
 	}

@@ -60,6 +60,14 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 	if j.InsecureAcceptLegacySecretTokens {
 		opts = append(opts, jwt.InsecureAcceptLegacySecretTokens())
 	}
+	if len(j.ClaimValidationRules) > 0 {
+		rules, errs := compileRules(p.Child("claimValidationRules"), claimsVariable, j.ClaimValidationRules)
+		if len(errs) > 0 {
+			b.errs = append(b.errs, errs...)
+			return nil
+		}
+		opts = append(opts, jwt.WithClaimsCheck(claimsCheck(rules)))
+	}
 	if b.deps.Now != nil {
 		opts = append(opts, jwt.WithClock(b.deps.Now))
 	}

@@ -17,6 +17,11 @@
 // Kubernetes does ("spec.strategies[2].jwt.audiences: Required value"),
 // and never quotes the contents of a referenced file.
 //
+// Validation rules are CEL expressions that must hold for the resulting
+// Principal (Spec.PrincipalValidationRules) or a verified token's claims
+// (JWT.ClaimValidationRules); they are compiled when the file is loaded and
+// fail closed when they run.
+//
 // Build returns the chain together with the kubecache.Projection its
 // strategies read of a ServiceAccount, so that the cache keeps exactly what
 // the chain needs; given a Kubernetes client and no cache, it starts that

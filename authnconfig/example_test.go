@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authnconfig"
 )
 
@@ -100,4 +101,46 @@ spec:
 	// Output:
 	// [forwarded serviceaccount annotation synthetic] [ambient-code.io/created-by-uid ambient-code.io/created-by-user-id]
 	// alice system:serviceaccount:team-a:ci-key <nil>
+}
+
+// A principal rule refuses what the strategies established but the
+// platform does not allow: here, anyone outside group devs. The client
+// sees the rule's message; the trace names the rule.
+func ExampleValidationRule() {
+	cfg, err := authnconfig.Parse([]byte(`
+apiVersion: authchain.dev/v1alpha1
+kind: ChainConfiguration
+spec:
+  strategies:
+  - forwarded:
+      trust: {insecureAnyPeer: true}
+  principalValidationRules:
+  - expression: "'devs' in principal.user.groups"
+    message: only developers may use this service
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	built, err := cfg.Build(context.Background(), authnconfig.Deps{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer built.Close()
+	for _, groups := range []string{"devs,ops", "sales"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Forwarded-User", "alice")
+		r.Header.Set("X-Forwarded-Groups", groups)
+		p, trace, err := built.Chain.Authenticate(r)
+		last := trace[len(trace)-1]
+		if err != nil {
+			fmt.Printf("%s: %d %q (%s)\n", groups, authn.StatusCode(err), last.Reason, last.Detail)
+			continue
+		}
+		fmt.Printf("%s: %s, %s %s\n", groups, p.User.Name, last.Strategy, last.Outcome)
+	}
+	// Output:
+	// devs,ops: alice, rules not-applicable
+	// sales: 401 "only developers may use this service" (spec.principalValidationRules[0] is false)
 }

@@ -31,6 +31,35 @@ type Spec struct {
 	// "*") every request loses before the handler runs, such as a header an
 	// ingress sets for another application; see authn.NewHeaderSet.
 	StripHeaders []string `json:"stripHeaders,omitempty"`
+	// PrincipalValidationRules must all hold for the Principal the
+	// strategies established, or the request is refused (401) with the
+	// failing rule's message. Each is a CEL expression over the variable
+	// principal, which mirrors the Principal's JSON encoding: user (name,
+	// uid, email, groups, extra), actor (namespace, name, uid, attributes)
+	// or null, credential (type, id, issuer, audiences, expiresAt, pod,
+	// node, legacySecret, bindings) or null, synthetic and via. Every
+	// field is present, empty when unset, except that actor, credential
+	// and the credential's expiresAt, pod and node are null when absent. A
+	// missing map key is an evaluation error, which refuses the request as
+	// a false rule does: test it with has() or "in" first. The rules run
+	// in order, in a strategy named "rules" appended to the chain.
+	PrincipalValidationRules []ValidationRule `json:"principalValidationRules,omitempty"`
+}
+
+// ValidationRule is a CEL expression that must evaluate to true, and the
+// message a request is refused with when it does not. Rules are compiled
+// when the file is loaded: an expression that does not compile, does not
+// give a bool, or whose estimated cost exceeds RuleCostLimit (see
+// RuleEstimatedSize) is an error of the file. An evaluation that fails (a missing key, a value of
+// another type, more than RuleCostLimit spent) refuses the request: rules
+// fail closed.
+type ValidationRule struct {
+	// Expression is the CEL expression, at most 4 KiB.
+	Expression string `json:"expression"`
+	// Message is the response body of a refused request: one printable
+	// line of at most 256 bytes. It is all a client learns; the log's
+	// detail names the rule.
+	Message string `json:"message"`
 }
 
 // Strategy is one step of the chain. Exactly one field is set; it names the
@@ -185,6 +214,14 @@ type JWT struct {
 	// InsecureAcceptLegacySecretTokens: see
 	// jwt.InsecureAcceptLegacySecretTokens.
 	InsecureAcceptLegacySecretTokens bool `json:"insecureAcceptLegacySecretTokens,omitempty"`
+	// ClaimValidationRules must all hold for a verified token's claims, or
+	// the token is refused (401) with the failing rule's message. Each is a
+	// CEL expression over the variable claims, the token's payload as a
+	// map (numbers are doubles), such as
+	// "claims['kubernetes.io'].namespace.startsWith('team-')". They run
+	// after every other check of the token (see jwt.WithClaimsCheck), and
+	// fail closed as PrincipalValidationRules do.
+	ClaimValidationRules []ValidationRule `json:"claimValidationRules,omitempty"`
 }
 
 // Discovery configures jwks.OIDC; every field is optional.

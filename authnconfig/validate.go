@@ -31,6 +31,8 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 	} else if c.Kind != Kind {
 		errs = append(errs, field.NotSupported(field.NewPath("kind"), c.Kind, []string{Kind}))
 	}
+	_, rerrs := compileRules(field.NewPath("spec", "principalValidationRules"), principalVariable, c.Spec.PrincipalValidationRules)
+	errs = append(errs, rerrs...)
 	path := field.NewPath("spec", "strategies")
 	if len(c.Spec.Strategies) == 0 {
 		return append(errs, field.Required(path, "a chain needs at least one strategy"))
@@ -39,6 +41,9 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 	// names holds the names a jwt strategy may not take: those of the other
 	// kinds present, and of the jwt strategies before it.
 	names := map[string]bool{}
+	if len(c.Spec.PrincipalValidationRules) > 0 {
+		names[rulesStrategyName] = true
+	}
 	for _, s := range c.Spec.Strategies {
 		hasForwarded = hasForwarded || s.Forwarded != nil
 		if s.JWT == nil {
@@ -220,7 +225,8 @@ func (j *JWT) validate(p *field.Path, hasForwarded bool) field.ErrorList {
 		errs = append(errs, atLeast(p.Child("cache", "size"), c.Size, 1)...)
 		errs = append(errs, notNegative(p.Child("cache", "ttl"), c.TTL)...)
 	}
-	return errs
+	_, rerrs := compileRules(p.Child("claimValidationRules"), claimsVariable, j.ClaimValidationRules)
+	return append(errs, rerrs...)
 }
 
 func (t *TokenReview) validate(p *field.Path, hasForwarded bool) field.ErrorList {

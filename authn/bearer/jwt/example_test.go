@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -94,4 +95,56 @@ func ExampleServiceAccount() {
 	// contributed system:serviceaccount:team-a:builder 9b1f6a4e JTI=5e3b1a2c builder-7d9f
 	// system-serviceaccount-team-a-builder true [jwt synthetic] <nil>
 	// 401 authn: jwt: rejected: token audience not accepted
+}
+
+// A claims check refuses a verified token whose claims break a rule of the
+// program's: here, only tokens of pods in namespace team-a.
+func ExampleWithClaimsCheck() {
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&signer.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	keys, err := jwks.Static(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	if err != nil {
+		panic(err)
+	}
+	const issuer = "https://kubernetes.default.svc.cluster.local"
+	teamA := func(claims map[string]any) error {
+		k8s, _ := claims["kubernetes.io"].(map[string]any)
+		if k8s["namespace"] != "team-a" {
+			return errors.New("only team-a's pods may call")
+		}
+		return nil
+	}
+	s, err := jwt.ServiceAccount(issuer, keys, jwt.WithAudiences("authchain"), jwt.WithClaimsCheck(teamA))
+	if err != nil {
+		panic(err)
+	}
+	for _, ns := range []string{"team-a", "team-b"} {
+		now := time.Now()
+		token, err := gojwt.NewWithClaims(gojwt.SigningMethodES256, gojwt.MapClaims{
+			"iss": issuer,
+			"sub": "system:serviceaccount:" + ns + ":builder",
+			"aud": []string{"authchain"},
+			"exp": now.Add(time.Hour).Unix(),
+			"kubernetes.io": map[string]any{
+				"namespace":      ns,
+				"serviceaccount": map[string]any{"name": "builder", "uid": "9b1f6a4e"},
+			},
+		}).SignedString(signer)
+		if err != nil {
+			panic(err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/api/projects", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		d := s.Authenticate(r, authn.Principal{})
+		fmt.Println(ns, d.Outcome, d.Reason)
+	}
+	// Output:
+	// team-a contributed ServiceAccount token verified
+	// team-b rejected only team-a's pods may call
 }

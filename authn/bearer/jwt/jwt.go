@@ -70,6 +70,7 @@ type jwtConfig struct {
 	cacheSize  int
 	observer   bearer.CacheObserver
 	boundKinds []string
+	claims     func(map[string]any) error
 	errs       []error
 }
 
@@ -219,6 +220,26 @@ func WithBoundObjectKinds(kinds ...string) Option {
 	}
 }
 
+// WithClaimsCheck has check judge the claims of every token that passed
+// every other check (signature, times, audience, the kubernetes.io claims
+// and subject): claims is the token's verified payload, decoded from JSON
+// (numbers are float64). A non-nil error rejects the token (401) with the
+// error's message as the reason, which a client sees: it must not quote a
+// claim. check runs again for a cached token only when the token is
+// verified again, so it must judge the claims alone, not the time or
+// outside state. Without this option no payload is decoded beyond what the
+// strategy reads. check must not be nil; a later call replaces an earlier
+// one.
+func WithClaimsCheck(check func(claims map[string]any) error) Option {
+	return func(c *jwtConfig) {
+		if check == nil {
+			c.errorf("WithClaimsCheck(nil)")
+			return
+		}
+		c.claims = check
+	}
+}
+
 // WithClock sets the clock exp, nbf and iat, and the cache's TTLs, are
 // checked against, for tests.
 func WithClock(now func() time.Time) Option {
@@ -246,7 +267,9 @@ type Strategy struct {
 	acceptLegacy bool
 	// boundKinds are the kinds of WithBoundObjectKinds.
 	boundKinds []string
-	parser     *gojwt.Parser
+	// claimsCheck is WithClaimsCheck's, or nil.
+	claimsCheck func(map[string]any) error
+	parser      *gojwt.Parser
 	// boundTimes checks exp (required), nbf and iat of bound tokens;
 	// legacyTimes the same with exp optional.
 	boundTimes  *gojwt.Validator
@@ -280,6 +303,7 @@ type Strategy struct {
 //     it holds "attestations" only beside such a binding;
 //   - sub is system:serviceaccount:NAMESPACE:NAME for the same namespace
 //     and name, and passes authn.ParseServiceAccountSubject.
+//   - the check of WithClaimsCheck, if any, accepts the claims.
 //
 // When keys are unavailable (not fetched yet, stale) it fails (503).
 //
@@ -350,6 +374,7 @@ func ServiceAccount(issuer string, keys jwks.KeySet, opts ...Option) (*Strategy,
 		source:       c.source,
 		acceptLegacy: c.legacy,
 		boundKinds:   c.boundKinds,
+		claimsCheck:  c.claims,
 		// Strict: a segment has one encoding, so a token has one spelling.
 		parser:      gojwt.NewParser(gojwt.WithStrictDecoding()),
 		boundTimes:  gojwt.NewValidator(append(timeChecks, gojwt.WithExpirationRequired())...),
@@ -667,10 +692,35 @@ func (s *Strategy) verify(ctx context.Context, token string) (*verifiedJWT, auth
 	} else {
 		v, d = s.boundIdentity(&claims)
 	}
-	if v != nil {
-		v.kid, v.key, v.alg = kid, key, alg
+	if v == nil {
+		return nil, d
 	}
+	if s.claimsCheck != nil {
+		if d, ok := s.checkClaims(signed); !ok {
+			return nil, d
+		}
+	}
+	v.kid, v.key, v.alg = kid, key, alg
 	return v, d
+}
+
+// checkClaims decodes the verified payload of signed (header.payload) and
+// hands it to the claims check.
+func (s *Strategy) checkClaims(signed string) (authn.Decision, bool) {
+	_, payload, _ := strings.Cut(signed, ".")
+	b, err := s.parser.DecodeSegment(payload)
+	var claims map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &claims)
+	}
+	if err != nil {
+		// The parser read this payload already; this cannot happen.
+		return authn.Reject("malformed token"), false
+	}
+	if err := s.claimsCheck(claims); err != nil {
+		return authn.Reject(err.Error()), false
+	}
+	return authn.Decision{}, true
 }
 
 // unparsable decides about a token golang-jwt could not parse: not this
