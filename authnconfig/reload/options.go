@@ -3,6 +3,8 @@ package reload
 import (
 	"log/slog"
 	"time"
+
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // Option configures Watch.
@@ -16,9 +18,13 @@ type config struct {
 }
 
 // WithObserver adds an observer of the reloads; it may be given more than
-// once.
+// once. A nil observer is ignored.
 func WithObserver(o Observer) Option {
-	return func(c *config) { c.observers = append(c.observers, o) }
+	return func(c *config) {
+		if !nilcheck.IsNil(o) {
+			c.observers = append(c.observers, o)
+		}
+	}
 }
 
 // WithLogger logs each reload: an info record when a configuration is put

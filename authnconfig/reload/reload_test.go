@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -366,4 +367,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestUnsyncedChainIsNotPutInEffect: a chain whose key set cannot be
+// fetched is not put in effect: the first fails Watch, a later one fails
+// its reload and the chain in effect stays.
+func TestUnsyncedChainIsNotPutInEffect(t *testing.T) {
+	tokentest.VerifyNoLeaks(t)
+	sink := tokentest.NewCredentialSink(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	unreachable := header + `spec:
+  strategies:
+  - jwt:
+      issuer: ` + sink.Server.URL + `
+      discovery: {}
+      audiences: [` + tokentest.Audience + `]
+`
+	path := filepath.Join(t.TempDir(), "chain.yaml")
+	write(t, path, unreachable)
+	deps := authnconfig.Deps{HTTPClient: sink.Server.Client()}
+	if _, err := Watch(context.Background(), path, deps, WithReadyTimeout(50*time.Millisecond)); err == nil || !strings.Contains(err.Error(), "did not sync") {
+		t.Fatalf("Watch = %v; want the chain refused for not syncing", err)
+	}
+
+	write(t, path, trusting("10.0.0.0/8"))
+	a, err := Watch(context.Background(), path, deps, WithReadyTimeout(50*time.Millisecond), WithObserver(nil), WithObserver((*authnmetrics.Metrics)(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	old := a.Hash()
+	write(t, path, unreachable)
+	if err := a.Reload(); err == nil || !strings.Contains(err.Error(), "did not sync") {
+		t.Fatalf("Reload = %v; want the chain refused for not syncing", err)
+	}
+	if a.Hash() != old || user(a) != "alice" {
+		t.Fatal("the chain in effect was replaced by one that had not synced")
+	}
 }

@@ -21,13 +21,18 @@ func (a *Authenticator) watch(w *fsnotify.Watcher) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	events, errs := w.Events, w.Errors
 	for {
 		select {
 		case <-a.ctx.Done():
 			return
-		case ev, ok := <-w.Events:
+		case ev, ok := <-events:
 			if !ok {
-				return
+				// The watcher gave up: keep serving the chain in effect
+				// until the end, without reloads.
+				a.cfg.log.Error("authchain configuration watch ended; the configuration in effect stays", "file", a.path)
+				events, errs = nil, nil
+				continue
 			}
 			// Any change in the directory may be the file's: a rename onto
 			// it, or a ConfigMap's ..data link swapped. An unchanged file
@@ -35,11 +40,14 @@ func (a *Authenticator) watch(w *fsnotify.Watcher) {
 			if ev.Op != fsnotify.Chmod {
 				timer.Reset(a.cfg.debounce)
 			}
-		case err, ok := <-w.Errors:
+		case err, ok := <-errs:
 			if !ok {
-				return
+				events, errs = nil, nil
+				continue
 			}
+			// Events may have been lost (an overflow): read the file again.
 			a.cfg.log.Error("authchain configuration watch", "file", a.path, "error", err)
+			timer.Reset(a.cfg.debounce)
 		case <-timer.C:
 			_ = a.reload(false)
 		}
