@@ -50,6 +50,8 @@ type Built struct {
 	Cache *kubecache.Cache
 
 	closers []func()
+	// synced report whether the key sets found by discovery have keys.
+	synced []func() bool
 }
 
 // Close stops what Build started: the key sets' background refreshes and
@@ -86,7 +88,7 @@ func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, erro
 		b.close()
 		return nil, err
 	}
-	return &Built{Chain: chain, Projection: b.projection, Cache: b.cache, closers: b.closers}, nil
+	return &Built{Chain: chain, Projection: b.projection, Cache: b.cache, closers: b.closers, synced: b.synced}, nil
 }
 
 // Projection returns what the chain c describes reads of a ServiceAccount,
@@ -130,6 +132,7 @@ type builder struct {
 	errs       field.ErrorList
 	causes     []error
 	closers    []func()
+	synced     []func() bool
 	trust      authn.TrustPolicy
 	projection kubecache.Projection
 	cache      *kubecache.Cache

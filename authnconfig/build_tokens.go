@@ -132,6 +132,7 @@ func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
 		return nil
 	}
 	b.closers = append(b.closers, keys.Close)
+	b.synced = append(b.synced, keys.Synced)
 	return keys
 }
 

@@ -28,6 +28,8 @@ func TestDependencies(t *testing.T) {
 		{"authn/strategies", []string{"prometheus"}},
 		{"kubecache", []string{"prometheus"}},
 		{"chiadapter", []string{"prometheus"}},
+		{"authnconfig", []string{"prometheus", "fsnotify"}},
+		{"authnconfig/reload", []string{"prometheus"}},
 	} {
 		t.Run(tt.pkg, func(t *testing.T) {
 			out, err := exec.Command(goTool, "list", "-deps", module+tt.pkg).Output()

@@ -34,4 +34,6 @@
 //	authchain_serviceaccount_cache_synced                        gauge (0 or 1)
 //	authchain_serviceaccount_cache_stale                         gauge (0 or 1)
 //	authchain_serviceaccount_cache_objects                       gauge
+//	authchain_config_reloads_total{result}                       counter (result: success, failure)
+//	authchain_config_info{hash}                                  gauge (always 1, the configuration in effect)
 package authnmetrics

@@ -22,6 +22,9 @@ type Metrics struct {
 
 	reviews *prometheus.CounterVec
 
+	configReloads *prometheus.CounterVec
+	configInfo    *configInfo
+
 	// state reads the key sets and the ServiceAccount cache on scrape.
 	state *stateCollector
 }
@@ -64,9 +67,14 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "authchain_tokenreview_requests_total",
 			Help: "TokenReviews by HTTP status of the answer, or limited, timeout, canceled or error when there was none.",
 		}, []string{"code"}),
-		state: newStateCollector(),
+		configReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authchain_config_reloads_total",
+			Help: "Reloads of the configuration file, by result (success, failure).",
+		}, []string{"result"}),
+		configInfo: newConfigInfo(),
+		state:      newStateCollector(),
 	}
-	collectors := []prometheus.Collector{m.attempts, m.duration, m.cacheRequests, m.cacheFetches, m.cacheActive, m.reviews, m.state}
+	collectors := []prometheus.Collector{m.attempts, m.duration, m.cacheRequests, m.cacheFetches, m.cacheActive, m.reviews, m.configReloads, m.configInfo.gauge, m.state}
 	for i, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			// All or nothing, so that the caller may try again.

@@ -54,6 +54,7 @@ func TestAttack8EveryFlagStillParses(t *testing.T) {
 		{"-explain"},
 		{"-max-staleness", "1m"},
 		{"-sync-timeout", "1s"},
+		{"-config", "chain.yaml"},
 	} {
 		var out bytes.Buffer
 		if _, err := parseFlags(args, &out); err != nil {

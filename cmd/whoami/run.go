@@ -11,9 +11,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +51,16 @@ type options struct {
 	demoToken         string
 	logFormat         string
 	config            setup.Config
+	// configFile is -config: the chain comes from this authnconfig file,
+	// reloaded when it changes, instead of the chain flags.
+	configFile string
+}
+
+// chainFlags shape the chain when there is no -config; with -config they
+// are a usage error, since the file says what they would.
+var chainFlags = []string{
+	"trust-cidr", "headers", "annotation", "require-label", "binding-key-file", "issuer", "jwks-file",
+	"ca-file", "audience", "tokenreview", "forwarded-access-token", "require-token-proof", "max-staleness", "demo-token",
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -76,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.requireTokenProof, "require-token-proof", true, "believe a forwarded system:serviceaccount: subject only with a verified bearer token of that ServiceAccount in the same request; false believes the header alone")
 	fs.StringVar(&o.demoToken, "demo-token", "", "print a fresh token of the demo issuer for the demo cluster's ServiceAccount `NAME`, and exit")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as `text` (key=value) or json")
+	fs.StringVar(&o.configFile, "config", "", "build the chain from this authnconfig `FILE` (apiVersion authchain.dev/v1alpha1), reloaded when it changes, instead of the chain flags")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
 	fs.DurationVar(&o.maxStaleness, "max-staleness", 30*time.Second, "with -kubeconfig, answer 503 once the ServiceAccount cache has lost the API server for this long")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
@@ -84,6 +97,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.configFile != "" {
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			if slices.Contains(chainFlags, f.Name) {
+				clash = append(clash, "-"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			return o, fmt.Errorf("-config FILE describes the chain: drop %s", strings.Join(clash, ", "))
+		}
 	}
 	if _, err := newLogger(o.logFormat, io.Discard); err != nil {
 		return o, err
@@ -163,6 +187,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
+	}
+	if o.configFile != "" {
+		return runConfig(ctx, o, log, stdin, stdout, stderr)
 	}
 
 	// In demo mode without -issuer, the demo issuer's tokens prove the
@@ -245,6 +272,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		authenticator = metrics.Authenticator(chain)
 	}
 
+	return serve(ctx, o, authenticator, ready, registry, log, func(addr string) {
+		log.Info("serving", "addr", addr, "strategies", chain.Strategies(), "requireTokenProof", o.requireTokenProof)
+		if demo != nil {
+			if err := printDemoTokens(stdout, demo, addr, time.Now()); err != nil {
+				log.Error("demo tokens", "err", err)
+			}
+		}
+	}, stderr)
+}
+
+// serve answers on -listen with authenticator, and serves the registry's
+// metrics on -metrics-listen when it is not nil, until ctx ends; started
+// is called with the address once it listens.
+func serve(ctx context.Context, o options, authenticator authn.Authenticator, ready func() bool, registry *prometheus.Registry, log *slog.Logger, started func(addr string), stderr io.Writer) int {
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
@@ -272,12 +313,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 		}()
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "strategies", chain.Strategies(), "requireTokenProof", o.requireTokenProof)
-	if demo != nil {
-		if err := printDemoTokens(stdout, demo, ln.Addr().String(), time.Now()); err != nil {
-			log.Error("demo tokens", "err", err)
-		}
-	}
+	started(ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -369,7 +405,7 @@ type explainResult struct {
 	Trace     authn.Trace      `json:"trace"`
 }
 
-func explain(chain *authn.Chain, stdin io.Reader, stdout, stderr io.Writer) int {
+func explain(chain authn.Authenticator, stdin io.Reader, stdout, stderr io.Writer) int {
 	req, pseudo, err := setup.ParseRequest(stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
