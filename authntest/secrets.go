@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/ascii"
 )
 
 // secretForm is one way a secret can show in an output: what to search
@@ -71,25 +72,13 @@ func findSecret(text string, forms []secretForm) (secretForm, bool) {
 			return f, true
 		}
 	}
-	folded := foldASCII(text)
+	folded := ascii.Lower(text)
 	for _, f := range forms {
-		if strings.Contains(folded, foldASCII(f.text)) {
+		if strings.Contains(folded, ascii.Lower(f.text)) {
 			return secretForm{f.label + " in another letter case", f.text}, true
 		}
 	}
 	return secretForm{}, false
-}
-
-// foldASCII lower-cases ASCII letters only: strings.ToLower would rewrite
-// invalid UTF-8, and tokens and keys are ASCII.
-func foldASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // grams is the set of minCoverPiece-byte runs of some texts, case-folded,
@@ -100,7 +89,7 @@ type grams map[string]string
 func gramsOf(outputs []output) grams {
 	g := grams{}
 	for _, o := range outputs {
-		t := foldASCII(o.text)
+		t := ascii.Lower(o.text)
 		for i := 0; i+minCoverPiece <= len(t); i++ {
 			if _, ok := g[t[i:i+minCoverPiece]]; !ok {
 				g[t[i:i+minCoverPiece]] = o.where
@@ -118,7 +107,7 @@ func gramsOf(outputs []output) grams {
 // the strategy writes anyway ("Bearer", "authn", a header name) is there
 // without the secret too, and does not count.
 func coverage(secret string, found, baseline grams) (int, []string) {
-	s := foldASCII(secret)
+	s := ascii.Lower(secret)
 	covered := make([]bool, len(s))
 	var where []string
 	for i := 0; i+minCoverPiece <= len(s); i++ {
@@ -169,9 +158,9 @@ func withoutSecrets(r *http.Request, secrets []string) *http.Request {
 // that a token stays a token to a parser as long as possible.
 func filler(secret string) byte {
 	const candidates = "qzxjQZXJ0123456789~!*#%^&()[]{}<>|;?"
-	folded := foldASCII(secret)
+	folded := ascii.Lower(secret)
 	for i := range len(candidates) {
-		if c := candidates[i]; !strings.ContainsRune(folded, rune(foldASCII(string(c))[0])) {
+		if c := candidates[i]; !strings.ContainsRune(folded, rune(ascii.Lower(string(c))[0])) {
 			return c
 		}
 	}

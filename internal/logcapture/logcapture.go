@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authchain/authchain/internal/ascii"
 	"k8s.io/klog/v2"
 )
 
@@ -167,7 +168,7 @@ func (s *Secrets) Check(t testing.TB, out string) {
 func (s *Secrets) Find(out string) (found []string, checked, skipped int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	folded := foldASCII(out)
+	folded := ascii.Lower(out)
 	for v := range s.seen {
 		for _, form := range forms(v) {
 			if len(form) < MinSecretForm {
@@ -175,7 +176,7 @@ func (s *Secrets) Find(out string) (found []string, checked, skipped int) {
 				continue
 			}
 			checked++
-			if strings.Contains(folded, foldASCII(form)) {
+			if strings.Contains(folded, ascii.Lower(form)) {
 				found = append(found, form)
 			}
 		}
@@ -193,15 +194,4 @@ func forms(v string) []string {
 		out = append(out, parts...)
 	}
 	return out
-}
-
-// foldASCII lower-cases ASCII letters only; tokens and keys are ASCII.
-func foldASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
