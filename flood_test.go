@@ -12,13 +12,29 @@ import (
 	"time"
 
 	"github.com/authchain/authchain/authn/bearer/tokenreview"
+	"github.com/authchain/authchain/authnconfig"
+	"github.com/authchain/authchain/authntest"
 	"github.com/authchain/authchain/chiadapter"
-	"github.com/authchain/authchain/internal/setup"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
+
+// tokenChainConfig is the chain of the TokenReview tests outside
+// testdata: forwarded headers from 10.0.0.0/8, TokenReview for the audience
+// "authchain", the ServiceAccount rule, labelled creator annotations and the
+// synthetic fallback.
+const tokenChainConfig = `apiVersion: authchain.dev/v1alpha1
+kind: ChainConfiguration
+spec:
+  strategies:
+  - forwarded: {trust: {cidrs: [10.0.0.0/8]}}
+  - tokenReview: {audiences: [authchain]}
+  - serviceAccount: {}
+  - annotation: {requireLabels: {app: ambient-access-key}}
+  - synthetic: {}
+`
 
 // floodCluster is the one ServiceAccount the valid token names.
 const floodCluster = `apiVersion: v1
@@ -74,17 +90,12 @@ func TestTokenReviewFlood(t *testing.T) {
 	})
 
 	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	cfg := goldenConfig{Config: setup.Config{
-		TrustCIDRs:    []string{"10.0.0.0/8"},
-		RequireLabels: map[string]string{"app": "ambient-access-key"},
-		Audiences:     []string{"authchain"},
-		TokenReviews:  client.AuthenticationV1().TokenReviews(),
-		Now:           func() time.Time { return frozen },
-	}}
-	chain, err := cfg.Chain(goldenCluster(t, cfg, []byte(floodCluster)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sas, _ := authntest.Cluster(t, []byte(floodCluster))
+	chain, _ := buildGolden(t, []byte(tokenChainConfig), nil, authnconfig.Deps{
+		ServiceAccounts: sas,
+		Kubernetes:      client,
+		Now:             func() time.Time { return frozen },
+	})
 	handler := chiadapter.Authenticate(chain)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	send := func(token string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "/api/projects", nil)

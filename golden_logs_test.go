@@ -40,12 +40,14 @@ func TestGoldenLogsHoldNoSecret(t *testing.T) {
 	}
 	cases := 0
 	authntest.Golden(t, "testdata/*.txtar", func(t testing.TB, c authntest.GoldenCase) authn.Authenticator {
-		chain, cfg := goldenChain(t, c, tokens)
-		secrets.Add(cfg.TrustSecret)
-		secrets.Add(cfg.BindingKey)
+		chain, cfg := goldenChain(t, c, tokens, false)
+		secrets.Add(goldenProxySecret)
+		secrets.Add(goldenBindingKey)
 		secretHeaders := []string{bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader}
-		if cfg.TrustSecretHeader != "" {
-			secretHeaders = append(secretHeaders, cfg.TrustSecretHeader)
+		for _, s := range cfg.Spec.Strategies {
+			if f := s.Forwarded; f != nil && f.Trust.SharedSecret != nil {
+				secretHeaders = append(secretHeaders, f.Trust.SharedSecret.Header)
+			}
 		}
 		logged, err := authnlog.Wrap(chain, capture.Logger())
 		if err != nil {

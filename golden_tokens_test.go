@@ -25,14 +25,18 @@ import (
 // expiries in want.json do not move.
 var goldenNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// goldenClock reads goldenNow.
+func goldenClock() time.Time { return goldenNow }
+
 // tokenKeys are the issuer's signing keys for golden cases: an RSA key with
 // kid "rsa-1", an ECDSA P-256 key with kid "ec-1", and the static key set
-// that holds both public keys. A key the issuer never published, "rsa-2",
+// that holds both public keys (jwks, its JWKS). A key the issuer never published, "rsa-2",
 // signs tokens that must fail.
 type tokenKeys struct {
 	rsa, rsaUnpublished *rsa.PrivateKey
 	ec                  *ecdsa.PrivateKey
 	keySet              jwks.KeySet
+	jwks                []byte
 }
 
 func newTokenKeys(t *testing.T) tokenKeys {
@@ -55,6 +59,7 @@ func newTokenKeys(t *testing.T) tokenKeys {
 	if err != nil {
 		t.Fatal(err)
 	}
+	k.jwks = set
 	if k.keySet, err = jwks.Static(set); err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,9 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authnconfig"
+	"github.com/authchain/authchain/authntest"
 	"github.com/authchain/authchain/chiadapter"
-	"github.com/authchain/authchain/internal/setup"
 )
 
 // TestTokenReviewClientErrorKeepsTokenOutOfLogs: a gateway in front of the
@@ -39,16 +40,8 @@ func TestTokenReviewClientErrorKeepsTokenOutOfLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := goldenConfig{Config: setup.Config{
-		TrustCIDRs:    []string{"10.0.0.0/8"},
-		RequireLabels: map[string]string{"app": "ambient-access-key"},
-		Audiences:     []string{"authchain"},
-		TokenReviews:  clientset.AuthenticationV1().TokenReviews(),
-	}}
-	chain, err := cfg.Chain(goldenCluster(t, cfg, []byte(floodCluster)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sas, _ := authntest.Cluster(t, []byte(floodCluster))
+	chain, _ := buildGolden(t, []byte(tokenChainConfig), nil, authnconfig.Deps{ServiceAccounts: sas, Kubernetes: clientset})
 	var (
 		chainErr error
 		trace    authn.Trace

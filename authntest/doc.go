@@ -26,8 +26,9 @@
 // Golden runs files such as testdata/*.txtar, each a txtar archive of
 // sections:
 //
-//   - config.json (optional): whatever the caller's build function reads
-//     to build its chain;
+//   - config.yaml or config.json (optional, one of them): whatever the
+//     caller's build function reads to build its chain, such as an
+//     authnconfig file;
 //   - cluster.yaml (optional): ServiceAccounts for Cluster, if the build
 //     function uses it;
 //   - request (required): the request, below;

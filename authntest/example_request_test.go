@@ -71,6 +71,20 @@ func ExampleCA_Pool() {
 	// other CA false
 }
 
+// A configuration file names the CA by a PEM file.
+func ExampleCA_PEM() {
+	inTest(func(t testing.TB) {
+		ca := authntest.NewCA(t, "proxy CA")
+		pool := x509.NewCertPool()
+		fmt.Println(pool.AppendCertsFromPEM(ca.PEM()))
+		_, err := ca.Certificate().Verify(x509.VerifyOptions{Roots: pool})
+		fmt.Println(err == nil)
+	})
+	// Output:
+	// true
+	// true
+}
+
 func ExampleCA_Certificate() {
 	inTest(func(t testing.TB) {
 		fmt.Println(authntest.NewCA(t, "proxy CA").Certificate().Subject)

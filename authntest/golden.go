@@ -27,9 +27,10 @@ import (
 type GoldenCase struct {
 	// Name is the file's base name without ".txtar"; File is its path.
 	Name, File string
-	// Config is the config.json section and Cluster the cluster.yaml
-	// section, nil when absent: what they mean is the build function's
-	// business (Cluster builds a fake cluster from the latter).
+	// Config is the config.yaml or config.json section (a case holds one
+	// of them) and Cluster the cluster.yaml section, nil when absent: what
+	// they mean is the build function's business (Cluster builds a fake
+	// cluster from the latter).
 	Config, Cluster []byte
 	// Sections holds every section by name, those above included.
 	Sections map[string][]byte
@@ -37,6 +38,9 @@ type GoldenCase struct {
 	// "@tls-client: NAME trusted": give it to
 	// strategies.TrustClientCertificate.
 	ClientCAs *x509.CertPool
+	// ClientCAPEM is the same CA's certificate in PEM, for a configuration
+	// file's CA file.
+	ClientCAPEM []byte
 }
 
 // GoldenOption configures Golden.
@@ -126,7 +130,7 @@ func runGolden(t *testing.T, cfg goldenConfig, file, name string, trusted, untru
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := GoldenCase{Name: name, File: file, Sections: map[string][]byte{}, ClientCAs: trusted.Pool()}
+	c := GoldenCase{Name: name, File: file, Sections: map[string][]byte{}, ClientCAs: trusted.Pool(), ClientCAPEM: trusted.PEM()}
 	for _, f := range ar.Files {
 		// A reader sees the first of two sections of one name, a map keeps
 		// the last: a case could say one thing and check another.
@@ -135,7 +139,13 @@ func runGolden(t *testing.T, cfg goldenConfig, file, name string, trusted, untru
 		}
 		c.Sections[f.Name] = f.Data
 	}
-	c.Config, c.Cluster = c.Sections["config.json"], c.Sections["cluster.yaml"]
+	c.Config, c.Cluster = c.Sections["config.yaml"], c.Sections["cluster.yaml"]
+	if json, ok := c.Sections["config.json"]; ok {
+		if c.Config != nil {
+			t.Fatal("case has both config.yaml and config.json; it holds one")
+		}
+		c.Config = json
+	}
 	requestText, ok := c.Sections["request"]
 	if !ok {
 		t.Fatal("case has no request section")

@@ -19,78 +19,79 @@ import (
 
 // Config describes the standard chain: forwarded headers, bearer tokens,
 // the ServiceAccount subject rule, creator-annotation look-up and the
-// synthetic fallback. Its JSON form is the config.json section of a golden
-// case.
+// synthetic fallback. It is the fixture of tests that need in-memory
+// dependencies a configuration file cannot name (key sets, a TokenReview
+// client, a clock); golden cases use authnconfig files.
 type Config struct {
 	// Headers names a header preset (see strategies.HeaderPreset); empty
 	// means "oauth2-proxy".
-	Headers string `json:"headers,omitempty"`
+	Headers string
 
 	// Trust: at least one of these must be set.
-	TrustCIDRs []string `json:"trustCIDRs,omitempty"`
+	TrustCIDRs []string
 	// TrustClientNames enables mTLS trust: allowed CN/SAN names of client
 	// certificates that verify against ClientCAs.
-	TrustClientNames []string       `json:"trustClientNames,omitempty"`
-	ClientCAs        *x509.CertPool `json:"-"`
+	TrustClientNames []string
+	ClientCAs        *x509.CertPool
 	// TrustSecretHeader and TrustSecret enable shared-secret trust.
-	TrustSecretHeader    string `json:"trustSecretHeader,omitempty"`
-	TrustSecret          string `json:"trustSecret,omitempty"`
-	InsecureTrustAnyPeer bool   `json:"insecureTrustAnyPeer,omitempty"`
+	TrustSecretHeader    string
+	TrustSecret          string
+	InsecureTrustAnyPeer bool
 
 	// Annotation look-up and its provenance policy.
-	Annotation string `json:"annotation,omitempty"`
+	Annotation string
 	// CreatorUIDAnnotation names the annotation pinning a key created by a
 	// key to its parent's uid; empty means
 	// strategies.DefaultCreatorUIDAnnotation.
-	CreatorUIDAnnotation     string            `json:"creatorUIDAnnotation,omitempty"`
-	RequireLabels            map[string]string `json:"requireLabels,omitempty"`
-	RequireNamespaces        []string          `json:"requireNamespaces,omitempty"`
-	BindingKey               string            `json:"bindingKey,omitempty"`
-	InsecureAcceptUnverified bool              `json:"insecureAcceptUnverified,omitempty"`
-	InsecureSkipWhenUnsynced bool              `json:"insecureSkipWhenUnsynced,omitempty"`
-	MaxHops                  int               `json:"maxHops,omitempty"`
-	CopyAttributes           []string          `json:"copyAttributes,omitempty"`
+	CreatorUIDAnnotation     string
+	RequireLabels            map[string]string
+	RequireNamespaces        []string
+	BindingKey               string
+	InsecureAcceptUnverified bool
+	InsecureSkipWhenUnsynced bool
+	MaxHops                  int
+	CopyAttributes           []string
 
 	// Bearer tokens. Issuer turns on local verification of ServiceAccount
 	// JWTs with Keys; TokenReviews turns on TokenReview. Both need
 	// Audiences.
-	Issuer                     string                                      `json:"issuer,omitempty"`
-	Keys                       jwks.KeySet                                 `json:"-"`
-	Audiences                  []string                                    `json:"audiences,omitempty"`
-	InsecureAcceptLegacyTokens bool                                        `json:"insecureAcceptLegacyTokens,omitempty"`
-	TokenReviews               authenticationv1client.TokenReviewInterface `json:"-"`
+	Issuer                     string
+	Keys                       jwks.KeySet
+	Audiences                  []string
+	InsecureAcceptLegacyTokens bool
+	TokenReviews               authenticationv1client.TokenReviewInterface
 	// ForwardedAccessToken says the proxy itself sets
 	// X-Forwarded-Access-Token, so it may be read on trusted requests.
-	ForwardedAccessToken bool `json:"forwardedAccessToken,omitempty"`
+	ForwardedAccessToken bool
 	// InsecureForwardedSubjectWithoutToken believes a forwarded
 	// system:serviceaccount: subject that no verified token proved
 	// (strategies.InsecureBelieveForwardedSubjects). By default such a
 	// subject is refused.
-	InsecureForwardedSubjectWithoutToken bool `json:"insecureForwardedSubjectWithoutToken,omitempty"`
+	InsecureForwardedSubjectWithoutToken bool
 	// BoundObjectKinds are the token bindings both token strategies accept
 	// besides Pod, Node and Secret, such as
 	// bearer.BoundValidatingWebhookConfiguration.
-	BoundObjectKinds []string `json:"boundObjectKinds,omitempty"`
+	BoundObjectKinds []string
 	// Now is the clock of time-dependent strategies; nil is time.Now.
-	Now func() time.Time `json:"-"`
+	Now func() time.Time
 	// JWTCacheObserver and TokenReviewCacheObserver, if set, are told
 	// what the token strategies' caches do; TokenReviewCallObserver is
 	// given each TokenReview's code. For metrics (authnmetrics).
-	JWTCacheObserver         bearer.CacheObserver `json:"-"`
-	TokenReviewCacheObserver bearer.CacheObserver `json:"-"`
-	TokenReviewCallObserver  func(code string)    `json:"-"`
+	JWTCacheObserver         bearer.CacheObserver
+	TokenReviewCacheObserver bearer.CacheObserver
+	TokenReviewCallObserver  func(code string)
 
 	// NoSynthetic leaves the synthetic fallback out of the chain, so a key
 	// without a creator is refused.
-	NoSynthetic bool `json:"noSynthetic,omitempty"`
+	NoSynthetic bool
 	// NoForwarded leaves the forwarded-header strategy out, so identity
 	// comes from bearer tokens alone; the chain still strips every identity
 	// header. A trust policy is then needed only for ForwardedAccessToken.
-	NoForwarded bool `json:"noForwarded,omitempty"`
+	NoForwarded bool
 	// StripHeaders are header patterns (names, or prefixes followed by "*")
 	// the chain strips besides authn.DefaultIdentityHeaders and the headers
 	// its strategies read.
-	StripHeaders []string `json:"stripHeaders,omitempty"`
+	StripHeaders []string
 }
 
 // Chain builds the chain. The ServiceAccounts are read from sas.
