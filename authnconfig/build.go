@@ -11,6 +11,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/kubecache"
 )
@@ -34,6 +36,18 @@ type Deps struct {
 	// Now is the clock of the token strategies and key sets; nil means
 	// time.Now.
 	Now func() time.Time
+	// TokenCacheObserver, if set, is asked once for each jwt and
+	// tokenReview strategy Build builds, with the strategy's name in the
+	// chain ("jwt" or the jwt strategy's Name, "tokenreview"), for the
+	// observer of that strategy's token cache; a nil answer observes
+	// nothing. Asking by name keeps several issuers' caches apart, as
+	// authnmetrics.Metrics.TokenCache does with its cache label.
+	TokenCacheObserver func(strategy string) bearer.CacheObserver
+	// TokenReviewCallObserver, if set, is given the outcome of every
+	// TokenReview the tokenReview strategy makes or refuses to make (see
+	// tokenreview.WithCallObserver), such as
+	// authnmetrics.Metrics.TokenReviewCall.
+	TokenReviewCallObserver func(code string)
 }
 
 // Built is a chain built from a configuration, with what it needs to run.
@@ -48,6 +62,10 @@ type Built struct {
 	// started none (Deps.ServiceAccounts was given, or nothing reads
 	// ServiceAccounts).
 	Cache *kubecache.Cache
+	// KeySets are the key sets of the jwt strategies with discovery, in
+	// the order of the strategies, for a program that reports them (see
+	// authnmetrics.Metrics.KeySet). Close stops their refreshes.
+	KeySets []*jwks.OIDCKeys
 
 	closers []func()
 	// synced report whether the key sets found by discovery have keys.
@@ -88,7 +106,7 @@ func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, erro
 		b.close()
 		return nil, err
 	}
-	return &Built{Chain: chain, Projection: b.projection, Cache: b.cache, closers: b.closers, synced: b.synced}, nil
+	return &Built{Chain: chain, Projection: b.projection, Cache: b.cache, KeySets: b.keySets, closers: b.closers, synced: b.synced}, nil
 }
 
 // Projection returns what the chain c describes reads of a ServiceAccount,
@@ -133,6 +151,7 @@ type builder struct {
 	causes     []error
 	closers    []func()
 	synced     []func() bool
+	keySets    []*jwks.OIDCKeys
 	trust      authn.TrustPolicy
 	projection kubecache.Projection
 	cache      *kubecache.Cache

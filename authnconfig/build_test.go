@@ -323,6 +323,10 @@ func TestBuildStartsProjectedCache(t *testing.T) {
 	if p, err := cfg.Projection(); err != nil || !cmp.Equal(p, want) {
 		t.Errorf("Projection() = %v, %v; want %v", p, err, want)
 	}
+	// The discovered key set is handed out for metrics; the file's is not.
+	if len(built.KeySets) != 1 || built.KeySets[0].Issuer() != "https://kubernetes.default.svc.cluster.local" {
+		t.Errorf("KeySets = %v; want the discovered issuer's alone", built.KeySets)
+	}
 	built.Close()
 	built.Close()
 }

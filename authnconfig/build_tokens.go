@@ -11,6 +11,7 @@ import (
 	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/authn/bearer/jwt"
 	"github.com/authchain/authchain/authn/bearer/tokenreview"
+	"github.com/authchain/authchain/internal/nilcheck"
 )
 
 // This file builds the bearer-token strategies: jwt, with its key set, and
@@ -70,6 +71,13 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 	}
 	if b.deps.Now != nil {
 		opts = append(opts, jwt.WithClock(b.deps.Now))
+	}
+	name := j.Name
+	if name == "" {
+		name = (*jwt.Strategy)(nil).Name()
+	}
+	if o := b.cacheObserver(name); o != nil {
+		opts = append(opts, jwt.WithCacheObserver(o))
 	}
 	s, err := jwt.ServiceAccount(j.Issuer, keys, opts...)
 	if err != nil {
@@ -133,7 +141,21 @@ func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
 	}
 	b.closers = append(b.closers, keys.Close)
 	b.synced = append(b.synced, keys.Synced)
+	b.keySets = append(b.keySets, keys)
 	return keys
+}
+
+// cacheObserver asks Deps.TokenCacheObserver for the observer of the
+// token cache of the strategy named name; a dry build observes nothing.
+func (b *builder) cacheObserver(name string) bearer.CacheObserver {
+	if b.dry || b.deps.TokenCacheObserver == nil {
+		return nil
+	}
+	o := b.deps.TokenCacheObserver(name)
+	if nilcheck.IsNil(o) {
+		return nil
+	}
+	return o
 }
 
 func (b *builder) tokenReview(p *field.Path, t *TokenReview) authn.Strategy {
@@ -177,6 +199,12 @@ func (b *builder) tokenReview(p *field.Path, t *TokenReview) authn.Strategy {
 	}
 	if b.deps.Now != nil {
 		opts = append(opts, tokenreview.WithClock(b.deps.Now))
+	}
+	if o := b.cacheObserver((*tokenreview.Strategy)(nil).Name()); o != nil {
+		opts = append(opts, tokenreview.WithCacheObserver(o))
+	}
+	if b.deps.TokenReviewCallObserver != nil {
+		opts = append(opts, tokenreview.WithCallObserver(b.deps.TokenReviewCallObserver))
 	}
 	s, err := tokenreview.New(client, opts...)
 	if err != nil {

@@ -47,7 +47,8 @@ var _ authn.Authenticator = (*Authenticator)(nil)
 // watches the file's directory and reloads the file when it changes, until
 // ctx ends or Stop is called. It returns the first load's error: an
 // *authnconfig.Error when the file is invalid. The chains it builds run
-// their background work under ctx.
+// their background work under ctx, and each, the first and every
+// reload's, gets deps whole, its observers included.
 func Watch(ctx context.Context, path string, deps authnconfig.Deps, opts ...Option) (*Authenticator, error) {
 	if ctx == nil {
 		return nil, errors.New("reload: Watch: nil context")

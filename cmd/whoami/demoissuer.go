@@ -38,9 +38,11 @@ const (
 // demoIssuer signs ES256 ServiceAccount tokens for the ServiceAccounts of
 // the demo cluster.
 type demoIssuer struct {
-	key  *ecdsa.PrivateKey
-	kid  string
-	keys jwks.KeySet
+	key *ecdsa.PrivateKey
+	kid string
+	// publicKey is the PEM of the public key; keys verify with it.
+	publicKey []byte
+	keys      jwks.KeySet
 	// accounts are the demo cluster's ServiceAccounts by name, names
 	// their names in order.
 	accounts map[string]authn.ServiceAccount
@@ -59,14 +61,15 @@ func newDemoIssuer(cluster []byte) (*demoIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := jwks.Static(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	public := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	keys, err := jwks.Static(public)
 	if err != nil {
 		return nil, err
 	}
 	// The kid kube-apiserver gives a key, which jwks.Static expects of a
 	// PEM key.
 	sum := sha256.Sum256(der)
-	d := &demoIssuer{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:]), keys: keys,
+	d := &demoIssuer{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:]), publicKey: public, keys: keys,
 		accounts: map[string]authn.ServiceAccount{}}
 	sas, err := setup.LoadServiceAccounts(bytes.NewReader(cluster))
 	if err != nil {

@@ -16,6 +16,12 @@
 // "@peer: ADDR:PORT") from stdin, prints the principal and the trace, and
 // exits 1 when the request is refused.
 //
+// The chain is an authnconfig configuration file: by default the one
+// embedded from default.yaml, edited by the chain flags (-trust-cidr,
+// -issuer, -require-label, …); with -config FILE, that file, reloaded when
+// it changes. -print-config prints the embedded file after the flags, a
+// file -config reads, and exits.
+//
 // With -metrics-listen ADDR it serves Prometheus metrics at /metrics on
 // ADDR, a port apart from the authenticated routes (see authnmetrics).
 package main

@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authnconfig"
 	"github.com/authchain/authchain/authnmetrics"
 	"github.com/authchain/authchain/internal/setup"
 	"github.com/authchain/authchain/internal/tokentest"
@@ -86,7 +86,7 @@ func metricTypes(text string) map[string]string {
 }
 
 // TestMetricsScrape builds whoami's server as run does with
-// -metrics-listen (the metrics hooked in by instrument, the chain wrapped,
+// -metrics-listen (the metrics hooked in by buildOnce, the chain wrapped,
 // /metrics on a handler of its own), with every component that reports:
 // an OIDC key set, TokenReview and the ServiceAccount cache. It drives
 // requests carrying distinctive user names, tokens and header values,
@@ -105,11 +105,6 @@ func TestMetricsScrape(t *testing.T) {
 	}
 
 	issuer := fakeOIDCIssuer(t)
-	keys, err := jwks.OIDC(ctx, issuer.URL, jwks.WithHTTPClient(issuer.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(keys.Close)
 	// The API server quotes the token back, as some authenticators do.
 	reviews := fake.NewClientset()
 	reviews.PrependReactor("create", "tokenreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
@@ -118,21 +113,30 @@ func TestMetricsScrape(t *testing.T) {
 		return true, tr, nil
 	})
 
-	o, err := parseFlags([]string{"-metrics-listen", "127.0.0.1:0", "-audience", tokentest.Audience}, io.Discard)
+	o, err := parseFlags([]string{"-metrics-listen", "127.0.0.1:0", "-audience", tokentest.Audience, "-issuer", issuer.URL}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.config.Issuer, o.config.Keys = issuer.URL, keys
-	o.config.TokenReviews = reviews.AuthenticationV1().TokenReviews()
-	registry, metrics, err := instrument(&o, cache)
+	// -tokenreview, on the fake API server rather than a -kubeconfig.
+	o.tokenReview = true
+	cfg, err := o.flagConfiguration()
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain, err := o.config.Chain(cache)
+	registry, metrics, err := newMetrics()
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := newHandler(metrics.Authenticator(chain), cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	built, err := buildOnce(ctx, cfg, authnconfig.Deps{ServiceAccounts: cache, Kubernetes: reviews, HTTPClient: issuer.Client()}, cache, metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(built.Close)
+	if len(built.KeySets) != 1 {
+		t.Fatalf("%d key sets found by discovery, want 1", len(built.KeySets))
+	}
+	keys := built.KeySets[0]
+	handler, err := newHandler(metrics.Authenticator(built.Chain), cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -15,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,10 +21,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn"
-	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/authnmetrics"
 	"github.com/authchain/authchain/internal/setup"
-	"github.com/authchain/authchain/kubecache"
 )
 
 //go:embed demo-cluster.yaml
@@ -35,25 +30,35 @@ var demoCluster []byte
 
 // options are whoami's flags.
 type options struct {
-	listen         string
-	metricsListen  string
-	clusterFile    string
-	kubeconfig     string
-	bindingKeyFile string
-	explain        bool
-	syncTimeout    time.Duration
-	maxStaleness   time.Duration
-	jwksFile       string
-	issuerCAFile   string
-	tokenReview    bool
-	// requireTokenProof is -require-token-proof; config holds its inverse.
-	requireTokenProof bool
-	demoToken         string
-	logFormat         string
-	config            setup.Config
+	listen        string
+	metricsListen string
+	clusterFile   string
+	kubeconfig    string
+	explain       bool
+	syncTimeout   time.Duration
+	maxStaleness  time.Duration
+	demoToken     string
+	logFormat     string
+	printConfig   bool
 	// configFile is -config: the chain comes from this authnconfig file,
-	// reloaded when it changes, instead of the chain flags.
+	// reloaded when it changes, instead of the embedded one.
 	configFile string
+
+	// The chain flags, which edit the embedded configuration; set holds
+	// the names of those given, since only they edit it.
+	set                  map[string]bool
+	trustCIDRs           []string
+	headers              string
+	annotation           string
+	requireLabels        map[string]string
+	bindingKeyFile       string
+	issuer               string
+	jwksFile             string
+	issuerCAFile         string
+	audiences            []string
+	tokenReview          bool
+	forwardedAccessToken bool
+	requireTokenProof    bool
 }
 
 // chainFlags shape the chain when there is no -config; with -config they
@@ -64,7 +69,7 @@ var chainFlags = []string{
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
-	var o options
+	o := options{set: map[string]bool{}}
 	fs := flag.NewFlagSet("whoami", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	trustCIDRs := listFlag{values: []string{"127.0.0.0/8", "::1/128"}}
@@ -74,21 +79,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.clusterFile, "cluster", "", "multi-document YAML of ServiceAccounts to serve from memory (default: the embedded demo cluster)")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "read ServiceAccounts from a real cluster through informers")
 	fs.Var(&trustCIDRs, "trust-cidr", "peer CIDR of the trusted proxy, repeatable")
-	fs.StringVar(&o.config.Headers, "headers", "oauth2-proxy", "header preset: oauth2-proxy, openshift, nginx or front-proxy")
-	fs.StringVar(&o.config.Annotation, "annotation", "", "creator annotation key (default ambient-code.io/created-by-user-id)")
+	fs.StringVar(&o.headers, "headers", "oauth2-proxy", "header preset: oauth2-proxy, openshift, nginx or front-proxy")
+	fs.StringVar(&o.annotation, "annotation", "", "creator annotation key (default ambient-code.io/created-by-user-id)")
 	fs.Var(&requireLabels, "require-label", "K=V label an annotated ServiceAccount must carry, repeatable")
 	fs.StringVar(&o.bindingKeyFile, "binding-key-file", "", "file holding the HMAC key of signed creator bindings; turns on binding checks")
-	fs.StringVar(&o.config.Issuer, "issuer", "", "verify ServiceAccount JWTs of this issuer locally (keys by OIDC discovery unless -jwks-file)")
+	fs.StringVar(&o.issuer, "issuer", "", "verify ServiceAccount JWTs of this issuer locally (keys by OIDC discovery unless -jwks-file)")
 	fs.StringVar(&o.jwksFile, "jwks-file", "", "JWKS or PEM public keys of the issuer, instead of OIDC discovery")
 	fs.StringVar(&o.issuerCAFile, "ca-file", "", "CA bundle for the issuer's OIDC discovery")
 	audiences := listFlag{}
 	fs.Var(&audiences, "audience", "audience a token must carry, repeatable; required with -issuer or -tokenreview")
 	fs.BoolVar(&o.tokenReview, "tokenreview", false, "verify bearer tokens with TokenReview through -kubeconfig")
-	fs.BoolVar(&o.config.ForwardedAccessToken, "forwarded-access-token", false, "the trusted proxy sets X-Forwarded-Access-Token itself (oauth2-proxy --pass-access-token): read tokens from it")
+	fs.BoolVar(&o.forwardedAccessToken, "forwarded-access-token", false, "the trusted proxy sets X-Forwarded-Access-Token itself (oauth2-proxy --pass-access-token): read tokens from it")
 	fs.BoolVar(&o.requireTokenProof, "require-token-proof", true, "believe a forwarded system:serviceaccount: subject only with a verified bearer token of that ServiceAccount in the same request; false believes the header alone")
 	fs.StringVar(&o.demoToken, "demo-token", "", "print a fresh token of the demo issuer for the demo cluster's ServiceAccount `NAME`, and exit")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as `text` (key=value) or json")
-	fs.StringVar(&o.configFile, "config", "", "build the chain from this authnconfig `FILE` (apiVersion authchain.dev/v1alpha1), reloaded when it changes, instead of the chain flags")
+	fs.StringVar(&o.configFile, "config", "", "build the chain from this authnconfig `FILE` (apiVersion authchain.dev/v1alpha1), reloaded when it changes, instead of the embedded default and the chain flags")
+	fs.BoolVar(&o.printConfig, "print-config", false, "print the chain configuration whoami would serve (the embedded default after the chain flags; without the demo issuer) as a -config file, and exit")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
 	fs.DurationVar(&o.maxStaleness, "max-staleness", 30*time.Second, "with -kubeconfig, answer 503 once the ServiceAccount cache has lost the API server for this long")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
@@ -98,15 +104,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if o.configFile != "" {
 		var clash []string
-		fs.Visit(func(f *flag.Flag) {
-			if slices.Contains(chainFlags, f.Name) {
-				clash = append(clash, "-"+f.Name)
+		for _, name := range chainFlags {
+			if o.set[name] {
+				clash = append(clash, "-"+name)
 			}
-		})
+		}
 		if len(clash) > 0 {
 			return o, fmt.Errorf("-config FILE describes the chain: drop %s", strings.Join(clash, ", "))
+		}
+		if o.printConfig {
+			return o, errors.New("-print-config prints the configuration the flags make: drop -config")
 		}
 	}
 	if _, err := newLogger(o.logFormat, io.Discard); err != nil {
@@ -118,45 +128,35 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.demoToken != "" && !o.demo() {
 		return o, errors.New("-demo-token signs for the embedded demo cluster only: drop -cluster and -kubeconfig")
 	}
-	o.config.InsecureForwardedSubjectWithoutToken = !o.requireTokenProof
-	o.config.Audiences = audiences.values
-	if (o.config.Issuer != "" || o.tokenReview) && len(o.config.Audiences) == 0 {
+	o.audiences = audiences.values
+	if (o.issuer != "" || o.tokenReview) && len(o.audiences) == 0 {
 		return o, errors.New("-audience is required with -issuer and -tokenreview")
 	}
 	if o.tokenReview && o.kubeconfig == "" {
 		return o, errors.New("-tokenreview needs -kubeconfig")
 	}
-	if (o.jwksFile != "" || o.issuerCAFile != "") && o.config.Issuer == "" {
+	if (o.jwksFile != "" || o.issuerCAFile != "") && o.issuer == "" {
 		return o, errors.New("-jwks-file and -ca-file need -issuer")
 	}
-	o.config.TrustCIDRs = trustCIDRs.values
-	o.config.RequireLabels = map[string]string{}
+	o.trustCIDRs = trustCIDRs.values
+	o.requireLabels = map[string]string{}
 	for _, kv := range requireLabels.values {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return o, fmt.Errorf("-require-label %q: want KEY=VALUE", kv)
 		}
-		o.config.RequireLabels[k] = v
+		o.requireLabels[k] = v
 	}
 	if o.bindingKeyFile != "" {
-		key, err := os.ReadFile(o.bindingKeyFile)
-		if err != nil {
+		if _, err := os.Stat(o.bindingKeyFile); err != nil {
 			return o, err
 		}
-		o.config.BindingKey = string(bytes.TrimSpace(key))
 	}
 	return o, nil
 }
 
 // demo reports whether whoami serves the embedded demo cluster.
 func (o options) demo() bool { return o.clusterFile == "" && o.kubeconfig == "" }
-
-// useDemoIssuer makes the chain verify the demo issuer's tokens: the demo
-// cluster's stand-in for kube-apiserver's signer.
-func (o *options) useDemoIssuer(d *demoIssuer) {
-	o.config.Issuer, o.config.Keys = demoIssuerURL, d.keys
-	o.config.Audiences = append(o.config.Audiences, demoAudience)
-}
 
 // listFlag is a repeatable string flag whose default is replaced, not
 // extended, by the first value given.
@@ -188,14 +188,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
 	}
-	if o.configFile != "" {
-		return runConfig(ctx, o, log, stdin, stdout, stderr)
+	if o.printConfig {
+		cfg, err := o.flagConfiguration()
+		if err == nil {
+			err = o.printable()
+		}
+		var data []byte
+		if err == nil {
+			data, err = printConfig(cfg)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "whoami:", err)
+			return 2
+		}
+		_, _ = stdout.Write(data)
+		return 0
 	}
 
 	// In demo mode without -issuer, the demo issuer's tokens prove the
 	// demo keys, so that they resolve with -require-token-proof on.
 	var demo *demoIssuer
-	if o.demo() && (o.config.Issuer == "" || o.demoToken != "") {
+	if o.configFile == "" && o.demo() && (o.issuer == "" || o.demoToken != "") {
 		if demo, err = newDemoIssuer(demoCluster); err != nil {
 			fmt.Fprintln(stderr, "whoami:", err)
 			return 2
@@ -210,70 +223,38 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, token)
 		return 0
 	}
-	if demo != nil {
-		o.useDemoIssuer(demo)
-	}
 
 	client, err := o.client()
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
 	}
-	cacheCtx, stopCache := context.WithCancel(ctx)
-	var cacheOpts []kubecache.Option
-	if o.kubeconfig != "" {
-		// A real cluster: keep only what the chain reads, and answer 503
-		// rather than serve a cache cut off from the API server.
-		cacheOpts = append(cacheOpts, kubecache.WithProjection(o.config.Projection()), kubecache.WithMaxStaleness(o.maxStaleness))
-	}
-	cache, err := kubecache.New(cacheCtx, client, cacheOpts...)
-	if err != nil {
-		stopCache()
-		fmt.Fprintln(stderr, "whoami:", err)
-		return 2
-	}
-	defer func() { stopCache(); cache.Shutdown() }()
-
-	if o.tokenReview {
-		o.config.TokenReviews = client.AuthenticationV1().TokenReviews()
-	}
-	ready := cache.HasSynced
-	if o.config.Issuer != "" && o.config.Keys == nil {
-		if o.config.Keys, err = o.keySet(ctx); err != nil {
-			fmt.Fprintln(stderr, "whoami:", err)
-			return 2
-		}
-		if oidc, ok := o.config.Keys.(*jwks.OIDCKeys); ok {
-			defer oidc.Close()
-			ready = func() bool { return cache.HasSynced() && oidc.Synced() }
-		}
-	}
 	var (
 		registry *prometheus.Registry
 		metrics  *authnmetrics.Metrics
 	)
 	if o.metricsListen != "" && !o.explain {
-		if registry, metrics, err = instrument(&o, cache); err != nil {
+		if registry, metrics, err = newMetrics(); err != nil {
 			fmt.Fprintln(stderr, "whoami:", err)
 			return 2
 		}
 	}
-	chain, err := o.config.Chain(cache)
+	chain, err := o.start(ctx, client, demo, metrics, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
 	}
+	defer chain.stop()
 	if o.explain {
-		waitUntil(ctx, o.syncTimeout, ready)
-		return explain(chain, stdin, stdout, stderr)
+		waitUntil(ctx, o.syncTimeout, chain.ready)
+		return explain(chain.authenticator, stdin, stdout, stderr)
 	}
-	var authenticator authn.Authenticator = chain
+	var authenticator authn.Authenticator = chain.authenticator
 	if metrics != nil {
-		authenticator = metrics.Authenticator(chain)
+		authenticator = metrics.Authenticator(authenticator)
 	}
-
-	return serve(ctx, o, authenticator, ready, registry, log, func(addr string) {
-		log.Info("serving", "addr", addr, "strategies", chain.Strategies(), "requireTokenProof", o.requireTokenProof)
+	return serve(ctx, o, authenticator, chain.ready, registry, log, func(addr string) {
+		log.Info("serving", append([]any{"addr", addr}, chain.attrs()...)...)
 		if demo != nil {
 			if err := printDemoTokens(stdout, demo, addr, time.Now()); err != nil {
 				log.Error("demo tokens", "err", err)
@@ -370,31 +351,6 @@ func waitUntil(ctx context.Context, timeout time.Duration, ready func() bool) {
 		case <-tick.C:
 		}
 	}
-}
-
-// keySet returns the issuer's verification keys: a file, or OIDC discovery
-// refreshed in the background until ctx ends.
-func (o options) keySet(ctx context.Context) (jwks.KeySet, error) {
-	if o.jwksFile != "" {
-		data, err := os.ReadFile(o.jwksFile)
-		if err != nil {
-			return nil, err
-		}
-		return jwks.Static(data)
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	if o.issuerCAFile != "" {
-		pem, err := os.ReadFile(o.issuerCAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("-ca-file %s holds no PEM certificate", o.issuerCAFile)
-		}
-		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-	}
-	return jwks.OIDC(ctx, o.config.Issuer, jwks.WithHTTPClient(client))
 }
 
 // explainResult is what -explain prints.

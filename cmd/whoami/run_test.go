@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authnconfig"
 	"github.com/authchain/authchain/binding"
 	"github.com/authchain/authchain/internal/setup"
 )
@@ -292,12 +293,21 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.useDemoIssuer(demo)
-	chain, err := o.config.Chain(cache)
+	cfg, err := o.flagConfiguration()
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := newHandler(chain, cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var files localFiles
+	defer files.remove()
+	if err := o.localize(cfg, demo, &files); err != nil {
+		t.Fatal(err)
+	}
+	built, err := cfg.Build(ctx, authnconfig.Deps{ServiceAccounts: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer built.Close()
+	handler, err := newHandler(built.Chain, cache.HasSynced, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

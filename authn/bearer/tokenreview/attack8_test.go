@@ -5,6 +5,7 @@ package tokenreview_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,21 @@ func TestAttack8TokenReviewNamedUnbuiltRefused(t *testing.T) {
 	s := newTokenReview(t, newReviewAPI(nil))
 	if _, err := authn.NewChain(authn.Named("review-a", s), authn.Named("review-a", s)); err == nil {
 		t.Error("two strategies Named alike accepted")
+	}
+}
+
+// TestCacheOptionsForwardToBearer: WithCacheSize and WithCacheTTL are
+// checked by bearer's cache options, whose rule lives once, and New
+// reports what they refuse together with every other problem.
+func TestCacheOptionsForwardToBearer(t *testing.T) {
+	client := newReviewAPI(nil).client.AuthenticationV1().TokenReviews()
+	_, err := tokenreview.New(client, tokenreview.WithCacheSize(0, 1), tokenreview.WithCacheTTL(-1, 0))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"WithSize(0, 1): both must be at least 1", "WithTTL(-1ns, 0s): TTLs must not be negative", "no audience"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 }

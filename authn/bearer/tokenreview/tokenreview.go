@@ -87,22 +87,21 @@ const (
 type Option func(*tokenReviewConfig)
 
 type tokenReviewConfig struct {
-	audiences   []string
-	successTTL  time.Duration
-	failureTTL  time.Duration
-	size        int
-	failureSize int
-	timeout     time.Duration
-	rate        float64
-	burst       int
-	inFlight    int
-	opaque      bool
-	boundKinds  []string
-	source      bearer.Source
-	now         func() time.Time
-	observer    bearer.CacheObserver
-	onCall      func(code string)
-	errs        []error
+	audiences []string
+	// cache are the options of the cache of answers WithCacheTTL and
+	// WithCacheSize forward, checked by bearer.NewCache.
+	cache      []bearer.CacheOption
+	timeout    time.Duration
+	rate       float64
+	burst      int
+	inFlight   int
+	opaque     bool
+	boundKinds []string
+	source     bearer.Source
+	now        func() time.Time
+	observer   bearer.CacheObserver
+	onCall     func(code string)
+	errs       []error
 }
 
 func (c *tokenReviewConfig) errorf(format string, args ...any) {
@@ -138,30 +137,20 @@ func WithAudiences(aud ...string) Option {
 // when the token is a JWT), failure for one it refused (default 10s). A
 // deleted ServiceAccount's token keeps working for up to success; 0
 // disables caching that kind of answer. Errors reaching the API server are
-// never cached. Neither may be negative.
+// never cached. Neither may be negative. It is bearer.WithTTL applied to
+// the strategy's cache, and New reports what that refuses.
 func WithCacheTTL(success, failure time.Duration) Option {
-	return func(c *tokenReviewConfig) {
-		if success < 0 || failure < 0 {
-			c.errorf("WithCacheTTL(%v, %v): TTLs must not be negative", success, failure)
-			return
-		}
-		c.successTTL, c.failureTTL = success, failure
-	}
+	return func(c *tokenReviewConfig) { c.cache = append(c.cache, bearer.WithTTL(success, failure)) }
 }
 
 // WithCacheSize bounds the number of cached answers: success for
 // tokens the API server authenticated (default 10,000), failure for those
 // it refused (default 1,000). The two are kept apart, so no number of bad
 // tokens can evict a good token's answer; in each, the least recently used
-// is evicted first. Both must be at least 1.
+// is evicted first. Both must be at least 1. It is bearer.WithSize
+// applied to the strategy's cache, and New reports what that refuses.
 func WithCacheSize(success, failure int) Option {
-	return func(c *tokenReviewConfig) {
-		if success < 1 || failure < 1 {
-			c.errorf("WithCacheSize(%d, %d): both must be at least 1", success, failure)
-			return
-		}
-		c.size, c.failureSize = success, failure
-	}
+	return func(c *tokenReviewConfig) { c.cache = append(c.cache, bearer.WithSize(success, failure)) }
 }
 
 // WithRateLimit bounds how many TokenReviews start per second
@@ -362,16 +351,12 @@ type Strategy struct {
 // is invalid, or no audience is set.
 func New(client authenticationv1client.TokenReviewInterface, opts ...Option) (*Strategy, error) {
 	c := tokenReviewConfig{
-		successTTL:  defaultReviewSuccessTTL,
-		failureTTL:  defaultReviewFailureTTL,
-		size:        defaultReviewCacheSize,
-		failureSize: defaultReviewFailureCacheSize,
-		timeout:     defaultReviewTimeout,
-		rate:        DefaultRate,
-		burst:       DefaultBurst,
-		inFlight:    DefaultMaxInFlight,
-		source:      bearer.FromAuthorization(),
-		now:         time.Now,
+		timeout:  defaultReviewTimeout,
+		rate:     DefaultRate,
+		burst:    DefaultBurst,
+		inFlight: DefaultMaxInFlight,
+		source:   bearer.FromAuthorization(),
+		now:      time.Now,
 	}
 	if nilcheck.IsNil(client) {
 		c.errorf("client is nil")
@@ -387,9 +372,6 @@ func New(client authenticationv1client.TokenReviewInterface, opts ...Option) (*S
 		c.errorf("no audience: use WithAudiences, since a token accepted for any audience " +
 			"may have been issued to another service")
 	}
-	if err := errors.Join(c.errs...); err != nil {
-		return nil, err
-	}
 	s := &Strategy{
 		client:     client,
 		audiences:  c.audiences,
@@ -401,20 +383,26 @@ func New(client authenticationv1client.TokenReviewInterface, opts ...Option) (*S
 		onCall:     c.onCall,
 	}
 	cacheOpts := []bearer.CacheOption{
-		bearer.WithSize(c.size, c.failureSize),
-		bearer.WithTTL(c.successTTL, c.failureTTL),
+		bearer.WithSize(defaultReviewCacheSize, defaultReviewFailureCacheSize),
+		bearer.WithTTL(defaultReviewSuccessTTL, defaultReviewFailureTTL),
 		bearer.WithTimeout(c.timeout),
 		bearer.WithClock(c.now),
 		// Asked on a miss only: a token with a cached answer was one the
 		// API server could judge.
 		bearer.WithAdmission(func(token string) string { return shapeProblem(token, c.opaque) }),
 	}
+	cacheOpts = append(cacheOpts, c.cache...)
 	if c.observer != nil {
 		cacheOpts = append(cacheOpts, bearer.WithObserver(c.observer))
 	}
+	// Built before the errors are reported, so that a refused cache
+	// option is reported with every other problem.
 	cache, err := bearer.NewCache(s.review, cacheOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("tokenreview: New: %w", err)
+		c.errs = append(c.errs, fmt.Errorf("tokenreview: New: %w", err))
+	}
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
 	}
 	s.cache = cache
 	return s, nil
