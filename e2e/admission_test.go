@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn/strategies"
+	"github.com/authchain/authchain/authnconfig"
 	"github.com/authchain/authchain/binding"
 )
 
@@ -262,7 +264,14 @@ func TestDeployManifests(t *testing.T) {
 				t.Errorf("%s grants more or less than the app needs (-want +got):\n%s", describe(obj), diff)
 			}
 		case *corev1.ConfigMap:
-			checkKubeconfig(t, o)
+			switch o.Name {
+			case "whoami-kubeconfig":
+				checkKubeconfig(t, o)
+			case "authchain-config":
+				checkChainConfig(t, o)
+			default:
+				t.Errorf("%s: no check for this ConfigMap", describe(obj))
+			}
 		}
 	}
 	h.Report.Addf(t, "deploy/app: %d objects passed a server-side dry run", len(objs))
@@ -315,6 +324,24 @@ func checkKubeconfig(t *testing.T, cm *corev1.ConfigMap) {
 	cluster, user := cfg.Clusters[ctx.Cluster], cfg.AuthInfos[ctx.AuthInfo]
 	if cluster.Server != "https://kubernetes.default.svc" || cluster.CertificateAuthority != saDir+"ca.crt" || user.TokenFile != saDir+"token" {
 		t.Errorf("%s: not the pod's in-cluster credentials: server %q, CA %q, token %q", cm.Name, cluster.Server, cluster.CertificateAuthority, user.TokenFile)
+	}
+}
+
+// checkChainConfig checks that the chain's configuration file loads, with
+// its binding key file replaced by a test key.
+func checkChainConfig(t *testing.T, cm *corev1.ConfigMap) {
+	t.Helper()
+	const keyFile = "/etc/authchain/binding/key"
+	text := cm.Data["config.yaml"]
+	if !strings.Contains(text, keyFile) {
+		t.Fatalf("%s: names no %s", cm.Name, keyFile)
+	}
+	key := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(key, []byte("deploy-test-binding-key-0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authnconfig.Parse([]byte(strings.ReplaceAll(text, keyFile, key))); err != nil {
+		t.Errorf("%s: %v", cm.Name, err)
 	}
 }
 
