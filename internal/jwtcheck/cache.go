@@ -3,6 +3,8 @@ package jwtcheck
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/authchain/authchain/authn"
@@ -85,4 +87,23 @@ func (e *decisionError) Unwrap() error { return e.d.Cause }
 // as a failed verification.
 func (e *decisionError) Is(target error) bool {
 	return target == bearer.ErrNotApplicable && e.d.Outcome == authn.NotApplicable
+}
+
+// Authenticate is how both strategies start: it reads the request's token
+// from src (see bearer.Source.Presented), skips one that is not a JWT
+// without allocating, and verifies it through cache, or with verify when
+// cache is nil. ok is false when d is the decision to return.
+func Authenticate[V Verified](r *http.Request, sofar authn.Principal, src bearer.Source, cache *bearer.Cache[V], keys *Verifier, verify VerifyFunc[V]) (v V, d authn.Decision, ok bool) {
+	token, d, ok := src.Presented(r, sofar)
+	if !ok {
+		return v, d, false
+	}
+	if strings.Count(token, ".") != 2 {
+		// Opaque tokens, told apart without allocating.
+		return v, authn.Skip("not a JWT"), false
+	}
+	if cache != nil {
+		return Cached(r.Context(), cache, keys, token)
+	}
+	return verify(r.Context(), token)
 }

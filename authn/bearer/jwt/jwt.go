@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -291,20 +290,7 @@ func (s *Strategy) Headers() []string { return s.source.Headers() }
 // on the network only when the token's kid is unknown to keys (see
 // jwks.OIDCKeys.Key); tokens signed with known keys are verified in memory.
 func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
-	token, d, ok := s.source.Presented(r, sofar)
-	if !ok {
-		return d
-	}
-	if strings.Count(token, ".") != 2 {
-		// Opaque tokens, told apart without allocating.
-		return authn.Skip("not a JWT")
-	}
-	var v *verifiedJWT
-	if s.cache != nil {
-		v, d, ok = jwtcheck.Cached(r.Context(), s.cache, s.verifier, token)
-	} else {
-		v, d, ok = s.verify(r.Context(), token)
-	}
+	v, d, ok := jwtcheck.Authenticate(r, sofar, s.source, s.cache, s.verifier, s.verify)
 	if !ok {
 		return d
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -337,20 +336,7 @@ func (s *Strategy) Headers() []string { return s.source.Headers() }
 // Authenticate implements authn.Strategy; see New. It waits on the network
 // only when the token's kid is unknown to keys (see jwks.OIDCKeys.Key).
 func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
-	token, d, ok := s.source.Presented(r, sofar)
-	if !ok {
-		return d
-	}
-	if strings.Count(token, ".") != 2 {
-		// Opaque tokens, told apart without allocating.
-		return authn.Skip("not a JWT")
-	}
-	var v *verifiedID
-	if s.cache != nil {
-		v, d, ok = jwtcheck.Cached(r.Context(), s.cache, s.verifier, token)
-	} else {
-		v, d, ok = s.verify(r.Context(), token)
-	}
+	v, d, ok := jwtcheck.Authenticate(r, sofar, s.source, s.cache, s.verifier, s.verify)
 	if !ok {
 		return d
 	}
@@ -369,7 +355,7 @@ type verifiedID struct {
 }
 
 func (v *verifiedID) Signing() jwtcheck.Signed { return v.signing }
-func (v *verifiedID) Expiry() time.Time       { return v.cred.ExpiresAt }
+func (v *verifiedID) Expiry() time.Time        { return v.cred.ExpiresAt }
 
 // idClaims are the registered claims and azp; a claim of another type than
 // these makes the token malformed.
