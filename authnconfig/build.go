@@ -220,6 +220,8 @@ func (b *builder) strategies() []authn.Strategy {
 			st = b.forwarded(p.Child("forwarded"), s.Forwarded)
 		case s.JWT != nil:
 			st = b.jwt(p.Child("jwt"), s.JWT)
+		case s.OIDC != nil:
+			st = b.oidc(p.Child("oidc"), s.OIDC)
 		case s.TokenReview != nil:
 			st = b.tokenReview(p.Child("tokenReview"), s.TokenReview)
 		case s.ServiceAccount != nil:

@@ -38,7 +38,7 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 	if !ok {
 		return nil
 	}
-	keys := b.keys(p, j)
+	keys := b.keys(p, j.Issuer, j.Discovery, j.JWKSFile)
 	if keys == nil {
 		return nil
 	}
@@ -84,13 +84,18 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 		b.fail(p, err)
 		return nil
 	}
-	if j.Name == "" {
+	return b.named(p, j.Name, s)
+}
+
+// named returns s under name, or s when name is "".
+func (b *builder) named(p *field.Path, name string, s authn.Strategy) authn.Strategy {
+	if name == "" {
 		return s
 	}
-	named := authn.Named(j.Name, s)
+	named := authn.Named(name, s)
 	if _, err := authn.NewChain(named); err != nil {
 		// A chain of this strategy alone fails only for the name's syntax.
-		b.errs = append(b.errs, field.Invalid(p.Child("name"), j.Name, "must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
+		b.errs = append(b.errs, field.Invalid(p.Child("name"), name, "must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
 		return nil
 	}
 	return named
@@ -98,8 +103,8 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 
 // keys returns the key set of a jwt strategy: a static one read from its
 // file, or the issuer's by discovery.
-func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
-	if j.JWKSFile != "" {
+func (b *builder) keys(p *field.Path, issuer string, d *Discovery, jwksFile string) jwks.KeySet {
+	if jwksFile != "" {
 		fp := p.Child("jwksFile")
 		keys, err := jwks.Static(b.cfg.files[fp.String()])
 		if err != nil {
@@ -109,7 +114,6 @@ func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
 		return keys
 	}
 	var opts []jwks.Option
-	d := j.Discovery
 	if len(d.Origins) > 0 {
 		opts = append(opts, jwks.WithOrigins(d.Origins...))
 	}
@@ -134,7 +138,7 @@ func (b *builder) keys(p *field.Path, j *JWT) jwks.KeySet {
 		ctx, cancel = context.WithCancel(context.Background())
 		cancel() // a key set that fetches nothing
 	}
-	keys, err := jwks.OIDC(ctx, j.Issuer, opts...)
+	keys, err := jwks.OIDC(ctx, issuer, opts...)
 	if err != nil {
 		b.fail(p.Child("discovery"), err)
 		return nil

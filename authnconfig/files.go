@@ -78,6 +78,9 @@ func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
 		if j := s.JWT; j != nil {
 			read(p.Child("jwt", "jwksFile"), j.JWKSFile, 1, none)
 		}
+		if o := s.OIDC; o != nil {
+			read(p.Child("oidc", "jwksFile"), o.JWKSFile, 1, none)
+		}
 	}
 	return files, errs
 }

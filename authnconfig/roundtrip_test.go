@@ -41,8 +41,8 @@ func TestExampleRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(cfg.files, again.files); diff != "" {
 		t.Errorf("files read (-loaded +again):\n%s", diff)
 	}
-	if len(cfg.files) != 4 {
-		t.Errorf("read %d files, want 4", len(cfg.files))
+	if len(cfg.files) != 5 {
+		t.Errorf("read %d files, want 5", len(cfg.files))
 	}
 }
 

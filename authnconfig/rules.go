@@ -85,7 +85,7 @@ func compileRules(p *field.Path, name string, rules []ValidationRule) ([]compile
 	for i, r := range rules {
 		rp := p.Index(i)
 		errs = append(errs, checkMessage(rp.Child("message"), r.Message)...)
-		prg, ferr := compileRule(env, rp.Child("expression"), r.Expression)
+		prg, ferr := compileExpression(env, rp.Child("expression"), r.Expression, boolResult)
 		if ferr != nil {
 			errs = append(errs, ferr)
 			continue
@@ -112,10 +112,19 @@ func checkMessage(p *field.Path, msg string) field.ErrorList {
 	return nil
 }
 
-// compileRule compiles one expression: it must parse and type-check, give
-// a bool (or a value of a type known only when it runs, checked then), and
-// have an estimated cost within RuleCostLimit.
-func compileRule(env *cel.Env, p *field.Path, expr string) (cel.Program, *field.Error) {
+// boolResult accepts a rule's result type: a bool, or a value of a type
+// known only when it runs, checked then.
+func boolResult(t *cel.Type) string {
+	if !t.IsExactType(cel.BoolType) && !t.IsExactType(cel.DynType) {
+		return "must evaluate to a bool, not " + t.String()
+	}
+	return ""
+}
+
+// compileExpression compiles one expression: it must parse and type-check,
+// give a result type result accepts (it returns why not, or ""), and have
+// an estimated cost within RuleCostLimit.
+func compileExpression(env *cel.Env, p *field.Path, expr string, result func(*cel.Type) string) (cel.Program, *field.Error) {
 	switch {
 	case strings.TrimSpace(expr) == "":
 		return nil, field.Required(p, "")
@@ -132,8 +141,8 @@ func compileRule(env *cel.Env, p *field.Path, expr string) (cel.Program, *field.
 		}
 		return nil, field.Invalid(p, expr, "compile error: "+strings.Join(strings.Fields(strings.Join(msgs, "; ")), " "))
 	}
-	if t := ast.OutputType(); !t.IsExactType(cel.BoolType) && !t.IsExactType(cel.DynType) {
-		return nil, field.Invalid(p, expr, "must evaluate to a bool, not "+t.String())
+	if problem := result(ast.OutputType()); problem != "" {
+		return nil, field.Invalid(p, expr, problem)
 	}
 	est, err := env.EstimateCost(ast, sizeEstimator{})
 	if err != nil {

@@ -64,10 +64,12 @@ type ValidationRule struct {
 
 // Strategy is one step of the chain. Exactly one field is set; it names the
 // kind of strategy, and a kind written without settings ("- synthetic:")
-// has none. Every kind but jwt may appear once, and synthetic only last.
+// has none. Every kind but jwt and oidc may appear once, and synthetic
+// only last.
 type Strategy struct {
 	Forwarded      *Forwarded      `json:"forwarded,omitempty"`
 	JWT            *JWT            `json:"jwt,omitempty"`
+	OIDC           *OIDC           `json:"oidc,omitempty"`
 	TokenReview    *TokenReview    `json:"tokenReview,omitempty"`
 	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
 	Annotation     *Annotation     `json:"annotation,omitempty"`
@@ -222,6 +224,78 @@ type JWT struct {
 	// after every other check of the token (see jwt.WithClaimsCheck), and
 	// fail closed as PrincipalValidationRules do.
 	ClaimValidationRules []ValidationRule `json:"claimValidationRules,omitempty"`
+}
+
+// OIDC configures one oidc.New strategy, which verifies an OpenID Connect
+// issuer's ID tokens locally and maps their claims into the User. A chain
+// may hold any number, one per issuer, each under its own Name; tokens go
+// to the strategy of their iss, beside the jwt strategies.
+type OIDC struct {
+	// Name is the strategy's name in the chain; empty means "oidc".
+	Name string `json:"name,omitempty"`
+	// Issuer is the tokens' iss, exactly; it is required.
+	Issuer string `json:"issuer"`
+	// Discovery and JWKSFile are as in JWT; exactly one is set.
+	Discovery *Discovery `json:"discovery,omitempty"`
+	JWKSFile  string     `json:"jwksFile,omitempty"`
+	// Audiences are the OAuth client ids a token must name one of; at
+	// least one is required.
+	Audiences []string `json:"audiences"`
+	// Algorithms, ClockSkew, Cache and TokenSource are as in JWT.
+	Algorithms  []string         `json:"algorithms,omitempty"`
+	ClockSkew   *metav1.Duration `json:"clockSkew,omitempty"`
+	Cache       *JWTCache        `json:"cache,omitempty"`
+	TokenSource string           `json:"tokenSource,omitempty"`
+	// ClaimValidationRules are as in JWT, over the ID token's claims.
+	ClaimValidationRules []ValidationRule `json:"claimValidationRules,omitempty"`
+	// ClaimMappings make the User from the claims; without them the name
+	// is the issuer, "#" and sub, as Kubernetes names it.
+	ClaimMappings *ClaimMappings `json:"claimMappings,omitempty"`
+}
+
+// ClaimMappings make the User from a verified ID token's claims, in the
+// shape of Kubernetes' AuthenticationConfiguration. Each field takes a claim
+// by name or a CEL expression over the variable claims, not both. An
+// expression is compiled at load, under RuleCostLimit; one that fails when
+// it runs, or gives a value of the wrong type, refuses the request (401)
+// with a reason that names the field. Mappings write the User only, never
+// the Actor or its attributes.
+type ClaimMappings struct {
+	// Username is required when ClaimMappings is set. With Claim, Prefix
+	// must be set too ("" for none); a claim "email" is refused when
+	// email_verified is present and not true. An expression gives a
+	// string, used as it is, and must check email_verified itself.
+	Username *PrefixedClaimOrExpression `json:"username,omitempty"`
+	// Groups: a claim or expression giving a string or a list of strings;
+	// with Claim, Prefix must be set too.
+	Groups *PrefixedClaimOrExpression `json:"groups,omitempty"`
+	// UID and Email: a claim or expression giving a string.
+	UID   *ClaimOrExpression `json:"uid,omitempty"`
+	Email *ClaimOrExpression `json:"email,omitempty"`
+	// Extra adds User.Extra entries.
+	Extra []ExtraMapping `json:"extra,omitempty"`
+}
+
+// PrefixedClaimOrExpression is a claim with a prefix, or an expression.
+type PrefixedClaimOrExpression struct {
+	Claim      string  `json:"claim,omitempty"`
+	Prefix     *string `json:"prefix,omitempty"`
+	Expression string  `json:"expression,omitempty"`
+}
+
+// ClaimOrExpression is a claim or an expression.
+type ClaimOrExpression struct {
+	Claim      string `json:"claim,omitempty"`
+	Expression string `json:"expression,omitempty"`
+}
+
+// ExtraMapping is one User.Extra entry: Key, a lower-case key with a
+// domain prefix ("example.com/tenant"), and ValueExpression, a CEL
+// expression giving a string or a list of strings; empty strings are
+// left out, and a key without values is not set.
+type ExtraMapping struct {
+	Key             string `json:"key"`
+	ValueExpression string `json:"valueExpression"`
 }
 
 // Discovery configures jwks.OIDC; every field is optional.

@@ -46,7 +46,7 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 	}
 	for _, s := range c.Spec.Strategies {
 		hasForwarded = hasForwarded || s.Forwarded != nil
-		if s.JWT == nil {
+		if s.JWT == nil && s.OIDC == nil {
 			names[s.name()] = true
 		}
 	}
@@ -56,7 +56,7 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 		kinds := s.kinds()
 		switch {
 		case len(kinds) == 0:
-			errs = append(errs, field.Required(p, "set one of forwarded, jwt, tokenReview, serviceAccount, annotation, synthetic"))
+			errs = append(errs, field.Required(p, "set one of forwarded, jwt, oidc, tokenReview, serviceAccount, annotation, synthetic"))
 			continue
 		case len(kinds) > 1:
 			for _, k := range kinds[1:] {
@@ -65,17 +65,17 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 			continue
 		}
 		kind := kinds[0]
-		if _, seen := kindAt[kind]; seen && kind != "jwt" {
+		if _, seen := kindAt[kind]; seen && kind != "jwt" && kind != "oidc" {
 			errs = append(errs, field.Duplicate(p.Child(kind), kind))
 		}
 		kindAt[kind] = i
 		if kind == "synthetic" && i != len(c.Spec.Strategies)-1 {
 			errs = append(errs, field.Forbidden(p.Child(kind), "synthetic must be the last strategy: no strategy after it could apply"))
 		}
-		if kind == "jwt" {
+		if kind == "jwt" || kind == "oidc" {
 			name := s.name()
 			if names[name] {
-				errs = append(errs, field.Duplicate(p.Child("jwt", "name"), name))
+				errs = append(errs, field.Duplicate(p.Child(kind, "name"), name))
 			}
 			names[name] = true
 		}
@@ -84,6 +84,8 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 			errs = append(errs, s.Forwarded.validate(p.Child(kind))...)
 		case "jwt":
 			errs = append(errs, s.JWT.validate(p.Child(kind), hasForwarded)...)
+		case "oidc":
+			errs = append(errs, s.OIDC.validate(p.Child(kind), hasForwarded)...)
 		case "tokenReview":
 			errs = append(errs, s.TokenReview.validate(p.Child(kind), hasForwarded)...)
 		case "annotation":
@@ -104,6 +106,7 @@ func (s Strategy) kinds() []string {
 	}{
 		{"forwarded", s.Forwarded != nil},
 		{"jwt", s.JWT != nil},
+		{"oidc", s.OIDC != nil},
 		{"tokenReview", s.TokenReview != nil},
 		{"serviceAccount", s.ServiceAccount != nil},
 		{"annotation", s.Annotation != nil},
@@ -123,6 +126,8 @@ func (s Strategy) name() string {
 		return s.JWT.Name
 	case s.JWT != nil:
 		return "jwt"
+	case s.OIDC != nil && s.OIDC.Name != "":
+		return s.OIDC.Name
 	case s.TokenReview != nil:
 		return "tokenreview"
 	case s.ServiceAccount != nil:
@@ -203,30 +208,55 @@ func (t *Trust) validate(p *field.Path) field.ErrorList {
 }
 
 func (j *JWT) validate(p *field.Path, hasForwarded bool) field.ErrorList {
+	return issuerSettings{j.Issuer, j.Discovery, j.JWKSFile, j.Audiences, j.TokenSource, j.Cache, j.ClaimValidationRules}.validate(p, hasForwarded)
+}
+
+// issuerSettings are the settings jwt and oidc strategies share.
+type issuerSettings struct {
+	issuer      string
+	discovery   *Discovery
+	jwksFile    string
+	audiences   []string
+	tokenSource string
+	cache       *JWTCache
+	rules       []ValidationRule
+}
+
+func (j issuerSettings) validate(p *field.Path, hasForwarded bool) field.ErrorList {
 	var errs field.ErrorList
-	if j.Issuer == "" {
+	if j.issuer == "" {
 		errs = append(errs, field.Required(p.Child("issuer"), ""))
 	}
 	switch {
-	case j.Discovery == nil && j.JWKSFile == "":
+	case j.discovery == nil && j.jwksFile == "":
 		errs = append(errs, field.Required(p, "set discovery or jwksFile"))
-	case j.Discovery != nil && j.JWKSFile != "":
+	case j.discovery != nil && j.jwksFile != "":
 		errs = append(errs, field.Forbidden(p.Child("jwksFile"), "set discovery or jwksFile, not both"))
 	}
-	if d := j.Discovery; d != nil {
+	if d := j.discovery; d != nil {
 		dp := p.Child("discovery")
 		errs = append(errs, positive(dp.Child("refreshInterval"), d.RefreshInterval)...)
 		errs = append(errs, positive(dp.Child("minRefreshInterval"), d.MinRefreshInterval)...)
 		errs = append(errs, positive(dp.Child("maxStaleness"), d.MaxStaleness)...)
 	}
-	errs = append(errs, audiences(p.Child("audiences"), j.Audiences)...)
-	errs = append(errs, tokenSource(p.Child("tokenSource"), j.TokenSource, hasForwarded)...)
-	if c := j.Cache; c != nil {
+	errs = append(errs, audiences(p.Child("audiences"), j.audiences)...)
+	errs = append(errs, tokenSource(p.Child("tokenSource"), j.tokenSource, hasForwarded)...)
+	if c := j.cache; c != nil {
 		errs = append(errs, atLeast(p.Child("cache", "size"), c.Size, 1)...)
 		errs = append(errs, notNegative(p.Child("cache", "ttl"), c.TTL)...)
 	}
-	_, rerrs := compileRules(p.Child("claimValidationRules"), claimsVariable, j.ClaimValidationRules)
+	_, rerrs := compileRules(p.Child("claimValidationRules"), claimsVariable, j.rules)
 	return append(errs, rerrs...)
+}
+
+func (o *OIDC) settings() issuerSettings {
+	return issuerSettings{o.Issuer, o.Discovery, o.JWKSFile, o.Audiences, o.TokenSource, o.Cache, o.ClaimValidationRules}
+}
+
+func (o *OIDC) validate(p *field.Path, hasForwarded bool) field.ErrorList {
+	errs := o.settings().validate(p, hasForwarded)
+	_, merrs := compileMappings(p.Child("claimMappings"), o.ClaimMappings)
+	return append(errs, merrs...)
 }
 
 func (t *TokenReview) validate(p *field.Path, hasForwarded bool) field.ErrorList {

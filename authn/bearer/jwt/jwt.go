@@ -2,13 +2,11 @@ package jwt
 
 import (
 	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -17,7 +15,7 @@ import (
 	"github.com/authchain/authchain/authn/bearer"
 	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/internal/boundkind"
-	"github.com/authchain/authchain/internal/nilcheck"
+	"github.com/authchain/authchain/internal/jwtcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
 )
 
@@ -27,55 +25,18 @@ const LegacyServiceAccountIssuer = "kubernetes/serviceaccount"
 
 // Clock skew allowed when checking exp, nbf and iat.
 const (
-	DefaultClockSkew = 30 * time.Second
-	MaxClockSkew     = 5 * time.Minute
+	DefaultClockSkew = jwtcheck.DefaultClockSkew
+	MaxClockSkew     = jwtcheck.MaxClockSkew
 )
-
-const (
-	// defaultJWTCacheTTL is longer than TokenReview's because a verified
-	// token can change only with time, which every hit checks against exp,
-	// and with the key set, which every hit consults again.
-	defaultJWTCacheTTL  = 5 * time.Minute
-	defaultJWTCacheSize = 10_000
-	// jwtVerifyTimeout bounds a cache miss: the key set's own wait for a
-	// refresh (5s) and a little more.
-	jwtVerifyTimeout = jwks.MaxRefreshWait + time.Second
-)
-
-// defaultJWTAlgorithms are the signature algorithms kube-apiserver and
-// common external signers use.
-func defaultJWTAlgorithms() []string {
-	return []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"}
-}
-
-// supportedJWTAlgorithms may be chosen WithAlgorithms. Only asymmetric
-// algorithms: a key set holds public keys, and a public key must never
-// serve as an HMAC secret.
-func supportedJWTAlgorithms() []string {
-	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-}
 
 // Option configures ServiceAccount. Options are checked when
 // ServiceAccount builds the strategy.
 type Option func(*jwtConfig)
 
 type jwtConfig struct {
-	audiences  []string
-	skew       time.Duration
-	algorithms []string
-	source     bearer.Source
+	jwtcheck.Options
 	legacy     bool
-	now        func() time.Time
-	cacheTTL   time.Duration
-	cacheSize  int
-	observer   bearer.CacheObserver
 	boundKinds []string
-	claims     func(map[string]any) error
-	errs       []error
-}
-
-func (c *jwtConfig) errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("jwt: ServiceAccount: "+format, args...))
 }
 
 // WithAudiences sets the audiences a token may be for; it is required, since
@@ -83,33 +44,14 @@ func (c *jwtConfig) errorf(format string, args ...any) {
 // authenticate here. A token must name at least one of them in aud.
 // Repeated calls add audiences.
 func WithAudiences(aud ...string) Option {
-	return func(c *jwtConfig) {
-		if len(aud) == 0 {
-			c.errorf("WithAudiences needs at least one audience")
-		}
-		for _, a := range aud {
-			if a == "" {
-				c.errorf("WithAudiences: empty audience")
-				continue
-			}
-			if !slices.Contains(c.audiences, a) {
-				c.audiences = append(c.audiences, a)
-			}
-		}
-	}
+	return func(c *jwtConfig) { c.AddAudiences(aud) }
 }
 
 // WithClockSkew sets how far clocks may disagree when exp, nbf and iat are
 // checked; the default is DefaultClockSkew, and it may be 0 up to
 // MaxClockSkew.
 func WithClockSkew(d time.Duration) Option {
-	return func(c *jwtConfig) {
-		if d < 0 || d > MaxClockSkew {
-			c.errorf("WithClockSkew(%v): must be between 0 and %v", d, MaxClockSkew)
-			return
-		}
-		c.skew = d
-	}
+	return func(c *jwtConfig) { c.SetClockSkew(d) }
 }
 
 // WithAlgorithms sets the signature algorithms accepted; the default is
@@ -117,29 +59,13 @@ func WithClockSkew(d time.Duration) Option {
 // EdDSA may be added. "none" and the HMAC algorithms (HS256, HS384, HS512)
 // are refused: with them, anyone holding the public key could sign.
 func WithAlgorithms(algs ...string) Option {
-	return func(c *jwtConfig) {
-		if len(algs) == 0 {
-			c.errorf("WithAlgorithms needs at least one algorithm")
-			return
-		}
-		c.algorithms = nil
-		for _, alg := range algs {
-			switch {
-			case strings.EqualFold(alg, "none"), strings.HasPrefix(strings.ToUpper(alg), "HS"):
-				c.errorf("WithAlgorithms: %q is refused: a token must be signed with a private key", alg)
-			case !slices.Contains(supportedJWTAlgorithms(), alg):
-				c.errorf("WithAlgorithms: unsupported algorithm %q (supported: %s)", alg, strings.Join(supportedJWTAlgorithms(), ", "))
-			case !slices.Contains(c.algorithms, alg):
-				c.algorithms = append(c.algorithms, alg)
-			}
-		}
-	}
+	return func(c *jwtConfig) { c.SetAlgorithms(algs) }
 }
 
 // WithTokenSource sets where the token is read from; the default is
 // bearer.FromAuthorization().
 func WithTokenSource(src bearer.Source) Option {
-	return func(c *jwtConfig) { c.source = src }
+	return func(c *jwtConfig) { c.Source = src }
 }
 
 // InsecureAcceptLegacySecretTokens also accepts legacy ServiceAccount tokens
@@ -163,25 +89,13 @@ func InsecureAcceptLegacySecretTokens() Option {
 // one. Only the HMAC of a token is kept, and rejections are not cached.
 // d must not be negative.
 func WithCacheTTL(d time.Duration) Option {
-	return func(c *jwtConfig) {
-		if d < 0 {
-			c.errorf("WithCacheTTL(%v): must not be negative", d)
-			return
-		}
-		c.cacheTTL = d
-	}
+	return func(c *jwtConfig) { c.SetCacheTTL(d) }
 }
 
 // WithCacheSize bounds the number of cached tokens (default 10,000); the
 // least recently used is evicted first. n must be at least 1.
 func WithCacheSize(n int) Option {
-	return func(c *jwtConfig) {
-		if n < 1 {
-			c.errorf("WithCacheSize(%d): must be at least 1", n)
-			return
-		}
-		c.cacheSize = n
-	}
+	return func(c *jwtConfig) { c.SetCacheSize(n) }
 }
 
 // WithCacheObserver has o told of every look-up in the cache of verified
@@ -189,13 +103,7 @@ func WithCacheSize(n int) Option {
 // metrics. With WithCacheTTL(0) there is no cache and o hears nothing. o
 // must not be nil.
 func WithCacheObserver(o bearer.CacheObserver) Option {
-	return func(c *jwtConfig) {
-		if nilcheck.IsNil(o) {
-			c.errorf("WithCacheObserver(nil)")
-			return
-		}
-		c.observer = o
-	}
+	return func(c *jwtConfig) { c.SetCacheObserver(o) }
 }
 
 // WithBoundObjectKinds accepts tokens bound to objects of the given kinds,
@@ -215,7 +123,7 @@ func WithBoundObjectKinds(kinds ...string) Option {
 	return func(c *jwtConfig) {
 		var err error
 		if c.boundKinds, err = boundkind.Add(c.boundKinds, kinds); err != nil {
-			c.errorf("WithBoundObjectKinds: %v", err)
+			c.Errorf("WithBoundObjectKinds: %v", err)
 		}
 	}
 }
@@ -231,45 +139,30 @@ func WithBoundObjectKinds(kinds ...string) Option {
 // strategy reads. check must not be nil; a later call replaces an earlier
 // one.
 func WithClaimsCheck(check func(claims map[string]any) error) Option {
-	return func(c *jwtConfig) {
-		if check == nil {
-			c.errorf("WithClaimsCheck(nil)")
-			return
-		}
-		c.claims = check
-	}
+	return func(c *jwtConfig) { c.SetClaimsCheck(check) }
 }
 
 // WithClock sets the clock exp, nbf and iat, and the cache's TTLs, are
 // checked against, for tests.
 func WithClock(now func() time.Time) Option {
-	return func(c *jwtConfig) {
-		if now == nil {
-			c.errorf("WithClock(nil)")
-			return
-		}
-		c.now = now
-	}
+	return func(c *jwtConfig) { c.SetClock(now) }
 }
 
 // Strategy verifies Kubernetes ServiceAccount tokens locally, with the
 // issuer's public keys. Build it with ServiceAccount. It is safe for
 // concurrent use.
 type Strategy struct {
-	issuer string
-	keys   jwks.KeySet
-	// boundKeys is keys when it knows each key's algorithm, else nil.
-	boundKeys  jwks.AlgorithmKeySet
-	audiences  []string
-	algorithms []string
-	source     bearer.Source
+	issuer    string
+	keys      jwks.KeySet
+	audiences []string
+	source    bearer.Source
 	// acceptLegacy is InsecureAcceptLegacySecretTokens.
 	acceptLegacy bool
 	// boundKinds are the kinds of WithBoundObjectKinds.
 	boundKinds []string
 	// claimsCheck is WithClaimsCheck's, or nil.
 	claimsCheck func(map[string]any) error
-	parser      *gojwt.Parser
+	verifier    *jwtcheck.Verifier
 	// boundTimes checks exp (required), nbf and iat of bound tokens;
 	// legacyTimes the same with exp optional.
 	boundTimes  *gojwt.Validator
@@ -331,82 +224,54 @@ type Strategy struct {
 // reports an error (a jwks.OIDCKeys not built by jwks.OIDC), no audience is
 // configured, or an option is invalid.
 func ServiceAccount(issuer string, keys jwks.KeySet, opts ...Option) (*Strategy, error) {
-	c := jwtConfig{
-		skew:       DefaultClockSkew,
-		algorithms: defaultJWTAlgorithms(),
-		source:     bearer.FromAuthorization(),
-		now:        time.Now,
-		cacheTTL:   defaultJWTCacheTTL,
-		cacheSize:  defaultJWTCacheSize,
-	}
+	c := jwtConfig{Options: jwtcheck.NewOptions("jwt: ServiceAccount: ")}
 	switch issuer {
 	case "":
-		c.errorf("issuer is empty")
+		c.Errorf("issuer is empty")
 	case LegacyServiceAccountIssuer:
-		c.errorf("issuer %q is the legacy issuer; use InsecureAcceptLegacySecretTokens", issuer)
+		c.Errorf("issuer %q is the legacy issuer; use InsecureAcceptLegacySecretTokens", issuer)
 	}
-	if nilcheck.IsNil(keys) {
-		c.errorf("keys is nil")
-	} else if v, ok := keys.(authn.Validator); ok {
-		if err := v.Validate(); err != nil {
-			c.errorf("keys: %w", err)
-		}
-	}
+	c.CheckKeys(keys)
 	for i, opt := range opts {
 		if opt == nil {
-			c.errorf("option %d is nil", i)
+			c.Errorf("option %d is nil", i)
 			continue
 		}
 		opt(&c)
 	}
-	if len(c.audiences) == 0 {
-		c.errorf("no audience: use WithAudiences, so that tokens meant for other services are refused")
+	if len(c.Audiences) == 0 {
+		c.Errorf("no audience: use WithAudiences, so that tokens meant for other services are refused")
 	}
-	if err := errors.Join(c.errs...); err != nil {
+	if err := errors.Join(c.Errs...); err != nil {
 		return nil, err
 	}
-	timeChecks := []gojwt.ParserOption{gojwt.WithLeeway(c.skew), gojwt.WithTimeFunc(c.now), gojwt.WithIssuedAt()}
 	s := &Strategy{
 		issuer:       issuer,
 		keys:         keys,
-		audiences:    c.audiences,
-		algorithms:   c.algorithms,
-		source:       c.source,
+		audiences:    c.Audiences,
+		source:       c.Source,
 		acceptLegacy: c.legacy,
 		boundKinds:   c.boundKinds,
-		claimsCheck:  c.claims,
-		// Strict: a segment has one encoding, so a token has one spelling.
-		parser:      gojwt.NewParser(gojwt.WithStrictDecoding()),
-		boundTimes:  gojwt.NewValidator(append(timeChecks, gojwt.WithExpirationRequired())...),
-		legacyTimes: gojwt.NewValidator(timeChecks...),
+		claimsCheck:  c.ClaimsCheck,
+		boundTimes:   jwtcheck.TimeValidator(&c.Options, gojwt.WithExpirationRequired()),
+		legacyTimes:  jwtcheck.TimeValidator(&c.Options),
 	}
-	s.boundKeys, _ = keys.(jwks.AlgorithmKeySet)
-	if c.cacheTTL > 0 {
-		cacheOpts := []bearer.CacheOption{
-			bearer.WithSize(c.cacheSize, 1),
-			// Rejections are cheap to repeat, and an unknown kid must be
-			// looked up again once the key set has caught up.
-			bearer.WithTTL(c.cacheTTL, 0),
-			bearer.WithTimeout(jwtVerifyTimeout),
-			bearer.WithClock(c.now),
-		}
-		if c.observer != nil {
-			cacheOpts = append(cacheOpts, bearer.WithObserver(c.observer))
-		}
-		cache, err := bearer.NewCache(s.verifyForCache, cacheOpts...)
-		if err != nil {
-			return nil, fmt.Errorf("jwt: ServiceAccount: %w", err)
-		}
-		s.cache = cache
+	s.verifier = jwtcheck.NewVerifier(keys, c.Algorithms, func(iss string) bool {
+		return iss == issuer || c.legacy && iss == LegacyServiceAccountIssuer
+	})
+	cache, err := jwtcheck.NewCache(&c.Options, s.verify)
+	if err != nil {
+		return nil, fmt.Errorf("jwt: ServiceAccount: %w", err)
 	}
+	s.cache = cache
 	return s, nil
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
 // authn.ErrNotBuilt unless s was built by ServiceAccount.
 func (s *Strategy) Validate() error {
-	if s == nil || s.keys == nil || s.parser == nil || s.boundTimes == nil || s.legacyTimes == nil ||
-		s.issuer == "" || len(s.audiences) == 0 || len(s.algorithms) == 0 {
+	if s == nil || s.keys == nil || !s.verifier.Built() || s.boundTimes == nil || s.legacyTimes == nil ||
+		s.issuer == "" || len(s.audiences) == 0 {
 		return notbuilt.Error("jwt.Strategy", "jwt.ServiceAccount")
 	}
 	return nil
@@ -425,21 +290,8 @@ func (s *Strategy) Headers() []string { return s.source.Headers() }
 // on the network only when the token's kid is unknown to keys (see
 // jwks.OIDCKeys.Key); tokens signed with known keys are verified in memory.
 func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
-	token, d, ok := s.source.Presented(r, sofar)
+	v, d, ok := jwtcheck.Authenticate(r, sofar, s.source, s.cache, s.verifier, s.verify)
 	if !ok {
-		return d
-	}
-	if strings.Count(token, ".") != 2 {
-		// Opaque tokens, told apart without allocating.
-		return authn.Skip("not a JWT")
-	}
-	var v *verifiedJWT
-	if s.cache != nil {
-		v, d = s.verifyCached(r.Context(), token)
-	} else {
-		v, d = s.verify(r.Context(), token)
-	}
-	if v == nil {
 		return d
 	}
 	return bearer.Bind(sofar, &v.sa, authn.User{}, v.credential(), "ServiceAccount token verified")
@@ -448,102 +300,17 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 // verifiedJWT is what a verified token proves, and the key and algorithm
 // that proved it. Cached values are shared: never modify one.
 type verifiedJWT struct {
-	sa   authn.ServiceAccount
-	cred authn.Credential
-	kid  string
-	key  crypto.PublicKey
-	alg  string
+	sa      authn.ServiceAccount
+	cred    authn.Credential
+	signing jwtcheck.Signed
 }
+
+func (v *verifiedJWT) Signing() jwtcheck.Signed { return v.signing }
+func (v *verifiedJWT) Expiry() time.Time        { return v.cred.ExpiresAt }
 
 // credential returns a deep copy of v.cred, so that no Principal shares
 // anything with a cached value.
 func (v *verifiedJWT) credential() *authn.Credential { return v.cred.Clone() }
-
-// jwtDecisionError carries through the cache a decision that must not be
-// cached: a token that is not this strategy's, or keys unavailable. The
-// cache never stores errors.
-type jwtDecisionError struct{ d authn.Decision }
-
-func (e *jwtDecisionError) Error() string { return e.d.Reason }
-func (e *jwtDecisionError) Unwrap() error { return e.d.Cause }
-
-// Is makes a token that is not the strategy's (another issuer's) match
-// bearer.ErrNotApplicable, so that the cache's observer does not count it
-// as a failed verification.
-func (e *jwtDecisionError) Is(target error) bool {
-	return target == bearer.ErrNotApplicable && e.d.Outcome == authn.NotApplicable
-}
-
-// verifyForCache is the cache's verify function.
-func (s *Strategy) verifyForCache(ctx context.Context, token string, _ []string) (bearer.Verdict[*verifiedJWT], error) {
-	v, d := s.verify(ctx, token)
-	switch {
-	case v != nil:
-		return bearer.Verdict[*verifiedJWT]{Value: v, ExpiresAt: v.cred.ExpiresAt}, nil
-	case d.Outcome == authn.Rejected:
-		return bearer.Verdict[*verifiedJWT]{Invalid: d.Reason}, nil
-	}
-	return bearer.Verdict[*verifiedJWT]{}, &jwtDecisionError{d}
-}
-
-// verifyCached is verify through the cache. A cached token is good only if
-// the key set still gives the same key for its kid, so that rotation and
-// staleness apply to it as to a new token.
-func (s *Strategy) verifyCached(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
-	verdict, err := s.cache.Get(ctx, token, nil)
-	if err != nil {
-		var de *jwtDecisionError
-		switch {
-		case errors.As(err, &de):
-			return nil, de.d
-		case ctx.Err() != nil:
-			return nil, authn.Fail("request ended before the token was verified", err)
-		}
-		return nil, authn.Fail("token verification did not finish", err)
-	}
-	if verdict.Invalid != "" {
-		return nil, authn.Reject(verdict.Invalid)
-	}
-	v := verdict.Value
-	key, keyAlg, err := s.key(ctx, v.kid)
-	switch {
-	case errors.Is(err, jwks.ErrUnknownKey):
-		return nil, authn.Reject("token signed with an unknown key")
-	case err != nil:
-		return nil, authn.Fail("signing keys unavailable", err)
-	case !sameKey(key, v.key):
-		// The kid now names another key, which did not sign the token.
-		return nil, authn.Reject("token signature invalid")
-	case keyAlg != "" && keyAlg != v.alg:
-		// The issuer has since bound the key to another algorithm.
-		return nil, authn.Reject(reasonKeyAlgorithmMismatch)
-	}
-	return v, authn.Decision{}
-}
-
-// reasonKeyAlgorithmMismatch is the reason for a token whose alg is not the
-// one its key was published for.
-const reasonKeyAlgorithmMismatch = "token algorithm does not match its key"
-
-// key returns the key for kid and the algorithm it is bound to, "" when
-// keys does not say or the key has none.
-func (s *Strategy) key(ctx context.Context, kid string) (crypto.PublicKey, string, error) {
-	if s.boundKeys != nil {
-		return s.boundKeys.KeyAndAlgorithm(ctx, kid)
-	}
-	key, err := s.keys.Key(ctx, kid)
-	return key, "", err
-}
-
-// sameKey reports whether a and b are the same public key. A refetched set
-// holds new values for unchanged keys, hence Equal.
-func sameKey(a, b crypto.PublicKey) bool {
-	if a == b {
-		return true
-	}
-	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && eq.Equal(b)
-}
 
 // serviceAccountClaims are the claims of bound and legacy ServiceAccount
 // tokens. Names are Kubernetes'.
@@ -627,156 +394,40 @@ func (o *objectClaim) boundObject() *authn.BoundObject {
 	return &authn.BoundObject{Name: o.Name, UID: o.UID}
 }
 
-// verify checks token and returns what it proves, or nil and the decision
-// to return. Decisions never quote the token or any part of it.
-func (s *Strategy) verify(ctx context.Context, token string) (*verifiedJWT, authn.Decision) {
+// verify checks token and returns what it proves; ok is false when d is
+// the decision to return. Decisions never quote the token or any part of
+// it.
+func (s *Strategy) verify(ctx context.Context, token string) (*verifiedJWT, authn.Decision, bool) {
 	var claims serviceAccountClaims
-	// Parsed once, unverified, so that the issuer routes the token before
-	// anything is judged; the signature is checked below, before any
-	// claim is believed.
-	parsed, _, err := s.parser.ParseUnverified(token, &claims)
-	if err != nil {
-		return nil, s.unparsable(token, err)
+	signing, d, ok := s.verifier.Signature(ctx, token, &claims)
+	if !ok {
+		return nil, d, false
 	}
-	legacy := false
-	switch {
-	case claims.Issuer == s.issuer:
-	case s.acceptLegacy && claims.Issuer == LegacyServiceAccountIssuer:
-		legacy = true
-	default:
-		return nil, authn.Skip("token for another issuer")
-	}
-	if !slices.Contains(s.algorithms, parsed.Method.Alg()) {
-		return nil, authn.Reject("token signature algorithm not accepted")
-	}
-	if _, ok := parsed.Header["crit"]; ok {
-		// No extension is understood, so none may be critical (RFC 7515).
-		return nil, authn.Reject("token header has critical parameters")
-	}
-	kid := ""
-	if v, ok := parsed.Header["kid"]; ok {
-		if kid, ok = v.(string); !ok {
-			return nil, authn.Reject("token header kid is not a string")
-		}
-	}
-	alg := parsed.Method.Alg()
-	key, keyAlg, err := s.key(ctx, kid)
-	switch {
-	case errors.Is(err, jwks.ErrUnknownKey):
-		return nil, authn.Reject("token signed with an unknown key")
-	case err != nil:
-		return nil, authn.Fail("signing keys unavailable", err)
-	case keyAlg != "" && keyAlg != alg:
-		// An RS256 key must not verify a PS256 signature, say: the issuer
-		// bound the key to one algorithm (RFC 7517, section 4.4).
-		return nil, authn.Reject(reasonKeyAlgorithmMismatch)
-	}
-	// ParseUnverified found exactly two dots.
-	signed := token[:strings.LastIndexByte(token, '.')]
-	if err := parsed.Method.Verify(signed, parsed.Signature, key); err != nil {
-		return nil, authn.Reject("token signature invalid")
-	}
-
 	// Only now are the claims the issuer's.
+	legacy := claims.Issuer != s.issuer
 	validator := s.boundTimes
 	if legacy {
 		validator = s.legacyTimes
 	}
 	if err := validator.Validate(&claims); err != nil {
-		return nil, authn.Reject(timeClaimsProblem(err))
+		return nil, authn.Reject(jwtcheck.TimeProblem(err)), false
 	}
 	var v *verifiedJWT
-	var d authn.Decision
 	if legacy {
 		v, d = legacyIdentity(&claims)
 	} else {
 		v, d = s.boundIdentity(&claims)
 	}
 	if v == nil {
-		return nil, d
+		return nil, d, false
 	}
 	if s.claimsCheck != nil {
-		if d, ok := s.checkClaims(signed); !ok {
-			return nil, d
+		if d, ok := s.verifier.CheckClaims(signing, s.claimsCheck); !ok {
+			return nil, d, false
 		}
 	}
-	v.kid, v.key, v.alg = kid, key, alg
-	return v, d
-}
-
-// checkClaims decodes the verified payload of signed (header.payload) and
-// hands it to the claims check.
-func (s *Strategy) checkClaims(signed string) (authn.Decision, bool) {
-	_, payload, _ := strings.Cut(signed, ".")
-	b, err := s.parser.DecodeSegment(payload)
-	var claims map[string]any
-	if err == nil {
-		err = json.Unmarshal(b, &claims)
-	}
-	if err != nil {
-		// The parser read this payload already; this cannot happen.
-		return authn.Reject("malformed token"), false
-	}
-	if err := s.claimsCheck(claims); err != nil {
-		return authn.Reject(err.Error()), false
-	}
-	return authn.Decision{}, true
-}
-
-// unparsable decides about a token golang-jwt could not parse: not this
-// strategy's business unless it is a JWT from its issuer.
-func (s *Strategy) unparsable(token string, err error) authn.Decision {
-	iss, isJWT := s.peekIssuer(token)
-	switch {
-	case !isJWT:
-		return authn.Skip("not a JWT")
-	case iss != s.issuer && !(s.acceptLegacy && iss == LegacyServiceAccountIssuer):
-		return authn.Skip("token for another issuer")
-	case errors.Is(err, gojwt.ErrTokenUnverifiable):
-		// The alg is missing or names no known algorithm.
-		return authn.Reject("token signature algorithm not accepted")
-	}
-	return authn.Reject("malformed token")
-}
-
-// peekIssuer reports whether token is a JWS compact serialization whose
-// header and payload are JSON objects, and its unverified iss if that is a
-// string. It is called only for tokens the parser refused, so its cost is
-// off the common path.
-func (s *Strategy) peekIssuer(token string) (iss string, isJWT bool) {
-	header, rest, ok := strings.Cut(token, ".")
-	if !ok {
-		return "", false
-	}
-	payload, sig, ok := strings.Cut(rest, ".")
-	if !ok || strings.IndexByte(sig, '.') >= 0 {
-		return "", false
-	}
-	var objects [2]map[string]json.RawMessage
-	for i, seg := range [2]string{header, payload} {
-		b, err := s.parser.DecodeSegment(seg)
-		if err != nil || json.Unmarshal(b, &objects[i]) != nil || objects[i] == nil {
-			return "", false
-		}
-	}
-	// A non-string iss is no issuer's: the error leaves iss "".
-	_ = json.Unmarshal(objects[1]["iss"], &iss)
-	return iss, true
-}
-
-// timeClaimsProblem names what a validator refused.
-func timeClaimsProblem(err error) string {
-	switch {
-	case errors.Is(err, gojwt.ErrTokenExpired):
-		return "token has expired"
-	case errors.Is(err, gojwt.ErrTokenNotValidYet):
-		return "token is not valid yet"
-	case errors.Is(err, gojwt.ErrTokenUsedBeforeIssued):
-		return "token was issued in the future"
-	case errors.Is(err, gojwt.ErrTokenRequiredClaimMissing):
-		return "token has no expiry"
-	}
-	return "token has invalid time claims"
+	v.signing = signing
+	return v, d, true
 }
 
 // boundIdentity checks the claims of a verified bound token and returns its
@@ -785,12 +436,7 @@ func (s *Strategy) boundIdentity(c *serviceAccountClaims) (*verifiedJWT, authn.D
 	if len(c.Audience) == 0 {
 		return nil, authn.Reject("token has no audience")
 	}
-	var accepted []string
-	for _, a := range c.Audience {
-		if slices.Contains(s.audiences, a) && !slices.Contains(accepted, a) {
-			accepted = append(accepted, a)
-		}
-	}
+	accepted := jwtcheck.AcceptedAudiences(c.Audience, s.audiences)
 	if len(accepted) == 0 {
 		return nil, authn.Reject("token audience not accepted")
 	}
