@@ -50,6 +50,13 @@ func (b *builder) oidc(p *field.Path, o *OIDC) authn.Strategy {
 	if b.deps.Now != nil {
 		opts = append(opts, oidc.WithClock(b.deps.Now))
 	}
+	name := o.Name
+	if name == "" {
+		name = (*oidc.Strategy)(nil).Name()
+	}
+	if obs := b.cacheObserver(name); obs != nil {
+		opts = append(opts, oidc.WithCacheObserver(obs))
+	}
 	s, err := oidc.New(o.Issuer, keys, opts...)
 	if err != nil {
 		b.fail(p, err)

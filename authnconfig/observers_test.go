@@ -59,7 +59,7 @@ func TestBuildObservers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "jwks.json"), tokentest.StaticJWKS(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	const otherIssuer = "https://other-issuer.example"
+	const otherIssuer, idpIssuer = "https://other-issuer.example", "https://idp.example"
 	cfg, err := Parse([]byte(header+`spec:
   strategies:
   - jwt:
@@ -69,6 +69,10 @@ func TestBuildObservers(t *testing.T) {
       audiences: [`+tokentest.Audience+`]
   - jwt:
       issuer: `+otherIssuer+`
+      jwksFile: jwks.json
+      audiences: [`+tokentest.Audience+`]
+  - oidc:
+      issuer: `+idpIssuer+`
       jwksFile: jwks.json
       audiences: [`+tokentest.Audience+`]
   - tokenReview:
@@ -81,6 +85,7 @@ func TestBuildObservers(t *testing.T) {
 	clusterToken := tokentest.RSA(t, tokentest.Claims())
 	otherToken := tokentest.RSA(t, tokentest.Claims(tokentest.Set("iss", otherIssuer)))
 	reviewed := tokentest.RSA(t, tokentest.Claims(tokentest.Set("iss", "https://reviewed.example")))
+	idToken := tokentest.RSA(t, tokentest.Claims(tokentest.Set("iss", idpIssuer), tokentest.Set("sub", "alice"), tokentest.Set("aud", tokentest.Audience)))
 
 	var mu sync.Mutex
 	observers := map[string]*countingObserver{}
@@ -109,10 +114,10 @@ func TestBuildObservers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer built.Close()
-	if diff := cmp.Diff([]string{"cluster", "jwt", "tokenreview"}, asked); diff != "" {
+	if diff := cmp.Diff([]string{"cluster", "jwt", "oidc", "tokenreview"}, asked); diff != "" {
 		t.Fatalf("observers asked for (-want +got):\n%s", diff)
 	}
-	for _, token := range []string{clusterToken, clusterToken, otherToken, otherToken, reviewed, reviewed} {
+	for _, token := range []string{clusterToken, clusterToken, otherToken, otherToken, idToken, idToken, reviewed, reviewed} {
 		if _, trace, err := built.Chain.Authenticate(tokentest.Request(token)); err != nil {
 			t.Fatalf("Authenticate: %v; trace %+v", err, trace)
 		}
@@ -125,8 +130,9 @@ func TestBuildObservers(t *testing.T) {
 	// strategy decides is a miss each time it passes (that verdict is not
 	// kept).
 	want := map[string]cacheCounts{
-		"cluster":     {Hits: 1, Misses: 5, OK: 5},
-		"jwt":         {Hits: 1, Misses: 3, OK: 3},
+		"cluster":     {Hits: 1, Misses: 7, OK: 7},
+		"jwt":         {Hits: 1, Misses: 5, OK: 5},
+		"oidc":        {Hits: 1, Misses: 3, OK: 3},
 		"tokenreview": {Hits: 1, Misses: 1, OK: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
