@@ -41,7 +41,10 @@ type config struct {
 // of X-Request-Id; "" records none. Wrap refuses a name that is not a valid
 // header name, and the identity headers the chain strips (authn
 // DefaultIdentityHeaders), Authorization, Proxy-Authorization and Cookie,
-// whose values are secrets.
+// whose values are secrets; it also refuses a header the wrapped
+// authenticator says it strips (a StrippedHeaders method, as authn.Chain
+// has), such as a proxy's shared-secret header. The id is read after the
+// wrapped authenticator ran, so a header it strips is never recorded.
 func WithRequestIDHeader(name string) Option {
 	return func(c *config) error {
 		if name == "" {
@@ -125,6 +128,12 @@ func Wrap(next authn.Authenticator, sink Sink, opts ...Option) (*Authenticator, 
 			return nil, fmt.Errorf("authnaudit: Wrap: %w", err)
 		}
 	}
+	if s, ok := next.(interface{ StrippedHeaders() []string }); ok && a.cfg.requestIDHeader != "" {
+		stripped, err := authn.NewHeaderSet(s.StrippedHeaders()...)
+		if err == nil && stripped.Contains(a.cfg.requestIDHeader) {
+			return nil, fmt.Errorf("authnaudit: Wrap: request id header %q is one the authenticator strips, a credential or identity; name another", a.cfg.requestIDHeader)
+		}
+	}
 	return a, nil
 }
 
@@ -140,18 +149,19 @@ func (a *Authenticator) Authenticate(r *http.Request) (authn.Principal, authn.Tr
 		RequestReceivedTimestamp: a.cfg.now(),
 		Annotations:              make(map[string]string, 8),
 	}
-	// Read before next runs: what the chain strips is gone afterwards.
-	if a.cfg.requestIDHeader != "" {
-		if id := checkedID(r.Header.Get(a.cfg.requestIDHeader)); id != "" {
-			e.Annotations[AnnotationRequestID] = id
-		}
-	}
 	if a.cfg.traceID != nil {
 		if id := checkedID(a.cfg.traceID(r.Context())); id != "" {
 			e.Annotations[AnnotationTraceID] = id
 		}
 	}
 	p, t, err := a.next.Authenticate(r)
+	// Read after the chain ran: a header it strips (a proxy's shared
+	// secret, say) is a credential, and is gone by now.
+	if a.cfg.requestIDHeader != "" {
+		if id := checkedID(r.Header.Get(a.cfg.requestIDHeader)); id != "" {
+			e.Annotations[AnnotationRequestID] = id
+		}
+	}
 	e.StageTimestamp = a.cfg.now()
 	e.Trace = t
 	describe(&e, p, decision.Summarize(p, t, err))

@@ -295,17 +295,30 @@ func TestAttack9RuleNullActor(t *testing.T) {
 	}
 }
 
-// TestAttack9RuleTypeConfusion compares a list with a string.
-// ValidationRule promises that "a value of another type" refuses the
-// request, but CEL's equality across types is not an error: it is false,
-// so "!=" is true and a rule meant to refuse an admin lets one in.
+// TestAttack9RuleTypeConfusion compares a list with a string. CEL's
+// equality across types is not an error but false, so "!=" is true and a
+// rule written that way lets an admin in; ValidationRule documents it and
+// the form to write instead, which this test holds to.
 func TestAttack9RuleTypeConfusion(t *testing.T) {
 	p := authn.Principal{User: authn.User{Name: "alice", Extra: map[string][]string{"role": {"admin"}}}}
-	rules, errs := compileRules(nil, principalVariable, []ValidationRule{{"principal.user.extra['role'] != 'admin'", "no admins"}})
-	if len(errs) > 0 {
-		return
+	holds := func(expr string) bool {
+		t.Helper()
+		rules, errs := compileRules(nil, principalVariable, []ValidationRule{{expr, "no admins"}})
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", expr, errs)
+		}
+		_, _, ok := evalRules(rules, map[string]any{principalVariable: principalValue(p)})
+		return ok
 	}
-	if _, _, ok := evalRules(rules, map[string]any{principalVariable: principalValue(p)}); ok {
-		t.Error("a list compared with a string holds: a value of another type did not refuse the request, as ValidationRule promises")
+	if !holds("principal.user.extra['role'] != 'admin'") {
+		t.Error("CEL's cross-type != changed; update ValidationRule's documentation")
+	}
+	for _, expr := range []string{
+		"!('admin' in principal.user.extra['role'])",
+		"type(principal.user.extra['role']) == string && principal.user.extra['role'] != 'admin'",
+	} {
+		if holds(expr) {
+			t.Errorf("%s holds for role ['admin']: the documented form lets an admin in", expr)
+		}
 	}
 }

@@ -255,11 +255,11 @@ func (b *builder) trustPolicy(p *field.Path, t Trust) authn.TrustPolicy {
 		p = p.Child("cidrs")
 	case t.ClientCertificate != nil:
 		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(b.cfg.files[p.Child("clientCertificate", "caFile").String()])
+		pool.AppendCertsFromPEM(b.cfg.files[p.Child("clientCertificate", "caFile").String()].data)
 		policy, err = strategies.TrustClientCertificate(pool, t.ClientCertificate.Names...)
 		p = p.Child("clientCertificate")
 	case t.SharedSecret != nil:
-		secret := b.cfg.files[p.Child("sharedSecret", "secretFile").String()]
+		secret := b.cfg.files[p.Child("sharedSecret", "secretFile").String()].data
 		policy, err = strategies.TrustSharedSecret(t.SharedSecret.Header, secret)
 		p = p.Child("sharedSecret")
 	case t.InsecureAnyPeer:
@@ -322,7 +322,7 @@ func (b *builder) annotation(p *field.Path, a *Annotation) authn.Strategy {
 	if len(a.BindingKeyFiles) > 0 {
 		keys := make([][]byte, len(a.BindingKeyFiles))
 		for i := range a.BindingKeyFiles {
-			keys[i] = b.cfg.files[p.Child("bindingKeyFiles").Index(i).String()]
+			keys[i] = b.cfg.files[p.Child("bindingKeyFiles").Index(i).String()].data
 		}
 		opts = append(opts, strategies.RequireSignedBinding(keys...))
 	}

@@ -106,7 +106,7 @@ func (b *builder) named(p *field.Path, name string, s authn.Strategy) authn.Stra
 func (b *builder) keys(p *field.Path, issuer string, d *Discovery, jwksFile string) jwks.KeySet {
 	if jwksFile != "" {
 		fp := p.Child("jwksFile")
-		keys, err := jwks.Static(b.cfg.files[fp.String()])
+		keys, err := jwks.Static(b.cfg.files[fp.String()].data)
 		if err != nil {
 			b.fail(fp, err)
 			return nil

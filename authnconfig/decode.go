@@ -69,11 +69,16 @@ func emptyKinds(root map[string]any) {
 	}
 }
 
+// yamlLineBreaks turns every line break the YAML parser honours into "\n":
+// CR alone, and the YAML 1.1 breaks NEL, LS and PS, besides LF. A "---"
+// after any of them starts a document.
+var yamlLineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
 // secondDocument reports whether data holds a "---" marker after content.
 // A marker starts a line, and YAML allows it nowhere else at column 0.
 func secondDocument(data []byte) bool {
 	content := false
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(yamlLineBreaks.Replace(string(data)), "\n") {
 		if rest, ok := strings.CutPrefix(line, "---"); ok && (rest == "" || strings.TrimSpace(rest) == "" || rest[0] == ' ' || rest[0] == '\t') {
 			if content {
 				return true

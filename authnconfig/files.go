@@ -2,23 +2,36 @@ package authnconfig
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/authchain/authchain/authn/strategies"
 	"github.com/authchain/authchain/binding"
+	"github.com/authchain/authchain/internal/regularfile"
 )
+
+// referencedFile is a file a configuration refers to: where it was read, and
+// what it held.
+type referencedFile struct {
+	path string
+	data []byte
+}
 
 // readFiles reads every file the configuration refers to, keyed by the
 // field path that names it, and checks what can be checked without a
 // constructor. Errors name the field and the file, never the contents.
-func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
-	files := map[string][]byte{}
+func (c *ChainConfiguration) readFiles() (map[string]referencedFile, field.ErrorList) {
+	files := map[string]referencedFile{}
 	var errs field.ErrorList
 	read := func(p *field.Path, name string, minLen int, check func([]byte) string) {
 		if name == "" {
@@ -34,6 +47,8 @@ func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
 			errs = append(errs, field.Invalid(p, name, "no such file"))
 		case errors.Is(err, errTooLarge):
 			errs = append(errs, field.Invalid(p, name, "is "+errTooLarge.Error()))
+		case errors.Is(err, regularfile.ErrNotRegular):
+			errs = append(errs, field.Invalid(p, name, "is not a regular file"))
 		case err != nil:
 			errs = append(errs, field.Invalid(p, name, "cannot be read"))
 		case len(data) == 0:
@@ -45,7 +60,7 @@ func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
 				errs = append(errs, field.Invalid(p, name, problem))
 				return
 			}
-			files[p.String()] = data
+			files[p.String()] = referencedFile{path: path, data: data}
 		}
 	}
 	none := func([]byte) string { return "" }
@@ -83,4 +98,37 @@ func (c *ChainConfiguration) readFiles() (map[string][]byte, field.ErrorList) {
 		}
 	}
 	return files, errs
+}
+
+// Files lists the files c refers to, as Parse read them (relative names
+// resolved against the configuration's directory), sorted and without
+// repeats. A program that reloads the configuration watches their
+// directories too: a rotated secret is a change of the configuration.
+func (c *ChainConfiguration) Files() []string {
+	var paths []string
+	for _, f := range c.files {
+		paths = append(paths, f.path)
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+// FilesDigest is a SHA-256, in hex, over what the files c refers to held
+// when Parse read them, each with the field that names it: it changes when
+// any of them does. It is the empty string for a configuration that Parse
+// did not return or that refers to no file. It is a digest of secrets:
+// compare it, never publish it.
+func (c *ChainConfiguration) FilesDigest() string {
+	if len(c.files) == 0 {
+		return ""
+	}
+	fields := slices.Sorted(maps.Keys(c.files))
+	h := sha256.New()
+	for _, name := range fields {
+		data := c.files[name].data
+		// Lengths first, so that no two lists of files hash alike.
+		fmt.Fprintf(h, "%d:%s%d:", len(name), name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,10 +1,11 @@
 package authnconfig
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
+
+	"github.com/authchain/authchain/internal/regularfile"
 )
 
 // MaxFileBytes bounds a configuration file and every file it refers to.
@@ -79,19 +80,12 @@ func (c *ChainConfiguration) check() *Error {
 
 var errTooLarge = fmt.Errorf("larger than %d bytes", MaxFileBytes)
 
-// readFile reads path, refusing one larger than MaxFileBytes.
+// readFile reads path, refusing one larger than MaxFileBytes and anything
+// but a regular file (a FIFO would block the load).
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileBytes {
+	data, err := regularfile.Read(path, MaxFileBytes)
+	if errors.Is(err, regularfile.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %w", path, errTooLarge)
 	}
-	return data, nil
+	return data, err
 }

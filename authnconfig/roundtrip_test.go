@@ -38,7 +38,7 @@ func TestExampleRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(cfg, again, cmpopts.IgnoreUnexported(ChainConfiguration{})); diff != "" {
 		t.Errorf("round trip (-loaded +again):\n%s", diff)
 	}
-	if diff := cmp.Diff(cfg.files, again.files); diff != "" {
+	if diff := cmp.Diff(cfg.files, again.files, cmp.AllowUnexported(referencedFile{})); diff != "" {
 		t.Errorf("files read (-loaded +again):\n%s", diff)
 	}
 	if len(cfg.files) != 5 {

@@ -19,7 +19,7 @@ type ChainConfiguration struct {
 	// dir resolves relative file references; files holds what Parse read
 	// from them, by field path, so that Build uses what was validated.
 	dir   string
-	files map[string][]byte
+	files map[string]referencedFile
 }
 
 // Spec is the chain: its strategies, run in the order given, and the headers
@@ -50,9 +50,14 @@ type Spec struct {
 // message a request is refused with when it does not. Rules are compiled
 // when the file is loaded: an expression that does not compile, does not
 // give a bool, or whose estimated cost exceeds RuleCostLimit (see
-// RuleEstimatedSize) is an error of the file. An evaluation that fails (a missing key, a value of
-// another type, more than RuleCostLimit spent) refuses the request: rules
-// fail closed.
+// RuleEstimatedSize) is an error of the file. An evaluation that fails (a
+// missing key, a function given a value of another type, more than
+// RuleCostLimit spent) refuses the request: rules fail closed. Equality is
+// not a function that fails: as CEL defines it, == between values of
+// different types is false and != true, so
+// "principal.user.extra['role'] != 'admin'" holds for the list ['admin'].
+// Write a rule so that a value of an unexpected type makes it false:
+// "!('admin' in principal.user.extra['role'])", or test type() first.
 type ValidationRule struct {
 	// Expression is the CEL expression, at most 4 KiB.
 	Expression string `json:"expression"`

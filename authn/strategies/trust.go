@@ -93,6 +93,13 @@ func (t *clientCertTrust) Verify(r *http.Request) error {
 
 func (*clientCertTrust) StrippedHeaders() []string { return nil }
 
+// The widest prefixes TrustPeerCIDRs accepts: 10.0.0.0/8 and the IPv6
+// unique local fc00::/7, the widest private ranges, are allowed.
+const (
+	MinPeerPrefixBits4 = 8
+	MinPeerPrefixBits6 = 7
+)
+
 // TrustPeerCIDRs trusts a request whose connection peer, r.RemoteAddr, lies
 // in one of cidrs (IPv4-mapped IPv6 peers are compared as IPv4). It never
 // reads X-Forwarded-For, X-Real-IP or any other header, and an unparseable
@@ -100,6 +107,11 @@ func (*clientCertTrust) StrippedHeaders() []string { return nil }
 //
 // It must run before any RealIP-style middleware that rewrites RemoteAddr
 // from headers; otherwise a client can claim a trusted address.
+//
+// A prefix wider than MinPeerPrefixBits4 (IPv4, or IPv4-mapped) or
+// MinPeerPrefixBits6 (IPv6) is refused: 0.0.0.0/0, ::ffff:0.0.0.0/96 or
+// 2000::/3 trust most of the internet, which is InsecureTrustAnyPeer under
+// another name.
 func TrustPeerCIDRs(cidrs ...string) (authn.TrustPolicy, error) {
 	if len(cidrs) == 0 {
 		return nil, errors.New("strategies: TrustPeerCIDRs needs at least one CIDR")
@@ -114,6 +126,13 @@ func TrustPeerCIDRs(cidrs ...string) (authn.TrustPolicy, error) {
 		// (::ffff:10.0.0.0/104) must be written as the IPv4 one to match.
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		floor := MinPeerPrefixBits6
+		if p.Addr().Is4() {
+			floor = MinPeerPrefixBits4
+		}
+		if p.Bits() < floor {
+			return nil, fmt.Errorf("strategies: TrustPeerCIDRs: %s is wider than /%d: it trusts most of the internet", c, floor)
 		}
 		t.prefixes = append(t.prefixes, p.Masked())
 	}

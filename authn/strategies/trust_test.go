@@ -186,9 +186,19 @@ func TestTrustPeerCIDRs(t *testing.T) {
 }
 
 func TestTrustPeerCIDRsConfig(t *testing.T) {
-	for _, cidrs := range [][]string{nil, {"10.0.0.0/33"}, {"10.0.0.1"}, {"10.0.0.0/8", "nonsense"}, {""}} {
+	for _, cidrs := range [][]string{nil, {"10.0.0.0/33"}, {"10.0.0.1"}, {"10.0.0.0/8", "nonsense"}, {""},
+		// Wider than the widest private ranges: most of the internet.
+		{"0.0.0.0/0"}, {"128.0.0.0/1"}, {"10.0.0.0/7"}, {"::/0"}, {"2000::/3"}, {"::ffff:0.0.0.0/96"}, {"::ffff:10.0.0.0/103"},
+		{"10.0.0.0/8", "0.0.0.0/0"},
+	} {
 		if p, err := TrustPeerCIDRs(cidrs...); err == nil || p != nil {
 			t.Errorf("TrustPeerCIDRs(%q) = (%v, %v), want an error", cidrs, p, err)
+		}
+	}
+	// The widest private ranges are accepted.
+	for _, cidr := range []string{"10.0.0.0/8", "fc00::/7", "::ffff:10.0.0.0/104"} {
+		if _, err := TrustPeerCIDRs(cidr); err != nil {
+			t.Errorf("TrustPeerCIDRs(%q): %v", cidr, err)
 		}
 	}
 }

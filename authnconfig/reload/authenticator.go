@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authnconfig"
+	"github.com/authchain/authchain/internal/regularfile"
 )
 
 // Authenticator authenticates each request with the chain of the
@@ -38,14 +37,18 @@ type Authenticator struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	// watcher watches the file's directory and those of the files it
+	// refers to.
+	watcher *fsnotify.Watcher
 }
 
 var _ authn.Authenticator = (*Authenticator)(nil)
 
 // Watch loads the configuration file at path, builds its chain with deps
 // (authnconfig.ChainConfiguration.Build) and waits for it to sync, then
-// watches the file's directory and reloads the file when it changes, until
-// ctx ends or Stop is called. It returns the first load's error: an
+// watches the file's directory, and those of the files it refers to
+// (authnconfig.ChainConfiguration.Files), and reloads the file when it or
+// one of them changes, until ctx ends or Stop is called. It returns the first load's error: an
 // *authnconfig.Error when the file is invalid. The chains it builds run
 // their background work under ctx, and each, the first and every
 // reload's, gets deps whole, its observers included.
@@ -84,11 +87,17 @@ func Watch(ctx context.Context, path string, deps authnconfig.Deps, opts ...Opti
 		a.cancel()
 		return nil, fmt.Errorf("reload: Watch: %w", err)
 	}
+	a.watcher = w
 	data, err := readConfig(abs)
+	var parsed *authnconfig.ChainConfiguration
+	if err == nil {
+		parsed, err = a.parse(data)
+	}
 	if err == nil {
 		var g *generation
-		if g, err = a.build(data); err == nil {
+		if g, err = a.build(data, parsed); err == nil {
 			a.cur.Store(g)
+			a.watchFiles(parsed)
 			for _, o := range cfg.observers {
 				o.ConfigApplied(g.hash)
 			}
@@ -168,20 +177,21 @@ func hashOf(data []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// fingerprintOf identifies a configuration for the watcher: its file and
+// the files it refers to. Unlike hashOf, it is never published, since it
+// covers secrets.
+func fingerprintOf(data []byte, cfg *authnconfig.ChainConfiguration) string {
+	sum := sha256.Sum256(append(append([]byte(cfg.FilesDigest()), 0), data...))
+	return hex.EncodeToString(sum[:])
+}
+
 // readConfig reads the configuration file, refusing one larger than
-// authnconfig.MaxFileBytes.
+// authnconfig.MaxFileBytes and anything but a regular file: a FIFO renamed
+// onto it would block the reload, and with it Stop.
 func readConfig(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := regularfile.Read(path, authnconfig.MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reload: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, authnconfig.MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reload: %w", err)
-	}
-	if len(data) > authnconfig.MaxFileBytes {
-		return nil, fmt.Errorf("reload: %s: larger than %d bytes", path, authnconfig.MaxFileBytes)
 	}
 	return data, nil
 }

@@ -13,6 +13,8 @@ import (
 type generation struct {
 	built *authnconfig.Built // nil for the stand-in after Stop
 	hash  string
+	// fingerprint covers the referenced files too (fingerprintOf).
+	fingerprint string
 
 	inflight  atomic.Int64
 	retired   atomic.Bool

@@ -406,3 +406,30 @@ func TestUnsyncedChainIsNotPutInEffect(t *testing.T) {
 		t.Fatal("the chain in effect was replaced by one that had not synced")
 	}
 }
+
+// TestSecretRotationElsewhereReloads: a secret file in another directory,
+// as a Secret volume beside a ConfigMap volume is, is watched too; rotating
+// it puts the new secret in effect, with the same published hash (the
+// configuration file did not change), and the old one stops working.
+func TestSecretRotationElsewhereReloads(t *testing.T) {
+	dir, secrets := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "chain.yaml")
+	secret := filepath.Join(secrets, "secret")
+	old, rotated := strings.Repeat("O", 40), strings.Repeat("R", 40)
+	write(t, secret, old)
+	write(t, path, header+`spec:
+  strategies:
+  - forwarded:
+      trust:
+        sharedSecret: {header: X-Proxy-Secret, secretFile: `+secret+`}
+`)
+	a, rec := start(t, path)
+	if withSecret(a, old) != "alice" {
+		t.Fatal("the first secret is not in effect")
+	}
+	write(t, secret, rotated)
+	wantSwap(t, a, rec, path)
+	if withSecret(a, rotated) != "alice" || withSecret(a, old) == "alice" {
+		t.Error("after the rotation the new secret must work and the old one must not")
+	}
+}

@@ -62,7 +62,8 @@ func (a *Authenticator) stopServing() {
 }
 
 // reload reads and builds the file and swaps its chain in. Unless force,
-// a file whose hash is the one in effect is left alone.
+// a configuration whose file and referenced files are those in effect is
+// left alone.
 func (a *Authenticator) reload(force bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -70,13 +71,18 @@ func (a *Authenticator) reload(force bool) error {
 		return errors.New("reload: stopped")
 	}
 	data, err := readConfig(a.path)
+	var cfg *authnconfig.ChainConfiguration
 	if err == nil {
-		if !force && hashOf(data) == a.cur.Load().hash {
+		cfg, err = a.parse(data)
+	}
+	if err == nil {
+		if !force && fingerprintOf(data, cfg) == a.cur.Load().fingerprint {
 			return nil
 		}
 		var g *generation
-		if g, err = a.build(data); err == nil {
+		if g, err = a.build(data, cfg); err == nil {
 			a.cur.Swap(g).retire()
+			a.watchFiles(cfg)
 			a.cfg.log.Info("authchain configuration reloaded", "file", a.path, "hash", g.hash)
 			for _, o := range a.cfg.observers {
 				o.ConfigApplied(g.hash)
@@ -93,12 +99,17 @@ func (a *Authenticator) reload(force bool) error {
 	return err
 }
 
-// build parses, builds and syncs the configuration data.
-func (a *Authenticator) build(data []byte) (*generation, error) {
+// parse parses the configuration data, reading the files it refers to.
+func (a *Authenticator) parse(data []byte) (*authnconfig.ChainConfiguration, error) {
 	cfg, err := authnconfig.Parse(data, authnconfig.WithDir(filepath.Dir(a.path)))
 	if err != nil {
 		return nil, a.inFile(err)
 	}
+	return cfg, nil
+}
+
+// build builds and syncs the configuration parsed from data.
+func (a *Authenticator) build(data []byte, cfg *authnconfig.ChainConfiguration) (*generation, error) {
 	built, err := cfg.Build(a.ctx, a.deps)
 	if err != nil {
 		return nil, a.inFile(err)
@@ -107,7 +118,20 @@ func (a *Authenticator) build(data []byte) (*generation, error) {
 		built.Close()
 		return nil, fmt.Errorf("reload: %s: the chain's caches and key sets did not sync within %s", a.path, a.cfg.readyTimeout)
 	}
-	return &generation{built: built, hash: hashOf(data)}, nil
+	return &generation{built: built, hash: hashOf(data), fingerprint: fingerprintOf(data, cfg)}, nil
+}
+
+// watchFiles watches the directories of the files cfg refers to, so that
+// a rotated secret or key file reloads the configuration as an edit of
+// the file itself does. A directory that cannot be watched is logged: its
+// files are then read again only by a reload for another cause.
+func (a *Authenticator) watchFiles(cfg *authnconfig.ChainConfiguration) {
+	for _, f := range cfg.Files() {
+		dir := filepath.Dir(f)
+		if err := a.watcher.Add(dir); err != nil {
+			a.cfg.log.Error("authchain configuration: cannot watch a referenced file's directory", "file", a.path, "dir", dir, "error", err)
+		}
+	}
 }
 
 // inFile names the file in an *authnconfig.Error, as authnconfig.Load does.

@@ -264,7 +264,8 @@ func parsePEMKeys(data []byte) (map[string]verificationKey, error) {
 			if strings.Contains(block.Type, "PRIVATE KEY") {
 				return nil, fmt.Errorf("PEM block %d is a private key; give the public key", n)
 			}
-			return nil, fmt.Errorf("PEM block %d has unsupported type %.40q", n, block.Type)
+			// The type is not quoted: the file's text stays out of errors.
+			return nil, fmt.Errorf("PEM block %d has an unsupported type; want PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE", n)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("PEM block %d: %s", n, boundedError(err))
