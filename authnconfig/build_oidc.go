@@ -40,6 +40,7 @@ func (b *builder) oidc(p *field.Path, o *OIDC) authn.Strategy {
 		opts = append(opts, oidc.WithClaimsCheck(claimsCheck(rules)))
 	}
 	mapUser, errs := compileMappings(p.Child("claimMappings"), o.ClaimMappings)
+	errs = append(errs, emailVerifiedRequired(p, o)...)
 	if len(errs) > 0 {
 		b.errs = append(b.errs, errs...)
 		return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -239,4 +241,65 @@ func (m *mapping) list(vars map[string]any) ([]string, error) {
 		}
 	}
 	return out2, nil
+}
+
+// emailVerifiedRequired refuses a username expression that reads
+// claims.email while no expression of the issuer reads
+// claims.email_verified, as Kubernetes' structured authentication does:
+// an unverified address names whoever typed it.
+func emailVerifiedRequired(p *field.Path, o *OIDC) field.ErrorList {
+	m := o.ClaimMappings
+	if m == nil || m.Username == nil || m.Username.Expression == "" {
+		return nil
+	}
+	env, err := ruleEnv(claimsVariable)
+	if err != nil {
+		return field.ErrorList{field.InternalError(p, err)}
+	}
+	if !readsClaim(env, m.Username.Expression, "email") {
+		return nil
+	}
+	exprs := []string{m.Username.Expression}
+	for _, x := range m.Extra {
+		exprs = append(exprs, x.ValueExpression)
+	}
+	for _, r := range o.ClaimValidationRules {
+		exprs = append(exprs, r.Expression)
+	}
+	for _, e := range exprs {
+		if readsClaim(env, e, "email_verified") {
+			return nil
+		}
+	}
+	return field.ErrorList{field.Invalid(p.Child("claimMappings", "username", "expression"), m.Username.Expression,
+		"reads claims.email: claims.email_verified must be read too, by this expression, an extra mapping or a claimValidationRule")}
+}
+
+// readsClaim reports whether the CEL expression reads the claim name, as
+// claims.name or claims['name'] (has() included). An expression that does
+// not parse reads nothing; compiling it reports why.
+func readsClaim(env *cel.Env, expr, name string) bool {
+	parsed, iss := env.Parse(expr)
+	if iss.Err() != nil {
+		return false
+	}
+	found := false
+	ast.PreOrderVisit(parsed.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
+		switch e.Kind() {
+		case ast.SelectKind:
+			s := e.AsSelect()
+			found = found || s.FieldName() == name && isIdent(s.Operand(), claimsVariable)
+		case ast.CallKind:
+			c := e.AsCall()
+			if c.FunctionName() == operators.Index && len(c.Args()) == 2 && isIdent(c.Args()[0], claimsVariable) {
+				arg := c.Args()[1]
+				found = found || arg.Kind() == ast.LiteralKind && arg.AsLiteral().Value() == name
+			}
+		}
+	}))
+	return found
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	return e.Kind() == ast.IdentKind && e.AsIdent() == name
 }

@@ -269,7 +269,9 @@ type ClaimMappings struct {
 	// Username is required when ClaimMappings is set. With Claim, Prefix
 	// must be set too ("" for none); a claim "email" is refused when
 	// email_verified is present and not true. An expression gives a
-	// string, used as it is, and must check email_verified itself.
+	// string, used as it is; one that reads claims.email is refused at
+	// load unless claims.email_verified is read too (by it, an extra
+	// mapping or a claim validation rule), and must then check it.
 	Username *PrefixedClaimOrExpression `json:"username,omitempty"`
 	// Groups: a claim or expression giving a string or a list of strings;
 	// with Claim, Prefix must be set too.
