@@ -160,7 +160,12 @@ func TestOIDCLogin(t *testing.T) {
 		if got.Status != http.StatusOK {
 			t.Fatalf("status %d: %s", got.Status, got)
 		}
-		want := authn.Principal{User: authn.User{Name: alice.Email}, Via: []string{"forwarded"}}
+		// Without a token, the user is what oauth2-proxy forwards; with
+		// one, the token's claims replace it whole.
+		want := authn.Principal{
+			User: authn.User{Name: alice.Email, Extra: map[string][]string{"preferred_username": {alice.Username}}},
+			Via:  []string{"forwarded"},
+		}
 		if diff := cmp.Diff(want, got.Principal); diff != "" {
 			t.Errorf("Principal (-want +got):\n%s", diff)
 		}
