@@ -181,7 +181,7 @@ func TestOIDCLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		withToken(token)(req)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
