@@ -20,13 +20,16 @@ import (
 
 // Tools are the paths of the binaries the tier runs.
 type Tools struct {
-	Etcd, KubeAPIServer, OAuth2Proxy string
+	Etcd, KubeAPIServer, OAuth2Proxy, OIDCProvider string
 }
 
-// tool is one binary built from the tool module (e2e/tools).
+// tool is one binary built from a tool module: e2e/tools, or a module of
+// its own below it.
 type tool struct {
 	name string
-	// pkg is what go build builds inside e2e/tools.
+	// dir is the tool's module, relative to e2e/tools; "" is e2e/tools.
+	dir string
+	// pkg is what go build builds inside the tool's module.
 	pkg string
 	// module is the module whose version names the binary.
 	module  string
@@ -50,6 +53,12 @@ func tools() []tool {
 		sources: []string{"kube-apiserver/main.go"},
 	}, {
 		name: "oauth2-proxy", pkg: "github.com/oauth2-proxy/oauth2-proxy/v7", module: "github.com/oauth2-proxy/oauth2-proxy/v7",
+	}, {
+		// A module of its own: the provider's dependencies (go-jose,
+		// x/oauth2, otel) must not move the versions etcd and
+		// kube-apiserver are built with, nor the digests of their builds.
+		name: "oidc-provider", dir: "oidc-provider", pkg: ".", module: "github.com/zitadel/oidc/v3",
+		sources: []string{"main.go"},
 	}}
 }
 
@@ -75,17 +84,18 @@ func BuildTools(ctx context.Context, repoRoot string, log io.Writer) (Tools, err
 	if err != nil {
 		return Tools{}, err
 	}
-	gomod, err := os.ReadFile(filepath.Join(toolDir, "go.mod"))
-	if err != nil {
-		return Tools{}, err
-	}
 	paths := map[string]string{}
 	for _, tl := range tools() {
+		moduleDir := filepath.Join(toolDir, tl.dir)
+		gomod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
+		if err != nil {
+			return Tools{}, err
+		}
 		version := requiredVersion(gomod, tl.module)
 		if version == "" {
-			return Tools{}, fmt.Errorf("e2e/tools/go.mod does not require %s", tl.module)
+			return Tools{}, fmt.Errorf("%s does not require %s", filepath.Join("e2e", "tools", tl.dir, "go.mod"), tl.module)
 		}
-		digest, err := sourceDigest(toolDir, tl, goVersion)
+		digest, err := sourceDigest(moduleDir, tl, goVersion)
 		if err != nil {
 			return Tools{}, err
 		}
@@ -96,16 +106,19 @@ func BuildTools(ctx context.Context, repoRoot string, log io.Writer) (Tools, err
 		}
 		fmt.Fprintf(log, "e2e: building %s %s with %s (cold builds of all tools take minutes)\n", tl.name, version, goVersion)
 		start := time.Now()
-		if err := buildTool(ctx, toolDir, tl, bin); err != nil {
+		if err := buildTool(ctx, moduleDir, tl, bin); err != nil {
 			return Tools{}, err
 		}
 		fmt.Fprintf(log, "e2e: built %s in %v\n", tl.name, time.Since(start).Round(time.Second))
 		removeStale(cacheDir, tl.name, bin)
 	}
-	return Tools{Etcd: paths["etcd"], KubeAPIServer: paths["kube-apiserver"], OAuth2Proxy: paths["oauth2-proxy"]}, nil
+	return Tools{
+		Etcd: paths["etcd"], KubeAPIServer: paths["kube-apiserver"], OAuth2Proxy: paths["oauth2-proxy"],
+		OIDCProvider: paths["oidc-provider"],
+	}, nil
 }
 
-func buildTool(ctx context.Context, toolDir string, tl tool, bin string) error {
+func buildTool(ctx context.Context, moduleDir string, tl tool, bin string) error {
 	tmp := bin + ".tmp"
 	args := []string{"build", "-o", tmp}
 	if tl.ldflags != "" {
@@ -113,7 +126,7 @@ func buildTool(ctx context.Context, toolDir string, tl tool, bin string) error {
 	}
 	args = append(args, tl.pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = toolDir
+	cmd.Dir = moduleDir
 	// The tool module's go.sum is complete, so nothing is resolved
 	// afresh; VCS stamping would depend on the checkout's state.
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
@@ -125,12 +138,13 @@ func buildTool(ctx context.Context, toolDir string, tl tool, bin string) error {
 	return os.Rename(tmp, bin)
 }
 
-// sourceDigest hashes what a tool is built from.
-func sourceDigest(toolDir string, tl tool, goVersion string) (string, error) {
+// sourceDigest hashes what a tool is built from: its module's go.mod and
+// go.sum and its sources, all in moduleDir.
+func sourceDigest(moduleDir string, tl tool, goVersion string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", goVersion, tl.pkg, tl.ldflags)
 	for _, f := range append([]string{"go.mod", "go.sum"}, tl.sources...) {
-		data, err := os.ReadFile(filepath.Join(toolDir, f))
+		data, err := os.ReadFile(filepath.Join(moduleDir, f))
 		if err != nil {
 			return "", err
 		}

@@ -1,6 +1,6 @@
 // Package e2e is authchain's real-cluster test tier. It builds etcd,
-// kube-apiserver and oauth2-proxy from source (the tool module in
-// e2e/tools, cached under .cache/bin), runs them on loopback with
+// kube-apiserver, oauth2-proxy and an OpenID provider from source (the tool
+// modules in e2e/tools, cached under .cache/bin), runs them on loopback with
 // certificates and ports chosen at run time, mounts the library in a chi
 // server upstream of oauth2-proxy, and checks what a request acts for
 // against a real API server.

@@ -73,6 +73,57 @@ func (h *Harness) StartOAuth2Proxy(t testing.TB, cluster *Cluster, upstream, aud
 	for _, issuer := range extraIssuers {
 		args = append(args, "--extra-jwt-issuers="+issuer)
 	}
+	return h.runOAuth2Proxy(t, dir, proxyURL, args)
+}
+
+// OIDCProxy says how StartOIDCProxy configures oauth2-proxy.
+type OIDCProxy struct {
+	// Port is where it listens; the provider must accept
+	// http://127.0.0.1:PORT/oauth2/callback as a redirect URI.
+	Port int
+	// ClientID and ClientSecret are its client at the provider.
+	ClientID, ClientSecret string
+	// PassAuthorization passes the ID token upstream as
+	// "Authorization: Bearer" (--pass-authorization-header).
+	PassAuthorization bool
+}
+
+// StartOIDCProxy starts oauth2-proxy in front of upstream, signing humans
+// in at op with the authorization-code flow (PKCE included), and stops it
+// when t ends. A request without a session is sent to the provider's login
+// page at once (--skip-provider-button). Upstream gets X-Forwarded-User set
+// to the ID token's email (--prefer-email-to-user), so that a forwarded
+// user and the ID token's email name the same human. op's certificate must
+// be of caFile's CA.
+func (h *Harness) StartOIDCProxy(t testing.TB, op *OIDCProvider, caFile, upstream string, cfg OIDCProxy) *OAuth2Proxy {
+	t.Helper()
+	proxyURL := "http://" + hostPort(cfg.Port)
+	args := []string{
+		"--http-address=" + hostPort(cfg.Port),
+		"--upstream=" + upstream,
+		"--provider=oidc",
+		"--oidc-issuer-url=" + op.Issuer,
+		"--provider-ca-file=" + caFile,
+		"--client-id=" + cfg.ClientID,
+		"--client-secret=" + cfg.ClientSecret,
+		"--redirect-url=" + proxyURL + "/oauth2/callback",
+		"--code-challenge-method=S256",
+		"--cookie-secret=" + randomHex(16), // 32 characters
+		"--cookie-secure=false",
+		"--email-domain=*",
+		"--skip-provider-button",
+		"--prefer-email-to-user",
+		fmt.Sprintf("--pass-authorization-header=%t", cfg.PassAuthorization),
+		"--silence-ping-logging",
+		"--request-logging=false", // authentication is still logged
+	}
+	return h.runOAuth2Proxy(t, t.TempDir(), proxyURL, args)
+}
+
+// runOAuth2Proxy runs oauth2-proxy with args, logging to dir, until t ends,
+// and waits until proxyURL answers /ping.
+func (h *Harness) runOAuth2Proxy(t testing.TB, dir, proxyURL string, args []string) *OAuth2Proxy {
+	t.Helper()
 	p, err := h.Reaper.Start(h.ctx, "oauth2-proxy", filepath.Join(dir, "oauth2-proxy.log"), h.Tools.OAuth2Proxy, args...)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -25,8 +26,9 @@ import (
 
 // NewApp returns the service under test: a chi router that mounts, for
 // each prefix, chiadapter.Authenticate with that chain in front of GET
-// /PREFIX/whoami, which answers the request's Principal as JSON. Every
-// decision is logged through authnlog to the slog default logger.
+// /PREFIX/whoami, which answers the request's Principal as JSON and sets
+// WhoamiSawAuthorization. Every decision is logged through authnlog to the
+// slog default logger.
 func NewApp(chains map[string]*authn.Chain) http.Handler {
 	r := chi.NewRouter()
 	for prefix, chain := range chains {
@@ -44,8 +46,14 @@ func NewApp(chains map[string]*authn.Chain) http.Handler {
 	return r
 }
 
+// WhoamiSawAuthorization is the response header in which whoami says
+// whether the request it handled still had an Authorization header: "true"
+// or "false". The chain strips it before the handler.
+const WhoamiSawAuthorization = "Whoami-Saw-Authorization"
+
 func whoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := authn.FromContext(r.Context())
+	w.Header().Set(WhoamiSawAuthorization, strconv.FormatBool(len(r.Header.Values("Authorization")) > 0))
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -259,6 +259,13 @@ func (w *world) call(t *testing.T, client *http.Client, url string, edit func(*h
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+	return readAnswer(t, resp)
+}
+
+// readAnswer reads and closes the response to a call of a whoami route.
+func readAnswer(t *testing.T, resp *http.Response) answer {
+	t.Helper()
+	url := resp.Request.URL.String()
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {

@@ -60,6 +60,10 @@ type Config struct {
 	Audiences                  []string
 	InsecureAcceptLegacyTokens bool
 	TokenReviews               authenticationv1client.TokenReviewInterface
+	// TokenStrategies are further bearer-token strategies, such as package
+	// oidc's, placed after the ServiceAccount token strategies; each takes
+	// the tokens of its own issuer and leaves the others alone.
+	TokenStrategies []authn.Strategy
 	// ForwardedAccessToken says the proxy itself sets
 	// X-Forwarded-Access-Token, so it may be read on trusted requests.
 	ForwardedAccessToken bool
@@ -236,7 +240,7 @@ func (c Config) tokenStrategies(trust authn.TrustPolicy) ([]authn.Strategy, erro
 		}
 		out = append(out, review)
 	}
-	return out, nil
+	return append(out, c.TokenStrategies...), nil
 }
 
 // annotation builds the creator-annotation strategy of the chain.
