@@ -41,4 +41,3 @@ func Read(path string, max int64) ([]byte, error) {
 	}
 	return data, nil
 }
-
