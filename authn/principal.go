@@ -84,10 +84,12 @@ type ServiceAccount struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
-// Credential describes a verified bearer token.
+// Credential describes a verified bearer token or signed assertion.
 type Credential struct {
-	// Type says how it was verified: "jwt" (signature checked locally) or
-	// "tokenreview" (the API server answered a TokenReview).
+	// Type says what was verified and how: "jwt" (a ServiceAccount token,
+	// signature checked locally), "tokenreview" (the API server answered a
+	// TokenReview), "oidc" (an ID token), or the signed assertion of a
+	// proxy: "pomerium", "iap", "alb", "teleport".
 	Type string `json:"type"`
 	// ID identifies the token for audit, as Kubernetes does with the
 	// credential-id extra: "JTI=<jti>" for bound ServiceAccount tokens.

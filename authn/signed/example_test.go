@@ -14,8 +14,16 @@ import (
 	"github.com/authchain/authchain/internal/tokentest"
 )
 
-// exampleT stands in for a test's t where an example mints assertions.
-var exampleT = &testing.T{}
+// exampleT stands in for a test's t where an example mints assertions:
+// a failure panics, which fails the example.
+var exampleT testing.TB = exampleTB{}
+
+type exampleTB struct{ testing.TB }
+
+func (exampleTB) Helper()                           {}
+func (exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (exampleTB) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
+func (exampleTB) Cleanup(func())                    {}
 
 // authenticate runs s alone in a chain on a request carrying value in
 // header, and prints who it acts for or why not.
