@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/internal/notbuilt"
@@ -32,6 +33,12 @@ const (
 	albCacheSize = 1024
 	// albFetchTimeout bounds one fetch, whatever the request's context.
 	albFetchTimeout = 5 * time.Second
+	// ALBFetchBurst and ALBFetchInterval bound the fetches of kids not
+	// seen before: anyone who knows the load balancer's ARN can write
+	// assertions with made-up kids, each of which would cost a request
+	// to AWS. A key rotation needs one fetch.
+	ALBFetchBurst    = 10
+	ALBFetchInterval = time.Second
 )
 
 // albKid is the syntax of a kid before it goes into a URL: ALB's are
@@ -62,6 +69,8 @@ type ALBKeySet struct {
 	client *http.Client
 	now    func() time.Time
 	fetch  singleflight.Group
+	// fetches limits the fetches of new kids; see ALBFetchBurst.
+	fetches *rate.Limiter
 
 	mu      sync.Mutex
 	known   map[string]*ecdsa.PublicKey
@@ -80,7 +89,9 @@ var _ jwks.KeySet = (*ALBKeySet)(nil)
 // MaxALBKeyBytes, is unknown too. Other answers and network errors are
 // ErrKeysUnavailable (503), never cached. Concurrent look-ups of one kid
 // share one fetch, which the request's context bounds, and at most 5
-// seconds. The known keys and the unknown kids are kept apart, each at most
+// seconds. Beyond ALBFetchBurst fetches, one more is made each
+// ALBFetchInterval; a kid that would need another answers
+// ErrKeysUnavailable without a request. The known keys and the unknown kids are kept apart, each at most
 // 1024 and started over when full, so that made-up kids never evict a key.
 func ALBKeys(region string, opts ...ALBKeysOption) (*ALBKeySet, error) {
 	var errs []error
@@ -93,6 +104,7 @@ func ALBKeys(region string, opts ...ALBKeysOption) (*ALBKeySet, error) {
 		now:     time.Now,
 		known:   map[string]*ecdsa.PublicKey{},
 		unknown: map[string]time.Time{},
+		fetches: rate.NewLimiter(rate.Every(ALBFetchInterval), ALBFetchBurst),
 	}
 	for i, opt := range opts {
 		if opt == nil {
@@ -133,7 +145,12 @@ func (k *ALBKeySet) Key(ctx context.Context, kid string) (crypto.PublicKey, erro
 	case unknown && k.now().Before(until):
 		return nil, jwks.ErrUnknownKey
 	}
-	ch := k.fetch.DoChan(kid, func() (any, error) { return k.get(kid) })
+	ch := k.fetch.DoChan(kid, func() (any, error) {
+		if !k.fetches.Allow() {
+			return nil, fmt.Errorf("%w: too many key fetches", jwks.ErrKeysUnavailable)
+		}
+		return k.get(kid)
+	})
 	select {
 	case res := <-ch:
 		if res.Err != nil {

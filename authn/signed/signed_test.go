@@ -3,6 +3,7 @@ package signed_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -180,6 +181,27 @@ func TestALBKeys(t *testing.T) {
 		}
 		if e.fetched != 1 {
 			t.Errorf("fetched %d times", e.fetched)
+		}
+	})
+	t.Run("made-up kids fetched at a bounded rate", func(t *testing.T) {
+		e := &endpoint{status: http.StatusNotFound}
+		k := newKeys(e)
+		unavailable := 0
+		for i := range 100 {
+			_, err := k.Key(ctx, fmt.Sprintf("00000000-0000-0000-0000-%012d", i))
+			switch {
+			case errors.Is(err, jwks.ErrKeysUnavailable):
+				unavailable++
+			case !errors.Is(err, jwks.ErrUnknownKey):
+				t.Fatalf("err = %v", err)
+			}
+		}
+		// The burst, and one more per second the loop may have taken.
+		if n := e.count(); n < signed.ALBFetchBurst || n > signed.ALBFetchBurst+5 {
+			t.Errorf("100 made-up kids fetched %d times; want about %d", n, signed.ALBFetchBurst)
+		}
+		if unavailable+e.count() != 100 {
+			t.Errorf("%d unavailable and %d fetched of 100", unavailable, e.count())
 		}
 	})
 	t.Run("unknown kid cached", func(t *testing.T) {
