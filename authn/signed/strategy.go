@@ -209,6 +209,11 @@ func (s *Strategy) verify(ctx context.Context, token string) (authn.User, authn.
 		return fail(d)
 	}
 	// Only now are the claims the proxy's.
+	if payload, err := s.parser.DecodeSegment(payloadSeg); err != nil {
+		return fail(authn.Reject("malformed assertion"))
+	} else if problem := jwtcheck.ClaimsProblem(payload); problem != "" {
+		return fail(authn.Reject(problem))
+	}
 	mc := gojwt.MapClaims(claims)
 	if err := s.times.Validate(mc); err != nil {
 		return fail(authn.Reject(jwtcheck.TimeProblem(err)))

@@ -100,6 +100,15 @@ func (v *Verifier) Signature(ctx context.Context, token string, claims gojwt.Cla
 	if err := parsed.Method.Verify(data, parsed.Signature, key); err != nil {
 		return Signed{}, authn.Reject("token signature invalid"), false
 	}
+	// The claims were decoded with encoding/json's forgiving names; only
+	// one reading of the signed payload may count.
+	payload, err := v.parser.DecodeSegment(data[strings.IndexByte(data, '.')+1:])
+	if err != nil {
+		return Signed{}, authn.Reject("malformed token"), false
+	}
+	if problem := ClaimsProblem(payload); problem != "" {
+		return Signed{}, authn.Reject(problem), false
+	}
 	return Signed{Kid: kid, Key: key, Alg: alg, Data: data}, authn.Decision{}, true
 }
 
