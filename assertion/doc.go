@@ -4,7 +4,8 @@
 // signature rather than believing a plain header.
 //
 // A KeyRing holds the signing key and publishes the public keys as a JSON
-// Web Key Set (KeyRing.Handler); a Signer mints an assertion for one
+// Web Key Set (KeyRing.Handler, and Signer.DiscoveryHandler for verifiers
+// that find keys by discovery); a Signer mints an assertion for one
 // Principal and one audience; a Transport attaches one to every outgoing
 // request whose context carries a Principal (as chiadapter puts it there).
 // Package assertion/verify is the strategy a downstream chain runs to

@@ -102,6 +102,15 @@ func TestAssertionRoundTrip(t *testing.T) {
 			t.Errorf("runner, %s: %d", name, status)
 		}
 	}
+	// The backend publishes discovery for its keys.
+	var discovery struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if status := get(t, "http://"+backend+assertion.DiscoveryPath, nil, &discovery); status != 200 ||
+		discovery.Issuer != "http://"+backend || discovery.JWKSURI != "http://"+backend+jwksPath {
+		t.Errorf("discovery: %d %+v", status, discovery)
+	}
 	// Without an assertion, the runner's own chain answers.
 	if status := get(t, "http://"+runner+"/whoami", alice, nil); status != 200 {
 		t.Errorf("runner without an assertion: %d", status)

@@ -9,10 +9,15 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/authchain/authchain/assertion"
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authnlog"
 	"github.com/authchain/authchain/chiadapter"
 )
+
+// jwksPath is where whoami publishes the keys its assertions are signed
+// with.
+const jwksPath = "/.well-known/jwks.json"
 
 // whoamiResponse is the body of a successful GET /whoami.
 type whoamiResponse struct {
@@ -26,8 +31,9 @@ type whoamiResponse struct {
 // and path, so an operator can see why a refused request was refused;
 // tokens and header values are never logged.
 //
-// With mint (at most one), it also serves the keys at
-// /.well-known/jwks.json and the authenticated GET /assertion?aud=AUD.
+// With mint (at most one), it also serves the keys at jwksPath, their
+// discovery document at assertion.DiscoveryPath, and the authenticated GET
+// /assertion?aud=AUD.
 func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger, mint ...*minting) (http.Handler, error) {
 	logged, err := authnlog.Wrap(chain, log, authnlog.WithRequestAttrs(requestAttrs))
 	if err != nil {
@@ -45,7 +51,8 @@ func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger, 
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	for _, m := range mint {
-		r.Method(http.MethodGet, "/.well-known/jwks.json", m.ring.Handler())
+		r.Method(http.MethodGet, jwksPath, m.ring.Handler())
+		r.Method(http.MethodGet, assertion.DiscoveryPath, m.signer.DiscoveryHandler(jwksPath))
 	}
 	r.Group(func(r chi.Router) {
 		r.Use(chiadapter.Authenticate(logged))
