@@ -143,6 +143,9 @@ func origin(r *http.Request) string {
 // nothing, unless InsecureAllowNoPrincipal was given.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
+	if out.Header == nil {
+		out.Header = http.Header{}
+	}
 	t.strip.Strip(out.Header)
 	p, ok := authn.FromContext(req.Context())
 	if !ok || p.User.IsZero() {

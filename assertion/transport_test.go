@@ -185,3 +185,21 @@ func TestNewTransportRefuses(t *testing.T) {
 		t.Errorf("no signer: built %v", tr)
 	}
 }
+
+// A request built without a header map gets one.
+func TestTransportNilHeader(t *testing.T) {
+	s, _ := newSigner(t)
+	rec := &recorder{}
+	tr, err := assertion.NewTransport(s, assertion.WithBase(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := outgoing(t, authn.NewContext(context.Background(), alice()), "https://runner.example.com")
+	req.Header = nil
+	if _, err := tr.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if rec.sent[0].Header.Get(assertion.AssertionHeader) == "" {
+		t.Error("no assertion sent")
+	}
+}
