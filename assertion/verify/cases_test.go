@@ -61,6 +61,11 @@ func TestCases(t *testing.T) {
 		{"lifetime-too-long", m.forge(t, gojwt.SigningMethodES256, m.key, nil, with(func(c gojwt.MapClaims) {
 			c["exp"] = start.Add(10 * time.Minute).Unix()
 		}))},
+		{"issued-in-future", m.forge(t, gojwt.SigningMethodES256, m.key, nil, with(func(c gojwt.MapClaims) {
+			c["iat"], c["nbf"], c["exp"] = start.Add(time.Minute).Unix(), start.Unix(), start.Add(2*time.Minute).Unix()
+		}))},
+		{"no-exp", m.forge(t, gojwt.SigningMethodES256, m.key, nil, with(func(c gojwt.MapClaims) { delete(c, "exp") }))},
+		{"no-sub", m.forge(t, gojwt.SigningMethodES256, m.key, nil, with(func(c gojwt.MapClaims) { delete(c, "sub") }))},
 		{"no-iat", m.forge(t, gojwt.SigningMethodES256, m.key, nil, with(func(c gojwt.MapClaims) { delete(c, "iat") }))},
 		{"tampered-payload", parts[0] + "." + strings.TrimRight(encodeSegment(strings.Replace(decodeSegment(t, parts[1]), "alice@example.com", "admin@example.com", 1)), "=") + "." + parts[2]},
 		{"signature-cut", valid[:len(valid)-8]},

@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"context"
+	"crypto"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/authchain/authchain/assertion"
 	"github.com/authchain/authchain/assertion/verify"
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/authntest"
 )
 
@@ -195,5 +198,25 @@ func TestNewRefuses(t *testing.T) {
 	}
 	if _, err := authn.NewChain(&verify.Strategy{}); err == nil {
 		t.Error("a chain takes a zero Strategy")
+	}
+}
+
+// unavailableKeys is a key set that cannot answer.
+type unavailableKeys struct{}
+
+func (unavailableKeys) Key(context.Context, string) (crypto.PublicKey, error) {
+	return nil, jwks.ErrKeysUnavailable
+}
+
+// When the keys are unavailable the strategy fails (503) rather than
+// decide.
+func TestKeysUnavailable(t *testing.T) {
+	m := newMinter(t, issuer, func() time.Time { return start })
+	s, err := verify.New(issuer, unavailableKeys{}, verify.WithAudiences(audience), verify.WithClock(func() time.Time { return start }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Authenticate(authntest.NewRequest(present(m.sign(t, human(), audience))), authn.Principal{}); d.Outcome != authn.Failed {
+		t.Errorf("%v %s", d.Outcome, d.Reason)
 	}
 }
