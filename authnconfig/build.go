@@ -222,6 +222,8 @@ func (b *builder) strategies() []authn.Strategy {
 			st = b.jwt(p.Child("jwt"), s.JWT)
 		case s.OIDC != nil:
 			st = b.oidc(p.Child("oidc"), s.OIDC)
+		case s.Assertion != nil:
+			st = b.assertion(p.Child("assertion"), s.Assertion)
 		case s.TokenReview != nil:
 			st = b.tokenReview(p.Child("tokenReview"), s.TokenReview)
 		case s.ServiceAccount != nil:

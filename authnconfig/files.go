@@ -96,6 +96,9 @@ func (c *ChainConfiguration) readFiles() (map[string]referencedFile, field.Error
 		if o := s.OIDC; o != nil {
 			read(p.Child("oidc", "jwksFile"), o.JWKSFile, 1, none)
 		}
+		if a := s.Assertion; a != nil {
+			read(p.Child("assertion", "jwksFile"), a.JWKSFile, 1, none)
+		}
 	}
 	return files, errs
 }

@@ -69,12 +69,13 @@ type ValidationRule struct {
 
 // Strategy is one step of the chain. Exactly one field is set; it names the
 // kind of strategy, and a kind written without settings ("- synthetic:")
-// has none. Every kind but jwt and oidc may appear once, and synthetic
-// only last.
+// has none. Every kind but jwt, oidc and assertion may appear once, and
+// synthetic only last.
 type Strategy struct {
 	Forwarded      *Forwarded      `json:"forwarded,omitempty"`
 	JWT            *JWT            `json:"jwt,omitempty"`
 	OIDC           *OIDC           `json:"oidc,omitempty"`
+	Assertion      *Assertion      `json:"assertion,omitempty"`
 	TokenReview    *TokenReview    `json:"tokenReview,omitempty"`
 	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
 	Annotation     *Annotation     `json:"annotation,omitempty"`
@@ -256,6 +257,32 @@ type OIDC struct {
 	// ClaimMappings make the User from the claims; without them the name
 	// is the issuer, "#" and sub, as Kubernetes names it.
 	ClaimMappings *ClaimMappings `json:"claimMappings,omitempty"`
+}
+
+// Assertion configures one verify.New strategy, which believes the signed
+// assertions another service's assertion.Signer minted (read from the
+// Authchain-Assertion header) and rebuilds their Principal. A chain may
+// hold any number, one per minting service, each under its own Name.
+type Assertion struct {
+	// Name is the strategy's name in the chain; empty means "assertion".
+	Name string `json:"name,omitempty"`
+	// Issuer is the minting service's issuer URL, exactly; it is required.
+	Issuer string `json:"issuer"`
+	// Discovery and JWKSFile are as in JWT; exactly one is set. Discovery
+	// needs the minting service to serve /.well-known/openid-configuration
+	// beside its key set.
+	Discovery *Discovery `json:"discovery,omitempty"`
+	JWKSFile  string     `json:"jwksFile,omitempty"`
+	// Audiences are the names this service answers to, one of which an
+	// assertion must name; at least one is required.
+	Audiences []string `json:"audiences"`
+	// Algorithms and ClockSkew: see verify.WithAlgorithms and
+	// verify.WithClockSkew.
+	Algorithms []string         `json:"algorithms,omitempty"`
+	ClockSkew  *metav1.Duration `json:"clockSkew,omitempty"`
+	// ReplayCacheSize, when set, refuses an assertion presented again; see
+	// verify.WithReplayCache.
+	ReplayCacheSize *int `json:"replayCacheSize,omitempty"`
 }
 
 // ClaimMappings make the User from a verified ID token's claims, in the

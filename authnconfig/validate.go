@@ -46,7 +46,7 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 	}
 	for _, s := range c.Spec.Strategies {
 		hasForwarded = hasForwarded || s.Forwarded != nil
-		if s.JWT == nil && s.OIDC == nil {
+		if !s.perIssuer() {
 			names[s.name()] = true
 		}
 	}
@@ -56,7 +56,7 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 		kinds := s.kinds()
 		switch {
 		case len(kinds) == 0:
-			errs = append(errs, field.Required(p, "set one of forwarded, jwt, oidc, tokenReview, serviceAccount, annotation, synthetic"))
+			errs = append(errs, field.Required(p, "set one of forwarded, jwt, oidc, assertion, tokenReview, serviceAccount, annotation, synthetic"))
 			continue
 		case len(kinds) > 1:
 			for _, k := range kinds[1:] {
@@ -65,14 +65,14 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 			continue
 		}
 		kind := kinds[0]
-		if _, seen := kindAt[kind]; seen && kind != "jwt" && kind != "oidc" {
+		if _, seen := kindAt[kind]; seen && !s.perIssuer() {
 			errs = append(errs, field.Duplicate(p.Child(kind), kind))
 		}
 		kindAt[kind] = i
 		if kind == "synthetic" && i != len(c.Spec.Strategies)-1 {
 			errs = append(errs, field.Forbidden(p.Child(kind), "synthetic must be the last strategy: no strategy after it could apply"))
 		}
-		if kind == "jwt" || kind == "oidc" {
+		if s.perIssuer() {
 			name := s.name()
 			if names[name] {
 				errs = append(errs, field.Duplicate(p.Child(kind, "name"), name))
@@ -86,6 +86,8 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 			errs = append(errs, s.JWT.validate(p.Child(kind), hasForwarded)...)
 		case "oidc":
 			errs = append(errs, s.OIDC.validate(p.Child(kind), hasForwarded)...)
+		case "assertion":
+			errs = append(errs, s.Assertion.validate(p.Child(kind))...)
 		case "tokenReview":
 			errs = append(errs, s.TokenReview.validate(p.Child(kind), hasForwarded)...)
 		case "annotation":
@@ -97,6 +99,10 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 	return errs
 }
 
+// perIssuer reports whether s is of a kind a chain may hold once per
+// issuer, each under its own name.
+func (s Strategy) perIssuer() bool { return s.JWT != nil || s.OIDC != nil || s.Assertion != nil }
+
 // kinds lists the kinds s sets, in field order.
 func (s Strategy) kinds() []string {
 	var out []string
@@ -107,6 +113,7 @@ func (s Strategy) kinds() []string {
 		{"forwarded", s.Forwarded != nil},
 		{"jwt", s.JWT != nil},
 		{"oidc", s.OIDC != nil},
+		{"assertion", s.Assertion != nil},
 		{"tokenReview", s.TokenReview != nil},
 		{"serviceAccount", s.ServiceAccount != nil},
 		{"annotation", s.Annotation != nil},
@@ -128,6 +135,8 @@ func (s Strategy) name() string {
 		return "jwt"
 	case s.OIDC != nil && s.OIDC.Name != "":
 		return s.OIDC.Name
+	case s.Assertion != nil && s.Assertion.Name != "":
+		return s.Assertion.Name
 	case s.TokenReview != nil:
 		return "tokenreview"
 	case s.ServiceAccount != nil:
@@ -257,6 +266,11 @@ func (o *OIDC) validate(p *field.Path, hasForwarded bool) field.ErrorList {
 	errs := o.settings().validate(p, hasForwarded)
 	_, merrs := compileMappings(p.Child("claimMappings"), o.ClaimMappings)
 	return append(errs, merrs...)
+}
+
+func (a *Assertion) validate(p *field.Path) field.ErrorList {
+	errs := issuerSettings{issuer: a.Issuer, discovery: a.Discovery, jwksFile: a.JWKSFile, audiences: a.Audiences}.validate(p, false)
+	return append(errs, atLeast(p.Child("replayCacheSize"), a.ReplayCacheSize, 1)...)
 }
 
 func (t *TokenReview) validate(p *field.Path, hasForwarded bool) field.ErrorList {

@@ -22,6 +22,18 @@
 // it changes. -print-config prints the embedded file after the flags, a
 // file -config reads, and exits.
 //
+// GET /assertion?aud=AUD answers with an assertion of the caller's
+// Principal for AUD (package assertion), signed with an ephemeral ES256 key
+// (or -assertion-key-file) whose public half /.well-known/jwks.json
+// publishes. With -accept-assertions-jwks URL|FILE and
+// -accept-assertions-issuer, a request carrying an assertion of that
+// issuer is judged by it alone, so that one whoami's /assertion answer
+// authenticates at another:
+//
+//	go run ./cmd/whoami -listen 127.0.0.1:8081 \
+//	    -accept-assertions-jwks http://127.0.0.1:8080/.well-known/jwks.json \
+//	    -accept-assertions-issuer http://127.0.0.1:8080
+//
 // With -metrics-listen ADDR it serves Prometheus metrics at /metrics on
 // ADDR, a port apart from the authenticated routes (see authnmetrics).
 package main

@@ -59,6 +59,13 @@ type options struct {
 	tokenReview          bool
 	forwardedAccessToken bool
 	requireTokenProof    bool
+
+	// Passing the identity on (see assertions.go).
+	assertionIssuer  string
+	assertionKeyFile string
+	acceptJWKS       string
+	acceptIssuer     string
+	acceptAudiences  []string
 }
 
 // chainFlags shape the chain when there is no -config; with -config they
@@ -95,6 +102,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as `text` (key=value) or json")
 	fs.StringVar(&o.configFile, "config", "", "build the chain from this authnconfig `FILE` (apiVersion authchain.dev/v1alpha1), reloaded when it changes, instead of the embedded default and the chain flags")
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the chain configuration whoami would serve (the embedded default after the chain flags; without the demo issuer) as a -config file, and exit")
+	fs.StringVar(&o.assertionIssuer, "assertion-issuer", "", "issuer `URL` GET /assertion mints as (default http://ADDR of -listen)")
+	fs.StringVar(&o.assertionKeyFile, "assertion-key-file", "", "PEM PKCS #8 ECDSA P-256 or Ed25519 private key to sign assertions with (default: an ephemeral ES256 key)")
+	fs.StringVar(&o.acceptJWKS, "accept-assertions-jwks", "", "believe the assertions of -accept-assertions-issuer verified with this JWKS `URL|FILE`, read once at start")
+	fs.StringVar(&o.acceptIssuer, "accept-assertions-issuer", "", "issuer `URL` of the assertions -accept-assertions-jwks verifies")
+	acceptAudiences := listFlag{}
+	fs.Var(&acceptAudiences, "accept-assertions-audience", "audience an accepted assertion must name, repeatable (default: this whoami's -assertion-issuer)")
 	fs.BoolVar(&o.explain, "explain", false, "read one request's headers from stdin, print principal and trace, exit 1 if refused")
 	fs.DurationVar(&o.maxStaleness, "max-staleness", 30*time.Second, "with -kubeconfig, answer 503 once the ServiceAccount cache has lost the API server for this long")
 	fs.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "with -explain, how long to wait for the ServiceAccount cache")
@@ -137,6 +150,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if (o.jwksFile != "" || o.issuerCAFile != "") && o.issuer == "" {
 		return o, errors.New("-jwks-file and -ca-file need -issuer")
+	}
+	o.acceptAudiences = acceptAudiences.values
+	if (o.acceptJWKS == "") != (o.acceptIssuer == "") {
+		return o, errors.New("-accept-assertions-jwks and -accept-assertions-issuer go together")
+	}
+	if len(o.acceptAudiences) > 0 && o.acceptJWKS == "" {
+		return o, errors.New("-accept-assertions-audience needs -accept-assertions-jwks")
+	}
+	if o.acceptJWKS != "" && o.explain {
+		return o, errors.New("-accept-assertions-jwks serves; drop -explain")
 	}
 	o.trustCIDRs = trustCIDRs.values
 	o.requireLabels = map[string]string{}
@@ -263,17 +286,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}, stderr)
 }
 
-// serve answers on -listen with authenticator, and serves the registry's
-// metrics on -metrics-listen when it is not nil, until ctx ends; started
-// is called with the address once it listens.
+// serve answers on -listen with authenticator (in front of which it puts
+// the assertion chain of -accept-assertions-jwks), mints assertions as
+// -assertion-issuer, and serves the registry's metrics on -metrics-listen
+// when it is not nil, until ctx ends; started is called with the address
+// once it listens.
 func serve(ctx context.Context, o options, authenticator authn.Authenticator, ready func() bool, registry *prometheus.Registry, log *slog.Logger, started func(addr string), stderr io.Writer) int {
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 1
 	}
-	handler, err := newHandler(authenticator, ready, log)
+	addr := ln.Addr().String()
+	mint, err := o.newMinting(addr)
+	if err == nil {
+		authenticator, err = o.acceptAssertions(ctx, addr, authenticator)
+	}
+	var handler http.Handler
+	if err == nil {
+		handler, err = newHandler(authenticator, ready, log, mint)
+	}
 	if err != nil {
+		ln.Close()
 		fmt.Fprintln(stderr, "whoami:", err)
 		return 2
 	}

@@ -9,10 +9,15 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/authchain/authchain/assertion"
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/authnlog"
 	"github.com/authchain/authchain/chiadapter"
 )
+
+// jwksPath is where whoami publishes the keys its assertions are signed
+// with.
+const jwksPath = "/.well-known/jwks.json"
 
 // whoamiResponse is the body of a successful GET /whoami.
 type whoamiResponse struct {
@@ -25,7 +30,11 @@ type whoamiResponse struct {
 // authentication is logged to log by authnlog, with the request's method
 // and path, so an operator can see why a refused request was refused;
 // tokens and header values are never logged.
-func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger) (http.Handler, error) {
+//
+// With mint (at most one), it also serves the keys at jwksPath, their
+// discovery document at assertion.DiscoveryPath, and the authenticated GET
+// /assertion?aud=AUD.
+func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger, mint ...*minting) (http.Handler, error) {
 	logged, err := authnlog.Wrap(chain, log, authnlog.WithRequestAttrs(requestAttrs))
 	if err != nil {
 		return nil, err
@@ -41,8 +50,15 @@ func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger) 
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	for _, m := range mint {
+		r.Method(http.MethodGet, jwksPath, m.ring.Handler())
+		r.Method(http.MethodGet, assertion.DiscoveryPath, m.signer.DiscoveryHandler(jwksPath))
+	}
 	r.Group(func(r chi.Router) {
 		r.Use(chiadapter.Authenticate(logged))
+		for _, m := range mint {
+			r.Get("/assertion", m.serveAssertion)
+		}
 		r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := authn.FromContext(r.Context())
 			w.Header().Set("Content-Type", "application/json")
@@ -55,7 +71,7 @@ func newHandler(chain authn.Authenticator, ready func() bool, log *slog.Logger) 
 }
 
 // requestAttrs are what whoami logs about a request beside the decision:
-// the method and the path, which only the /whoami route reaches, and never
+// the method and the path, which only /whoami and /assertion reach, and never
 // the query.
 func requestAttrs(r *http.Request) []slog.Attr {
 	return []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path)}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/authchain/authchain/assertion"
+	"github.com/authchain/authchain/assertion/verify"
+	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+)
+
+// This file is whoami's demo of passing the identity on: GET /assertion
+// mints an assertion of the caller's Principal, /.well-known/jwks.json
+// publishes the keys, and -accept-assertions-jwks makes another whoami
+// believe them.
+
+// minting is whoami's signer and the ring it publishes.
+type minting struct {
+	ring   *assertion.KeyRing
+	signer *assertion.Signer
+}
+
+// newMinting signs with the key of -assertion-key-file, or an ephemeral
+// ES256 key, as -assertion-issuer, or as http://ADDR of the listener.
+func (o options) newMinting(addr string) (*minting, error) {
+	var key crypto.Signer
+	if o.assertionKeyFile != "" {
+		var err error
+		if key, err = loadSigningKey(o.assertionKeyFile); err != nil {
+			return nil, fmt.Errorf("-assertion-key-file: %w", err)
+		}
+	} else {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	}
+	ring, err := assertion.NewKeyRing(key)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := assertion.NewSigner(o.ownIssuer(addr), ring)
+	if err != nil {
+		return nil, fmt.Errorf("-assertion-issuer: %w", err)
+	}
+	return &minting{ring: ring, signer: signer}, nil
+}
+
+// ownIssuer is the issuer whoami mints as, and by default the audience it
+// accepts assertions for.
+func (o options) ownIssuer(addr string) string {
+	if o.assertionIssuer != "" {
+		return o.assertionIssuer
+	}
+	return "http://" + addr
+}
+
+// loadSigningKey reads a PEM PKCS #8 private key: ECDSA P-256 or Ed25519.
+func loadSigningKey(file string) (crypto.Signer, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, errors.New("want a PEM \"PRIVATE KEY\" (PKCS #8) block")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("a %T cannot sign", key)
+	}
+	return signer, nil
+}
+
+// assertionResponse is the body of GET /assertion.
+type assertionResponse struct {
+	Assertion string `json:"assertion"`
+	Header    string `json:"header"`
+	Audience  string `json:"audience"`
+	Issuer    string `json:"issuer"`
+}
+
+// serveAssertion answers GET /assertion?aud=AUD with an assertion of the
+// caller's Principal for AUD: 400 for a missing or invalid audience, 401
+// without a Principal. It is a demo: a real service mints for the
+// services it calls, never for its clients.
+func (m *minting) serveAssertion(w http.ResponseWriter, r *http.Request) {
+	p, _ := authn.FromContext(r.Context())
+	aud := r.URL.Query()["aud"]
+	if len(aud) != 1 {
+		http.Error(w, "want one aud query parameter", http.StatusBadRequest)
+		return
+	}
+	token, err := m.signer.Sign(p, aud[0])
+	switch {
+	case errors.Is(err, assertion.ErrNoPrincipal):
+		http.Error(w, "no authenticated principal", http.StatusUnauthorized)
+		return
+	case errors.Is(err, assertion.ErrInvalidAudience):
+		http.Error(w, "aud must be 1 to 256 bytes of visible ASCII", http.StatusBadRequest)
+		return
+	case err != nil:
+		http.Error(w, "cannot mint an assertion", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(assertionResponse{Assertion: token, Header: assertion.AssertionHeader, Audience: aud[0], Issuer: m.signer.Issuer()})
+}
+
+// maxJWKSBytes bounds a key set -accept-assertions-jwks fetches.
+const maxJWKSBytes = 1 << 20
+
+// acceptAssertions returns rest, or, with -accept-assertions-jwks, an
+// authenticator that judges a request carrying an assertion by the
+// assertion alone and every other request by rest. The key set is read
+// once, at start: from a file, or from an http(s) URL (another whoami's
+// /.well-known/jwks.json).
+func (o options) acceptAssertions(ctx context.Context, addr string, rest authn.Authenticator) (authn.Authenticator, error) {
+	if o.acceptJWKS == "" {
+		return rest, nil
+	}
+	data, err := readJWKS(ctx, o.acceptJWKS)
+	if err != nil {
+		return nil, fmt.Errorf("-accept-assertions-jwks: %w", err)
+	}
+	keys, err := jwks.Static(data)
+	if err != nil {
+		return nil, fmt.Errorf("-accept-assertions-jwks: %w", err)
+	}
+	audiences := o.acceptAudiences
+	if len(audiences) == 0 {
+		audiences = []string{o.ownIssuer(addr)}
+	}
+	s, err := verify.New(o.acceptIssuer, keys, verify.WithAudiences(audiences...))
+	if err != nil {
+		return nil, err
+	}
+	chain, err := authn.NewChain(s)
+	if err != nil {
+		return nil, err
+	}
+	// The headers rest's token strategies read, which a handler must not
+	// see on this path either.
+	if chain, err = chain.WithStrippedHeaders(bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader); err != nil {
+		return nil, err
+	}
+	return assertionFirst{assertions: chain, rest: rest}, nil
+}
+
+func readJWKS(ctx context.Context, from string) ([]byte, error) {
+	if !strings.HasPrefix(from, "http://") && !strings.HasPrefix(from, "https://") {
+		return os.ReadFile(from)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, from, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET answered %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	if err == nil && len(data) > maxJWKSBytes {
+		err = errors.New("key set too large")
+	}
+	return data, err
+}
+
+// assertionFirst sends a request that carries an assertion, under any
+// spelling of its header, to the assertion chain, and any other to rest:
+// an assertion is never mixed with another credential.
+type assertionFirst struct {
+	assertions *authn.Chain
+	rest       authn.Authenticator
+}
+
+func (a assertionFirst) Authenticate(r *http.Request) (authn.Principal, authn.Trace, error) {
+	for k := range r.Header {
+		if authn.HeaderNameEqual(k, assertion.AssertionHeader) {
+			return a.assertions.Authenticate(r)
+		}
+	}
+	return a.rest.Authenticate(r)
+}
