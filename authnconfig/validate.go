@@ -51,6 +51,11 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 		}
 	}
 	kindAt := map[string]int{}
+	// issuers holds the issuers of the strategies that read bearer tokens
+	// (jwt, oidc) and, apart, of the assertion strategies: a second
+	// strategy for one issuer would never see its tokens, which the first
+	// decides.
+	issuers := map[[2]string]bool{}
 	for i, s := range c.Spec.Strategies {
 		p := path.Index(i)
 		kinds := s.kinds()
@@ -78,6 +83,14 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 				errs = append(errs, field.Duplicate(p.Child(kind, "name"), name))
 			}
 			names[name] = true
+			key := [2]string{"bearer", s.issuer()}
+			if kind == "assertion" {
+				key[0] = kind
+			}
+			if key[1] != "" && issuers[key] {
+				errs = append(errs, field.Duplicate(p.Child(kind, "issuer"), key[1]))
+			}
+			issuers[key] = true
 		}
 		switch kind {
 		case "forwarded":
@@ -97,6 +110,19 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// issuer is the issuer of a jwt, oidc or assertion strategy.
+func (s Strategy) issuer() string {
+	switch {
+	case s.JWT != nil:
+		return s.JWT.Issuer
+	case s.OIDC != nil:
+		return s.OIDC.Issuer
+	case s.Assertion != nil:
+		return s.Assertion.Issuer
+	}
+	return ""
 }
 
 // perIssuer reports whether s is of a kind a chain may hold once per

@@ -106,11 +106,17 @@ func addTokenStrategy(spec *authnconfig.Spec, s authnconfig.Strategy) {
 	spec.Strategies = append(spec.Strategies[:at], append([]authnconfig.Strategy{s}, spec.Strategies[at:]...)...)
 }
 
-// printConfig writes cfg as YAML, a file -config reads.
+// printConfig writes cfg as YAML, a file -config reads; a file that -config
+// would refuse (a flag value the file's rules refuse) is not printed but
+// reported, every error with its field path.
 func printConfig(cfg *authnconfig.ChainConfiguration) ([]byte, error) {
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		return nil, err
+	}
+	// Its file names are absolute, so no directory is needed.
+	if _, err := authnconfig.Parse(data); err != nil {
+		return nil, fmt.Errorf("-print-config: the flags make a configuration -config would refuse: %w", err)
 	}
 	return append([]byte("# whoami -print-config: the embedded default configuration after the chain flags.\n"), data...), nil
 }
