@@ -33,8 +33,8 @@ import (
 )
 
 // This file holds the keys the jwt strategy verifies signatures with: a
-// fixed set (Static) or the issuer's published set, kept current in the
-// background (OIDC).
+// fixed set (Static) or a published set, kept current in the background
+// (OIDC, found by discovery; URL, at a fixed address).
 
 // KeySet gives the public keys that verify an issuer's tokens.
 // Implementations must be safe for concurrent use.
@@ -315,10 +315,12 @@ func kubernetesKeyID(key any) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
-// Option configures OIDC.
+// Option configures OIDC and URL.
 type Option func(*oidcConfig)
 
 type oidcConfig struct {
+	// constructor names OIDC or URL in errors.
+	constructor  string
 	client       *http.Client
 	jwksOrigins  []string
 	refresh      time.Duration
@@ -329,7 +331,7 @@ type oidcConfig struct {
 }
 
 func (c *oidcConfig) errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("jwks: OIDC: "+format, args...))
+	c.errs = append(c.errs, fmt.Errorf("jwks: "+c.constructor+": "+format, args...))
 }
 
 // WithHTTPClient sets the client that fetches the discovery document and the
@@ -366,6 +368,7 @@ func WithHTTPClient(c *http.Client) Option {
 // otherwise), which in a cluster is usually not the issuer's host: allow
 // that origin here, and have the client send the token there
 // (kubecache.APIServerHTTPClient's alsoAPIServer). Repeated calls add origins.
+// URL refuses it: its JWKS URL names the one origin it fetches from.
 func WithOrigins(origins ...string) Option {
 	return func(c *oidcConfig) {
 		if len(origins) == 0 {
@@ -421,11 +424,13 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// OIDCKeys is an issuer's published key set, found through OIDC discovery
-// and kept current in the background. Build it with OIDC. It is safe
-// for concurrent use.
+// OIDCKeys is a published key set kept current in the background: an
+// issuer's, found through OIDC discovery (built with OIDC), or the one at a
+// fixed JWKS URL (built with URL). It is safe for concurrent use.
 type OIDCKeys struct {
-	issuer       string
+	// issuer is the issuer given to OIDC, or the JWKS URL given to URL.
+	issuer string
+	// discoveryURL is "" for a set built with URL, whose jwksURI is fixed.
 	discoveryURL string
 	// jwksOrigins are the origins jwks_uri may name: the issuer's, then
 	// those of WithOrigins.
@@ -449,7 +454,7 @@ type OIDCKeys struct {
 	fetches singleflight.Group
 
 	mu          sync.Mutex
-	jwksURI     string    // from discovery; "" until found, or after a failed fetch
+	jwksURI     string    // from discovery ("" until found, or after a failed fetch), or fixed by URL
 	lastAttempt time.Time // start of the last fetch, for the rate limit
 	lastErr     error     // outcome of the last fetch
 	closed      bool
@@ -491,27 +496,66 @@ type keySnapshot struct {
 //
 // The background goroutine stops when ctx ends or Close is called.
 func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error) {
-	c := oidcConfig{
-		refresh:      DefaultRefreshInterval,
-		minRefresh:   DefaultMinRefreshInterval,
-		maxStaleness: DefaultMaxStaleness,
-		now:          time.Now,
-	}
-	if nilcheck.IsNil(ctx) {
-		c.errorf("ctx is nil")
-	}
+	c := oidcConfig{constructor: "OIDC"}
 	issuerOrigin := ""
 	if err := checkHTTPSURL(issuer); err != nil {
 		c.errorf("issuer: %v", err)
 	} else {
 		issuerOrigin, _ = origin.Parse(issuer)
 	}
+	if err := c.apply(ctx, opts); err != nil {
+		return nil, err
+	}
+	k := c.keySet(issuer)
+	k.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	k.jwksOrigins = append([]string{issuerOrigin}, c.jwksOrigins...)
+	k.start(ctx)
+	return k, nil
+}
+
+// URL returns the key set published at jwksURL, an https URL of a JWKS
+// document, without OIDC discovery: for the proxies that publish a bare
+// JWKS, such as Pomerium (each route's /.well-known/pomerium/jwks.json),
+// Google IAP (https://www.gstatic.com/iap/verify/public_key-jwk) and
+// Teleport (the proxy's /.well-known/jwks.json). Redirects are followed
+// only within jwksURL's origin; WithOrigins is refused.
+//
+// The set is an OIDCKeys, and behaves as OIDC's does once discovery has
+// named its JWKS: the same limits (MaxResponseBytes, errors that never
+// quote the body), the same return without waiting for the first fetch,
+// and the same refreshing, rate limit, staleness, Synced and Close. Its
+// Issuer is jwksURL.
+func URL(ctx context.Context, jwksURL string, opts ...Option) (*OIDCKeys, error) {
+	c := oidcConfig{constructor: "URL"}
+	if err := checkHTTPSURL(jwksURL); err != nil {
+		c.errorf("JWKS URL: %v", err)
+	}
+	// Checked after the options: WithOrigins may come in any position.
+	if err := c.apply(ctx, opts); err != nil {
+		return nil, err
+	}
+	if c.jwksOrigins != nil {
+		return nil, errors.New("jwks: URL: WithOrigins applies to OIDC discovery only; the JWKS URL names its origin")
+	}
+	k := c.keySet(jwksURL)
+	k.jwksURI = jwksURL
+	k.start(ctx)
+	return k, nil
+}
+
+// apply sets the defaults, applies opts and checks the result, with any
+// error recorded before.
+func (c *oidcConfig) apply(ctx context.Context, opts []Option) error {
+	c.refresh, c.minRefresh, c.maxStaleness, c.now = DefaultRefreshInterval, DefaultMinRefreshInterval, DefaultMaxStaleness, time.Now
+	if nilcheck.IsNil(ctx) {
+		c.errorf("ctx is nil")
+	}
 	for i, opt := range opts {
 		if opt == nil {
 			c.errorf("option %d is nil", i)
 			continue
 		}
-		opt(&c)
+		opt(c)
 	}
 	switch {
 	case c.refresh <= 0:
@@ -523,14 +567,14 @@ func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error)
 	case c.maxStaleness <= c.refresh:
 		c.errorf("maximum staleness %v must exceed the refresh interval %v", c.maxStaleness, c.refresh)
 	}
-	if err := errors.Join(c.errs...); err != nil {
-		return nil, err
-	}
+	return errors.Join(c.errs...)
+}
 
+// keySet returns the key set c describes for source (an issuer or a JWKS
+// URL), not yet started.
+func (c *oidcConfig) keySet(source string) *OIDCKeys {
 	k := &OIDCKeys{
-		issuer:       issuer,
-		discoveryURL: strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration",
-		jwksOrigins:  append([]string{issuerOrigin}, c.jwksOrigins...),
+		issuer:       source,
 		refresh:      c.refresh,
 		minRefresh:   c.minRefresh,
 		maxStaleness: c.maxStaleness,
@@ -543,10 +587,14 @@ func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error)
 		k.client = sameOriginRedirects(&http.Client{Transport: transport})
 		k.ownsClient = true
 	}
+	return k
+}
+
+// start begins the background refresh, which ends with ctx or Close.
+func (k *OIDCKeys) start(ctx context.Context) {
 	k.ctx, k.cancel = context.WithCancel(ctx)
 	k.running.Add(1)
 	go k.loop()
-	return k, nil
 }
 
 // checkHTTPSURL accepts an absolute https URL with a host and without user
@@ -629,16 +677,17 @@ func (k *OIDCKeys) Synced() bool {
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
-// authn.ErrNotBuilt unless k was built by OIDC. jwt.ServiceAccount calls it.
+// authn.ErrNotBuilt unless k was built by OIDC or URL. jwt.ServiceAccount
+// calls it.
 func (k *OIDCKeys) Validate() error {
 	if k == nil || k.client == nil || k.now == nil || k.ctx == nil || k.cancel == nil {
-		return notbuilt.Error("OIDCKeys", "OIDC")
+		return notbuilt.Error("OIDCKeys", "OIDC or URL")
 	}
 	return nil
 }
 
 // Close stops the background refresh and waits for it and any fetch in
-// progress to end. Afterwards, as once the context given to OIDC has
+// progress to end. Afterwards, as once the context given to OIDC or URL has
 // ended, nothing is fetched: kids of the last set are answered until it is
 // stale, and other kids get ErrKeysUnavailable. Close may be called more
 // than once.
@@ -705,7 +754,8 @@ func (k *OIDCKeys) fetchIfDue() (any, error) {
 	return nil, err
 }
 
-// fetch discovers the JWKS URI if needed, fetches the set and installs it.
+// fetch discovers the JWKS URI if needed (never for a set built with URL),
+// fetches the set and installs it.
 func (k *OIDCKeys) fetch() error {
 	ctx, cancel := context.WithTimeout(k.ctx, keyFetchTimeout)
 	defer cancel()
@@ -723,14 +773,16 @@ func (k *OIDCKeys) fetch() error {
 	if err == nil {
 		keys, err = parseJWKS(body)
 	}
-	k.mu.Lock()
-	if err != nil {
-		// The issuer may have moved its keys: discover again next time.
-		k.jwksURI = ""
-	} else {
-		k.jwksURI = uri
+	if k.discoveryURL != "" {
+		k.mu.Lock()
+		if err != nil {
+			// The issuer may have moved its keys: discover again next time.
+			k.jwksURI = ""
+		} else {
+			k.jwksURI = uri
+		}
+		k.mu.Unlock()
 	}
-	k.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("fetching the JWKS of %s: %w", k.issuer, err)
 	}
