@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -323,6 +324,7 @@ type oidcConfig struct {
 	constructor  string
 	client       *http.Client
 	jwksOrigins  []string
+	loopbackHTTP bool
 	refresh      time.Duration
 	minRefresh   time.Duration
 	maxStaleness time.Duration
@@ -385,6 +387,15 @@ func WithOrigins(origins ...string) Option {
 			}
 		}
 	}
+}
+
+// WithInsecureLoopbackHTTP lets URL fetch a JWKS URL over plain http when
+// its host is localhost or a loopback address, for a demo or a test on one
+// machine; redirects must still stay on that origin. Anything else on the
+// network could swap the keys, so OIDC, and URL for any other host, refuse
+// http with or without it.
+func WithInsecureLoopbackHTTP() Option {
+	return func(c *oidcConfig) { c.loopbackHTTP = true }
 }
 
 // WithRefreshInterval sets how often the keys are refetched in the
@@ -506,6 +517,9 @@ func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error)
 	if err := c.apply(ctx, opts); err != nil {
 		return nil, err
 	}
+	if c.loopbackHTTP {
+		return nil, errors.New("jwks: OIDC: WithInsecureLoopbackHTTP applies to URL only")
+	}
 	k := c.keySet(issuer)
 	k.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	k.jwksOrigins = append([]string{issuerOrigin}, c.jwksOrigins...)
@@ -524,15 +538,18 @@ func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error)
 // named its JWKS: the same limits (MaxResponseBytes, errors that never
 // quote the body), the same return without waiting for the first fetch,
 // and the same refreshing, rate limit, staleness, Synced and Close. Its
-// Issuer is jwksURL.
+// Issuer is jwksURL. WithInsecureLoopbackHTTP allows an http URL of this
+// machine.
 func URL(ctx context.Context, jwksURL string, opts ...Option) (*OIDCKeys, error) {
 	c := oidcConfig{constructor: "URL"}
-	if err := checkHTTPSURL(jwksURL); err != nil {
-		c.errorf("JWKS URL: %v", err)
-	}
-	// Checked after the options: WithOrigins may come in any position.
 	if err := c.apply(ctx, opts); err != nil {
 		return nil, err
+	}
+	if err := checkHTTPSURL(jwksURL); err != nil && !(c.loopbackHTTP && isLoopbackHTTPURL(jwksURL)) {
+		if c.loopbackHTTP {
+			err = errors.New("neither an https URL nor an http URL of localhost or a loopback address")
+		}
+		return nil, fmt.Errorf("jwks: URL: JWKS URL: %v", err)
 	}
 	if c.jwksOrigins != nil {
 		return nil, errors.New("jwks: URL: WithOrigins applies to OIDC discovery only; the JWKS URL names its origin")
@@ -570,6 +587,18 @@ func (c *oidcConfig) apply(ctx context.Context, opts []Option) error {
 	return errors.Join(c.errs...)
 }
 
+// isLoopbackHTTPURL reports whether s is an http URL of localhost or a
+// loopback address, without credentials, query or fragment.
+func isLoopbackHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return false
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+}
+
 // keySet returns the key set c describes for source (an issuer or a JWKS
 // URL), not yet started.
 func (c *oidcConfig) keySet(source string) *OIDCKeys {
@@ -581,10 +610,10 @@ func (c *oidcConfig) keySet(source string) *OIDCKeys {
 		now:          c.now,
 	}
 	if c.client != nil {
-		k.client = sameOriginRedirects(c.client)
+		k.client = sameOriginRedirects(c.client, c.loopbackHTTP)
 	} else {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
-		k.client = sameOriginRedirects(&http.Client{Transport: transport})
+		k.client = sameOriginRedirects(&http.Client{Transport: transport}, c.loopbackHTTP)
 		k.ownsClient = true
 	}
 	return k
@@ -614,14 +643,15 @@ func checkHTTPSURL(s string) error {
 
 // sameOriginRedirects returns a copy of c that follows a redirect only to
 // the origin of the request that started the chain, and never away from
-// https, before c's own redirect policy has its say. A redirect elsewhere
+// https (unless loopbackHTTP, and then only within an http loopback
+// origin), before c's own redirect policy has its say. A redirect elsewhere
 // would carry whatever credentials c's transport attaches.
-func sameOriginRedirects(c *http.Client) *http.Client {
+func sameOriginRedirects(c *http.Client, loopbackHTTP bool) *http.Client {
 	copied := *c
 	next := c.CheckRedirect
 	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		switch {
-		case req.URL.Scheme != "https":
+		case req.URL.Scheme != "https" && !(loopbackHTTP && isLoopbackHTTPURL(req.URL.String())):
 			return errors.New("redirect to a non-https URL refused")
 		case len(via) > 0 && origin.Of(req.URL) != origin.Of(via[0].URL):
 			return errors.New("redirect to another origin refused")

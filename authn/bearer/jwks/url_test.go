@@ -211,6 +211,13 @@ func TestURLKeySetConfig(t *testing.T) {
 		{name: "query", url: "https://a.example/jwks?x=1", wantErr: "without credentials, query or fragment"},
 		{name: "credentials", url: "https://u:p@a.example/jwks", wantErr: "without credentials"},
 		{name: "origins", url: "https://a.example/jwks", opts: []jwks.Option{jwks.WithOrigins("https://b.example")}, wantErr: "WithOrigins applies to OIDC discovery only"},
+		{name: "loopback http", url: "http://127.0.0.1:8080/.well-known/jwks.json", opts: []jwks.Option{jwks.WithInsecureLoopbackHTTP()}},
+		{name: "localhost http", url: "http://localhost:8080/.well-known/jwks.json", opts: []jwks.Option{jwks.WithInsecureLoopbackHTTP()}},
+		{name: "loopback http without the option", url: "http://127.0.0.1:8080/.well-known/jwks.json", wantErr: "not an https URL"},
+		{
+			name: "http of another host", url: "http://10.0.0.8:8080/.well-known/jwks.json", opts: []jwks.Option{jwks.WithInsecureLoopbackHTTP()},
+			wantErr: "neither an https URL nor an http URL of localhost or a loopback address",
+		},
 		{name: "nil option", url: "https://a.example/jwks", opts: []jwks.Option{nil}, wantErr: "jwks: URL: option 0 is nil"},
 		{
 			name: "staleness not above refresh", url: "https://a.example/jwks",
@@ -243,5 +250,27 @@ func TestURLKeySetConfig(t *testing.T) {
 	var nilCtx context.Context
 	if _, err := jwks.URL(nilCtx, "https://a.example/jwks"); err == nil || !strings.Contains(err.Error(), "ctx is nil") {
 		t.Errorf("nil context: %v", err)
+	}
+}
+
+// TestURLKeySetLoopbackHTTP: WithInsecureLoopbackHTTP lets URL fetch from
+// plain http on this machine; OIDC refuses the option.
+func TestURLKeySetLoopbackHTTP(t *testing.T) {
+	tokentest.VerifyNoLeaks(t)
+	k := tokentest.Keys()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(tokentest.JWKS(t, &k.EC.PublicKey))
+	}))
+	t.Cleanup(srv.Close)
+	keys, err := jwks.URL(context.Background(), srv.URL+"/.well-known/jwks.json", jwks.WithInsecureLoopbackHTTP())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(keys.Close)
+	if _, err := keys.Key(context.Background(), tokentest.KubeKID(t, &k.EC.PublicKey)); err != nil {
+		t.Errorf("loopback http: %v", err)
+	}
+	if _, err := jwks.OIDC(context.Background(), "https://a.example", jwks.WithInsecureLoopbackHTTP()); err == nil || !strings.Contains(err.Error(), "applies to URL only") {
+		t.Errorf("OIDC with WithInsecureLoopbackHTTP: %v", err)
 	}
 }
