@@ -62,13 +62,13 @@ type Built struct {
 	// started none (Deps.ServiceAccounts was given, or nothing reads
 	// ServiceAccounts).
 	Cache *kubecache.Cache
-	// KeySets are the key sets of the jwt strategies with discovery, in
-	// the order of the strategies, for a program that reports them (see
+	// KeySets are the refreshing key sets (discovery or a JWKS URL) of the
+	// strategies, in their order, for a program that reports them (see
 	// authnmetrics.Metrics.KeySet). Close stops their refreshes.
 	KeySets []*jwks.OIDCKeys
 
 	closers []func()
-	// synced report whether the key sets found by discovery have keys.
+	// synced report whether the refreshing key sets have keys.
 	synced []func() bool
 }
 
@@ -90,8 +90,8 @@ func (b *Built) Close() {
 // Background work (key-set
 // refreshes, a cache Build starts) stops when ctx ends or Close is called.
 //
-// Key sets found by discovery are fetched in the background: until a set is
-// fetched, tokens of its issuer fail with 503.
+// Key sets found by discovery or at a JWKS URL are fetched in the
+// background: until a set is fetched, tokens of its issuer fail with 503.
 func (c *ChainConfiguration) Build(ctx context.Context, deps Deps) (*Built, error) {
 	if ctx == nil {
 		return nil, errors.New("authnconfig: Build: nil context")
@@ -224,6 +224,14 @@ func (b *builder) strategies() []authn.Strategy {
 			st = b.oidc(p.Child("oidc"), s.OIDC)
 		case s.Assertion != nil:
 			st = b.assertion(p.Child("assertion"), s.Assertion)
+		case s.Pomerium != nil:
+			st = b.pomerium(p.Child("pomerium"), s.Pomerium)
+		case s.IAP != nil:
+			st = b.iap(p.Child("iap"), s.IAP)
+		case s.ALB != nil:
+			st = b.alb(p.Child("alb"), s.ALB)
+		case s.Teleport != nil:
+			st = b.teleport(p.Child("teleport"), s.Teleport)
 		case s.TokenReview != nil:
 			st = b.tokenReview(p.Child("tokenReview"), s.TokenReview)
 		case s.ServiceAccount != nil:

@@ -11,7 +11,7 @@ import (
 // service's signed assertions.
 
 func (b *builder) assertion(p *field.Path, a *Assertion) authn.Strategy {
-	keys := b.keys(p, a.Issuer, a.Discovery, a.JWKSFile)
+	keys := b.keys(p, a.Issuer, a.Discovery, a.JWKSURL, a.JWKSFile)
 	if keys == nil {
 		return nil
 	}

@@ -14,7 +14,7 @@ func (b *builder) oidc(p *field.Path, o *OIDC) authn.Strategy {
 	if !ok {
 		return nil
 	}
-	keys := b.keys(p, o.Issuer, o.Discovery, o.JWKSFile)
+	keys := b.keys(p, o.Issuer, o.Discovery, o.JWKSURL, o.JWKSFile)
 	if keys == nil {
 		return nil
 	}

@@ -38,7 +38,7 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 	if !ok {
 		return nil
 	}
-	keys := b.keys(p, j.Issuer, j.Discovery, j.JWKSFile)
+	keys := b.keys(p, j.Issuer, j.Discovery, j.JWKSURL, j.JWKSFile)
 	if keys == nil {
 		return nil
 	}
@@ -101,17 +101,12 @@ func (b *builder) named(p *field.Path, name string, s authn.Strategy) authn.Stra
 	return named
 }
 
-// keys returns the key set of a jwt strategy: a static one read from its
-// file, or the issuer's by discovery.
-func (b *builder) keys(p *field.Path, issuer string, d *Discovery, jwksFile string) jwks.KeySet {
-	if jwksFile != "" {
-		fp := p.Child("jwksFile")
-		keys, err := jwks.Static(b.cfg.files[fp.String()].data)
-		if err != nil {
-			b.fail(fp, err)
-			return nil
-		}
-		return keys
+// keys returns the key set of a jwt, oidc or assertion strategy: a static
+// one read from its file, the one at its JWKS URL, or the issuer's by
+// discovery.
+func (b *builder) keys(p *field.Path, issuer string, d *Discovery, jwksURL, jwksFile string) jwks.KeySet {
+	if d == nil {
+		return b.fixedKeys(p, jwksURL, jwksFile)
 	}
 	var opts []jwks.Option
 	if len(d.Origins) > 0 {
@@ -126,23 +121,58 @@ func (b *builder) keys(p *field.Path, issuer string, d *Discovery, jwksFile stri
 	if d.MaxStaleness != nil {
 		opts = append(opts, jwks.WithMaxStaleness(d.MaxStaleness.Duration))
 	}
+	keys, err := jwks.OIDC(b.keySetContext(), issuer, b.keySetOptions(opts)...)
+	if err != nil {
+		b.fail(p.Child("discovery"), err)
+		return nil
+	}
+	return b.started(keys)
+}
+
+// fixedKeys returns the key set read from jwksFile, or the one at jwksURL
+// kept current (jwks.URL); exactly one is set.
+func (b *builder) fixedKeys(p *field.Path, jwksURL, jwksFile string) jwks.KeySet {
+	if jwksFile != "" {
+		fp := p.Child("jwksFile")
+		keys, err := jwks.Static(b.cfg.files[fp.String()].data)
+		if err != nil {
+			b.fail(fp, err)
+			return nil
+		}
+		return keys
+	}
+	keys, err := jwks.URL(b.keySetContext(), jwksURL, b.keySetOptions(nil)...)
+	if err != nil {
+		b.fail(p.Child("jwksURL"), err)
+		return nil
+	}
+	return b.started(keys)
+}
+
+// keySetOptions adds Deps.HTTPClient and Deps.Now to opts.
+func (b *builder) keySetOptions(opts []jwks.Option) []jwks.Option {
 	if b.deps.HTTPClient != nil {
 		opts = append(opts, jwks.WithHTTPClient(b.deps.HTTPClient))
 	}
 	if b.deps.Now != nil {
 		opts = append(opts, jwks.WithClock(b.deps.Now))
 	}
-	ctx := b.ctx
-	if b.dry {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(context.Background())
-		cancel() // a key set that fetches nothing
+	return opts
+}
+
+// keySetContext is Build's context, or, in a dry build, one ended at once:
+// a key set that fetches nothing.
+func (b *builder) keySetContext() context.Context {
+	if !b.dry {
+		return b.ctx
 	}
-	keys, err := jwks.OIDC(ctx, issuer, opts...)
-	if err != nil {
-		b.fail(p.Child("discovery"), err)
-		return nil
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// started records a refreshing key set for Close, Synced and KeySets.
+func (b *builder) started(keys *jwks.OIDCKeys) *jwks.OIDCKeys {
 	b.closers = append(b.closers, keys.Close)
 	b.synced = append(b.synced, keys.Synced)
 	b.keySets = append(b.keySets, keys)

@@ -99,6 +99,15 @@ func (c *ChainConfiguration) readFiles() (map[string]referencedFile, field.Error
 		if a := s.Assertion; a != nil {
 			read(p.Child("assertion", "jwksFile"), a.JWKSFile, 1, none)
 		}
+		if v := s.Pomerium; v != nil {
+			read(p.Child("pomerium", "jwksFile"), v.JWKSFile, 1, none)
+		}
+		if v := s.IAP; v != nil {
+			read(p.Child("iap", "jwksFile"), v.JWKSFile, 1, none)
+		}
+		if v := s.Teleport; v != nil {
+			read(p.Child("teleport", "jwksFile"), v.JWKSFile, 1, none)
+		}
 	}
 	return files, errs
 }

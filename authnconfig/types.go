@@ -76,6 +76,10 @@ type Strategy struct {
 	JWT            *JWT            `json:"jwt,omitempty"`
 	OIDC           *OIDC           `json:"oidc,omitempty"`
 	Assertion      *Assertion      `json:"assertion,omitempty"`
+	Pomerium       *Pomerium       `json:"pomerium,omitempty"`
+	IAP            *IAP            `json:"iap,omitempty"`
+	ALB            *ALB            `json:"alb,omitempty"`
+	Teleport       *Teleport       `json:"teleport,omitempty"`
 	TokenReview    *TokenReview    `json:"tokenReview,omitempty"`
 	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
 	Annotation     *Annotation     `json:"annotation,omitempty"`
@@ -203,9 +207,12 @@ type JWT struct {
 	// Issuer is the tokens' iss; it is required.
 	Issuer string `json:"issuer"`
 	// Discovery fetches the issuer's keys by OIDC discovery (jwks.OIDC);
-	// JWKSFile reads them from a file (jwks.Static: a JWKS or PEM public
-	// keys). Exactly one is set.
+	// JWKSURL fetches them from a fixed https URL, without discovery
+	// (jwks.URL), both kept current in the background; JWKSFile reads them
+	// from a file (jwks.Static: a JWKS or PEM public keys). Exactly one is
+	// set.
 	Discovery *Discovery `json:"discovery,omitempty"`
+	JWKSURL   string     `json:"jwksURL,omitempty"`
 	JWKSFile  string     `json:"jwksFile,omitempty"`
 	// Audiences a token must name one of; at least one is required.
 	Audiences []string `json:"audiences"`
@@ -241,8 +248,9 @@ type OIDC struct {
 	Name string `json:"name,omitempty"`
 	// Issuer is the tokens' iss, exactly; it is required.
 	Issuer string `json:"issuer"`
-	// Discovery and JWKSFile are as in JWT; exactly one is set.
+	// Discovery, JWKSURL and JWKSFile are as in JWT; exactly one is set.
 	Discovery *Discovery `json:"discovery,omitempty"`
+	JWKSURL   string     `json:"jwksURL,omitempty"`
 	JWKSFile  string     `json:"jwksFile,omitempty"`
 	// Audiences are the OAuth client ids a token must name one of; at
 	// least one is required.
@@ -268,10 +276,12 @@ type Assertion struct {
 	Name string `json:"name,omitempty"`
 	// Issuer is the minting service's issuer URL, exactly; it is required.
 	Issuer string `json:"issuer"`
-	// Discovery and JWKSFile are as in JWT; exactly one is set. Discovery
-	// needs the minting service to serve /.well-known/openid-configuration
-	// beside its key set.
+	// Discovery, JWKSURL and JWKSFile are as in JWT; exactly one is set.
+	// Discovery needs the minting service to serve
+	// /.well-known/openid-configuration beside its key set; JWKSURL names
+	// the key set itself (its /.well-known/jwks.json).
 	Discovery *Discovery `json:"discovery,omitempty"`
+	JWKSURL   string     `json:"jwksURL,omitempty"`
 	JWKSFile  string     `json:"jwksFile,omitempty"`
 	// Audiences are the names this service answers to, one of which an
 	// assertion must name; at least one is required.
@@ -390,4 +400,62 @@ type Synthetic struct {
 	// start with authn.SyntheticNamePrefix and contain {name}. Empty means
 	// the default, authn.LegacyID of the subject.
 	NameTemplate string `json:"nameTemplate,omitempty"`
+}
+
+// Pomerium configures signed.Pomerium, which believes the
+// X-Pomerium-Jwt-Assertion header Pomerium signs for one route.
+type Pomerium struct {
+	// Route is the host name of the route's From URL; it is required.
+	Route string `json:"route"`
+	// Issuers replace the iss values accepted, which by default is Route
+	// (signed.WithIssuers).
+	Issuers []string `json:"issuers,omitempty"`
+	// JWKSURL (usually https://ROUTE/.well-known/pomerium/jwks.json, kept
+	// current with jwks.URL) or JWKSFile (jwks.Static); exactly one is set.
+	JWKSURL  string `json:"jwksURL,omitempty"`
+	JWKSFile string `json:"jwksFile,omitempty"`
+	// UserClaim names the user ("email" by default; signed.WithUserClaim);
+	// GroupsPrefix goes in front of every group (signed.WithGroupsPrefix).
+	UserClaim    string `json:"userClaim,omitempty"`
+	GroupsPrefix string `json:"groupsPrefix,omitempty"`
+}
+
+// IAP configures signed.IAP, which believes the X-Goog-Iap-Jwt-Assertion
+// header Google Cloud Identity-Aware Proxy signs.
+type IAP struct {
+	// Audience is the protected resource: /projects/NUMBER/global/backendServices/ID
+	// or /projects/NUMBER/apps/PROJECT_ID; it is required.
+	Audience string `json:"audience"`
+	// JWKSURL defaults to signed.IAPKeysURL, kept current with jwks.URL;
+	// JWKSFile reads the keys from a file instead. At most one is set.
+	JWKSURL  string `json:"jwksURL,omitempty"`
+	JWKSFile string `json:"jwksFile,omitempty"`
+}
+
+// ALB configures signed.ALB, which believes the X-Amzn-Oidc-Data header an
+// AWS Application Load Balancer signs, with the keys signed.ALBKeys fetches
+// for Region. Every field is required.
+type ALB struct {
+	Region          string `json:"region"`
+	LoadBalancerARN string `json:"loadBalancerARN"`
+	// Issuer and ClientID are those of the listener rule's identity
+	// provider.
+	Issuer   string `json:"issuer"`
+	ClientID string `json:"clientID"`
+}
+
+// Teleport configures signed.Teleport, which believes the
+// Teleport-Jwt-Assertion header Teleport's application access signs.
+type Teleport struct {
+	// Cluster (the iss) and AppURI (the aud) are required.
+	Cluster string `json:"cluster"`
+	AppURI  string `json:"appURI"`
+	// JWKSURL (the proxy's /.well-known/jwks.json, kept current with
+	// jwks.URL) or JWKSFile (jwks.Static); exactly one is set.
+	JWKSURL  string `json:"jwksURL,omitempty"`
+	JWKSFile string `json:"jwksFile,omitempty"`
+	// GroupsPrefix goes in front of every role (signed.WithGroupsPrefix);
+	// Traits are copied into User.Extra (signed.WithTraits).
+	GroupsPrefix string   `json:"groupsPrefix,omitempty"`
+	Traits       []string `json:"traits,omitempty"`
 }

@@ -61,7 +61,7 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 		kinds := s.kinds()
 		switch {
 		case len(kinds) == 0:
-			errs = append(errs, field.Required(p, "set one of forwarded, jwt, oidc, assertion, tokenReview, serviceAccount, annotation, synthetic"))
+			errs = append(errs, field.Required(p, "set one of forwarded, jwt, oidc, assertion, pomerium, iap, alb, teleport, tokenReview, serviceAccount, annotation, synthetic"))
 			continue
 		case len(kinds) > 1:
 			for _, k := range kinds[1:] {
@@ -101,6 +101,14 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 			errs = append(errs, s.OIDC.validate(p.Child(kind), hasForwarded)...)
 		case "assertion":
 			errs = append(errs, s.Assertion.validate(p.Child(kind))...)
+		case "pomerium":
+			errs = append(errs, s.Pomerium.validate(p.Child(kind))...)
+		case "iap":
+			errs = append(errs, s.IAP.validate(p.Child(kind))...)
+		case "alb":
+			errs = append(errs, s.ALB.validate(p.Child(kind))...)
+		case "teleport":
+			errs = append(errs, s.Teleport.validate(p.Child(kind))...)
 		case "tokenReview":
 			errs = append(errs, s.TokenReview.validate(p.Child(kind), hasForwarded)...)
 		case "annotation":
@@ -140,6 +148,10 @@ func (s Strategy) kinds() []string {
 		{"jwt", s.JWT != nil},
 		{"oidc", s.OIDC != nil},
 		{"assertion", s.Assertion != nil},
+		{"pomerium", s.Pomerium != nil},
+		{"iap", s.IAP != nil},
+		{"alb", s.ALB != nil},
+		{"teleport", s.Teleport != nil},
 		{"tokenReview", s.TokenReview != nil},
 		{"serviceAccount", s.ServiceAccount != nil},
 		{"annotation", s.Annotation != nil},
@@ -243,13 +255,14 @@ func (t *Trust) validate(p *field.Path) field.ErrorList {
 }
 
 func (j *JWT) validate(p *field.Path, hasForwarded bool) field.ErrorList {
-	return issuerSettings{j.Issuer, j.Discovery, j.JWKSFile, j.Audiences, j.TokenSource, j.Cache, j.ClaimValidationRules}.validate(p, hasForwarded)
+	return issuerSettings{j.Issuer, j.Discovery, j.JWKSURL, j.JWKSFile, j.Audiences, j.TokenSource, j.Cache, j.ClaimValidationRules}.validate(p, hasForwarded)
 }
 
 // issuerSettings are the settings jwt and oidc strategies share.
 type issuerSettings struct {
 	issuer      string
 	discovery   *Discovery
+	jwksURL     string
 	jwksFile    string
 	audiences   []string
 	tokenSource string
@@ -262,12 +275,8 @@ func (j issuerSettings) validate(p *field.Path, hasForwarded bool) field.ErrorLi
 	if j.issuer == "" {
 		errs = append(errs, field.Required(p.Child("issuer"), ""))
 	}
-	switch {
-	case j.discovery == nil && j.jwksFile == "":
-		errs = append(errs, field.Required(p, "set discovery or jwksFile"))
-	case j.discovery != nil && j.jwksFile != "":
-		errs = append(errs, field.Forbidden(p.Child("jwksFile"), "set discovery or jwksFile, not both"))
-	}
+	errs = append(errs, oneKeySource(p, true, keySource{"discovery", j.discovery != nil},
+		keySource{"jwksURL", j.jwksURL != ""}, keySource{"jwksFile", j.jwksFile != ""})...)
 	if d := j.discovery; d != nil {
 		dp := p.Child("discovery")
 		errs = append(errs, positive(dp.Child("refreshInterval"), d.RefreshInterval)...)
@@ -285,7 +294,7 @@ func (j issuerSettings) validate(p *field.Path, hasForwarded bool) field.ErrorLi
 }
 
 func (o *OIDC) settings() issuerSettings {
-	return issuerSettings{o.Issuer, o.Discovery, o.JWKSFile, o.Audiences, o.TokenSource, o.Cache, o.ClaimValidationRules}
+	return issuerSettings{o.Issuer, o.Discovery, o.JWKSURL, o.JWKSFile, o.Audiences, o.TokenSource, o.Cache, o.ClaimValidationRules}
 }
 
 func (o *OIDC) validate(p *field.Path, hasForwarded bool) field.ErrorList {
@@ -295,8 +304,92 @@ func (o *OIDC) validate(p *field.Path, hasForwarded bool) field.ErrorList {
 }
 
 func (a *Assertion) validate(p *field.Path) field.ErrorList {
-	errs := issuerSettings{issuer: a.Issuer, discovery: a.Discovery, jwksFile: a.JWKSFile, audiences: a.Audiences}.validate(p, false)
+	errs := issuerSettings{issuer: a.Issuer, discovery: a.Discovery, jwksURL: a.JWKSURL, jwksFile: a.JWKSFile, audiences: a.Audiences}.validate(p, false)
 	return append(errs, atLeast(p.Child("replayCacheSize"), a.ReplayCacheSize, 1)...)
+}
+
+// keySource is one way a strategy may get its keys, and whether it is set.
+type keySource struct {
+	name string
+	set  bool
+}
+
+// oneKeySource checks that exactly one of sources is set, or at most one
+// when a default applies (required false).
+func oneKeySource(p *field.Path, required bool, sources ...keySource) field.ErrorList {
+	var names, set []string
+	for _, s := range sources {
+		names = append(names, s.name)
+		if s.set {
+			set = append(set, s.name)
+		}
+	}
+	all := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	switch {
+	case len(set) == 0 && required:
+		return field.ErrorList{field.Required(p, "set "+all)}
+	case len(set) > 1:
+		var errs field.ErrorList
+		for _, k := range set[1:] {
+			errs = append(errs, field.Forbidden(p.Child(k), "set one of "+all+", and this one sets "+set[0]+" already"))
+		}
+		return errs
+	}
+	return nil
+}
+
+// Pomerium, Teleport and IAP read keys from a URL or a file.
+func fixedKeySource(p *field.Path, jwksURL, jwksFile string, required bool) field.ErrorList {
+	return oneKeySource(p, required, keySource{"jwksURL", jwksURL != ""}, keySource{"jwksFile", jwksFile != ""})
+}
+
+func (s *Pomerium) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if s.Route == "" {
+		errs = append(errs, field.Required(p.Child("route"), "the host name of the route's From URL"))
+	}
+	for i, iss := range s.Issuers {
+		if iss == "" {
+			errs = append(errs, field.Required(p.Child("issuers").Index(i), ""))
+		}
+	}
+	return append(errs, fixedKeySource(p, s.JWKSURL, s.JWKSFile, true)...)
+}
+
+func (s *IAP) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if s.Audience == "" {
+		errs = append(errs, field.Required(p.Child("audience"), "an assertion for another resource behind IAP must not authenticate here"))
+	}
+	return append(errs, fixedKeySource(p, s.JWKSURL, s.JWKSFile, false)...)
+}
+
+func (s *ALB) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, f := range []struct{ name, value string }{
+		{"region", s.Region}, {"loadBalancerARN", s.LoadBalancerARN}, {"issuer", s.Issuer}, {"clientID", s.ClientID},
+	} {
+		if f.value == "" {
+			errs = append(errs, field.Required(p.Child(f.name), ""))
+		}
+	}
+	return errs
+}
+
+func (s *Teleport) validate(p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if s.Cluster == "" {
+		errs = append(errs, field.Required(p.Child("cluster"), ""))
+	}
+	if s.AppURI == "" {
+		errs = append(errs, field.Required(p.Child("appURI"), "an assertion for another application must not authenticate here"))
+	}
+	for i, t := range s.Traits {
+		if t == "" {
+			errs = append(errs, field.Required(p.Child("traits").Index(i), ""))
+		}
+	}
+	return append(errs, fixedKeySource(p, s.JWKSURL, s.JWKSFile, true)...)
 }
 
 func (t *TokenReview) validate(p *field.Path, hasForwarded bool) field.ErrorList {

@@ -23,9 +23,12 @@
 // strips the assertion header (and the vendor's unsigned identity headers)
 // from every request, so a handler never sees a client's forged copy.
 //
-// The smallest use:
+// The smallest use, with the route's keys kept current by jwks.URL (use it
+// for IAPKeysURL and Teleport's TeleportKeysPath too; jwks.Static for a
+// file):
 //
-//	keys, _ := jwks.Static(pomeriumJWKS)
+//	keys, _ := jwks.URL(ctx, "https://app.example.com"+signed.PomeriumKeysPath)
+//	defer keys.Close()
 //	s, err := signed.Pomerium(keys, "app.example.com")
 //	chain, err := authn.NewChain(s)
 package signed

@@ -33,7 +33,7 @@ var iapAudience = regexp.MustCompile(`^/projects/[0-9]+/(global/backendServices/
 
 // IAP returns the strategy named "iap", which verifies the
 // X-Goog-Iap-Jwt-Assertion header Google Cloud Identity-Aware Proxy sends,
-// with keys (those at IAPKeysURL). audience is the resource IAP protects:
+// with keys (those at IAPKeysURL, which jwks.URL keeps current). audience is the resource IAP protects:
 // "/projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID" (Compute
 // Engine, GKE) or "/projects/PROJECT_NUMBER/apps/PROJECT_ID" (App Engine).
 //

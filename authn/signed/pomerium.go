@@ -19,7 +19,8 @@ const (
 // Pomerium returns the strategy named "pomerium", which verifies the
 // X-Pomerium-Jwt-Assertion header Pomerium sends on the route whose From
 // URL has the host name route (such as "app.example.com"), with keys: the
-// route's PomeriumKeysPath, which a key set such as jwks.Static holds.
+// route's PomeriumKeysPath, which jwks.URL keeps current (or jwks.Static
+// holds, from a file).
 //
 // It does not apply when the header is absent or when the assertion's iss
 // is not the route's (another route's assertion, for a chain holding a

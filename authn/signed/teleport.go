@@ -24,7 +24,7 @@ const (
 
 // Teleport returns the strategy named "teleport", which verifies the
 // Teleport-Jwt-Assertion header Teleport's application access sends, with
-// keys (the proxy's TeleportKeysPath). cluster is the Teleport cluster's
+// keys (the proxy's TeleportKeysPath, which jwks.URL keeps current). cluster is the Teleport cluster's
 // name, which Teleport writes in iss; appURI is the application's URI as
 // Teleport knows it, which it writes in aud.
 //

@@ -11,11 +11,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/authchain/authchain/assertion"
 	"github.com/authchain/authchain/assertion/verify"
@@ -130,69 +128,61 @@ func (m *minting) serveAssertion(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(assertionResponse{Assertion: token, Header: assertion.AssertionHeader, Audience: aud[0], Issuer: m.signer.Issuer()})
 }
 
-// maxJWKSBytes bounds a key set -accept-assertions-jwks fetches.
-const maxJWKSBytes = 1 << 20
-
 // acceptAssertions returns rest, or, with -accept-assertions-jwks, an
 // authenticator that judges a request carrying an assertion by the
-// assertion alone and every other request by rest. The key set is read
-// once, at start: from a file, or from an http(s) URL (another whoami's
-// /.well-known/jwks.json).
-func (o options) acceptAssertions(ctx context.Context, addr string, rest authn.Authenticator) (authn.Authenticator, error) {
+// assertion alone and every other request by rest. A FILE is read once, at
+// start (jwks.Static). A URL (another whoami's /.well-known/jwks.json) is
+// kept current by jwks.URL, which it returns too, for readiness and Close:
+// an https URL, or an http URL of this machine. keys is nil otherwise.
+func (o options) acceptAssertions(ctx context.Context, addr string, rest authn.Authenticator) (_ authn.Authenticator, keys *jwks.OIDCKeys, _ error) {
 	if o.acceptJWKS == "" {
-		return rest, nil
+		return rest, nil, nil
 	}
-	data, err := readJWKS(ctx, o.acceptJWKS)
+	set, keys, err := acceptedKeys(ctx, o.acceptJWKS)
 	if err != nil {
-		return nil, fmt.Errorf("-accept-assertions-jwks: %w", err)
-	}
-	keys, err := jwks.Static(data)
-	if err != nil {
-		return nil, fmt.Errorf("-accept-assertions-jwks: %w", err)
+		return nil, nil, fmt.Errorf("-accept-assertions-jwks: %w", err)
 	}
 	audiences := o.acceptAudiences
 	if len(audiences) == 0 {
 		audiences = []string{o.ownIssuer(addr)}
 	}
-	s, err := verify.New(o.acceptIssuer, keys, verify.WithAudiences(audiences...))
+	s, err := verify.New(o.acceptIssuer, set, verify.WithAudiences(audiences...))
+	var chain *authn.Chain
+	if err == nil {
+		chain, err = authn.NewChain(s)
+	}
+	if err == nil {
+		// The headers rest's token strategies read, which a handler must
+		// not see on this path either.
+		chain, err = chain.WithStrippedHeaders(bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader)
+	}
 	if err != nil {
-		return nil, err
+		if keys != nil {
+			keys.Close()
+		}
+		return nil, nil, err
 	}
-	chain, err := authn.NewChain(s)
-	if err != nil {
-		return nil, err
-	}
-	// The headers rest's token strategies read, which a handler must not
-	// see on this path either.
-	if chain, err = chain.WithStrippedHeaders(bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader); err != nil {
-		return nil, err
-	}
-	return assertionFirst{assertions: chain, rest: rest}, nil
+	return assertionFirst{assertions: chain, rest: rest}, keys, nil
 }
 
-func readJWKS(ctx context.Context, from string) ([]byte, error) {
+// acceptedKeys returns the key set of -accept-assertions-jwks, and, for a
+// URL, the refreshing set it is.
+func acceptedKeys(ctx context.Context, from string) (jwks.KeySet, *jwks.OIDCKeys, error) {
 	if !strings.HasPrefix(from, "http://") && !strings.HasPrefix(from, "https://") {
-		return os.ReadFile(from)
+		data, err := os.ReadFile(from)
+		if err != nil {
+			return nil, nil, err
+		}
+		set, err := jwks.Static(data)
+		return set, nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, from, nil)
+	// A demo runs two whoami on one machine over http; jwks.URL still
+	// refuses http to any other host.
+	keys, err := jwks.URL(ctx, from, jwks.WithInsecureLoopbackHTTP())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET answered %s", resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err == nil && len(data) > maxJWKSBytes {
-		err = errors.New("key set too large")
-	}
-	return data, err
+	return keys, keys, nil
 }
 
 // assertionFirst sends a request that carries an assertion, under any

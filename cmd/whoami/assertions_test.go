@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -10,7 +11,9 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,6 +114,10 @@ func TestAssertionRoundTrip(t *testing.T) {
 		discovery.Issuer != "http://"+backend || discovery.JWKSURI != "http://"+backend+jwksPath {
 		t.Errorf("discovery: %d %+v", status, discovery)
 	}
+	// The runner is ready once it has fetched the backend's keys.
+	if status := get(t, "http://"+runner+"/readyz", nil, nil); status != 200 {
+		t.Errorf("runner /readyz: %d", status)
+	}
 	// Without an assertion, the runner's own chain answers.
 	if status := get(t, "http://"+runner+"/whoami", alice, nil); status != 200 {
 		t.Errorf("runner without an assertion: %d", status)
@@ -173,5 +180,66 @@ func TestAssertionFlags(t *testing.T) {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+// TestAcceptAssertionsKeySources: a FILE is read once at start; a URL is
+// fetched in the background, so a runner starts while the keys are not
+// served yet, is not ready, and answers an assertion with 503 rather than
+// 401; an http URL of another host is refused at start.
+func TestAcceptAssertionsKeySources(t *testing.T) {
+	backend, tokens := startServer(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
+	alice := map[string]string{
+		"X-Forwarded-User": "system:serviceaccount:demo:ambient-key-alice-write",
+		"Authorization":    "Bearer " + tokens["ambient-key-alice-write"],
+	}
+	const aud = "https://runner.example.com"
+	var minted assertionResponse
+	if status := get(t, "http://"+backend+"/assertion?aud="+url.QueryEscape(aud), alice, &minted); status != 200 {
+		t.Fatalf("backend /assertion: %d", status)
+	}
+	withAssertion := map[string]string{assertion.AssertionHeader: minted.Assertion}
+
+	resp, err := http.Get("http://" + backend + jwksPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(file, set, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, _ := startServer(t, []string{"-listen", "127.0.0.1:0",
+		"-accept-assertions-jwks", file, "-accept-assertions-issuer", "http://" + backend, "-accept-assertions-audience", aud}, io.Discard)
+	if status := get(t, "http://"+fromFile+"/whoami", withAssertion, nil); status != 200 {
+		t.Errorf("keys from a file: %d", status)
+	}
+	if status := get(t, "http://"+fromFile+"/readyz", nil, nil); status != 200 {
+		t.Errorf("keys from a file: /readyz %d", status)
+	}
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "not yet", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(down.Close)
+	early, _ := startServer(t, []string{"-listen", "127.0.0.1:0",
+		"-accept-assertions-jwks", down.URL + jwksPath, "-accept-assertions-issuer", "http://" + backend, "-accept-assertions-audience", aud}, io.Discard)
+	if status := get(t, "http://"+early+"/whoami", withAssertion, nil); status != http.StatusServiceUnavailable {
+		t.Errorf("keys not served: %d, want 503", status)
+	}
+	if status := get(t, "http://"+early+"/readyz", nil, nil); status != http.StatusServiceUnavailable {
+		t.Errorf("keys not served: /readyz %d, want 503", status)
+	}
+
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"-listen", "127.0.0.1:0",
+		"-accept-assertions-jwks", "http://192.0.2.1/.well-known/jwks.json", "-accept-assertions-issuer", "http://192.0.2.1"},
+		strings.NewReader(""), io.Discard, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "loopback") {
+		t.Errorf("http JWKS URL of another host: exit %d, %q", code, stderr.String())
 	}
 }

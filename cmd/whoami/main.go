@@ -28,7 +28,8 @@
 // publishes. With -accept-assertions-jwks URL|FILE and
 // -accept-assertions-issuer, a request carrying an assertion of that
 // issuer is judged by it alone, so that one whoami's /assertion answer
-// authenticates at another:
+// authenticates at another. A FILE is read once; a URL (https, or http of
+// this machine) is kept current, and /readyz waits for its first fetch:
 //
 //	go run ./cmd/whoami -listen 127.0.0.1:8081 \
 //	    -accept-assertions-jwks http://127.0.0.1:8080/.well-known/jwks.json \

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/authnmetrics"
 	"github.com/authchain/authchain/internal/setup"
 )
@@ -104,7 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the chain configuration whoami would serve (the embedded default after the chain flags; without the demo issuer) as a -config file, and exit")
 	fs.StringVar(&o.assertionIssuer, "assertion-issuer", "", "issuer `URL` GET /assertion mints as (default http://ADDR of -listen)")
 	fs.StringVar(&o.assertionKeyFile, "assertion-key-file", "", "PEM PKCS #8 ECDSA P-256 or Ed25519 private key to sign assertions with (default: an ephemeral ES256 key)")
-	fs.StringVar(&o.acceptJWKS, "accept-assertions-jwks", "", "believe the assertions of -accept-assertions-issuer verified with this JWKS `URL|FILE`, read once at start")
+	fs.StringVar(&o.acceptJWKS, "accept-assertions-jwks", "", "believe the assertions of -accept-assertions-issuer verified with this JWKS `URL|FILE`: a URL (https, or http of this machine) kept current, a file read once at start")
 	fs.StringVar(&o.acceptIssuer, "accept-assertions-issuer", "", "issuer `URL` of the assertions -accept-assertions-jwks verifies")
 	acceptAudiences := listFlag{}
 	fs.Var(&acceptAudiences, "accept-assertions-audience", "audience an accepted assertion must name, repeatable (default: this whoami's -assertion-issuer)")
@@ -299,8 +300,15 @@ func serve(ctx context.Context, o options, authenticator authn.Authenticator, re
 	}
 	addr := ln.Addr().String()
 	mint, err := o.newMinting(addr)
+	var acceptKeys *jwks.OIDCKeys
 	if err == nil {
-		authenticator, err = o.acceptAssertions(ctx, addr, authenticator)
+		authenticator, acceptKeys, err = o.acceptAssertions(ctx, addr, authenticator)
+	}
+	if acceptKeys != nil {
+		defer acceptKeys.Close()
+		// Ready once the accepted key set is fetched, too.
+		chainReady := ready
+		ready = func() bool { return chainReady() && acceptKeys.Synced() }
 	}
 	var handler http.Handler
 	if err == nil {

@@ -77,3 +77,32 @@ func ExampleOIDC() {
 	fmt.Println(signer.PublicKey.Equal(key), alg, err, keys.Synced())
 	// Output: true ES256 <nil> true
 }
+
+// URL keeps a bare JWKS current, without discovery, as Pomerium, Google
+// IAP and Teleport publish theirs. A test server stands in for a Pomerium
+// route's /.well-known/pomerium/jwks.json.
+func ExampleURL() {
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	set, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &signer.PublicKey, KeyID: "route-key", Algorithm: "ES256", Use: "sig"},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(set) }))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys, err := jwks.URL(ctx, srv.URL+"/.well-known/pomerium/jwks.json", jwks.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	defer keys.Close()
+	key, alg, err := keys.KeyAndAlgorithm(ctx, "route-key")
+	fmt.Println(signer.PublicKey.Equal(key), alg, err, keys.Synced())
+	// Output: true ES256 <nil> true
+}

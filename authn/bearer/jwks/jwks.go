@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,8 +34,8 @@ import (
 )
 
 // This file holds the keys the jwt strategy verifies signatures with: a
-// fixed set (Static) or the issuer's published set, kept current in the
-// background (OIDC).
+// fixed set (Static) or a published set, kept current in the background
+// (OIDC, found by discovery; URL, at a fixed address).
 
 // KeySet gives the public keys that verify an issuer's tokens.
 // Implementations must be safe for concurrent use.
@@ -315,12 +316,15 @@ func kubernetesKeyID(key any) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
-// Option configures OIDC.
+// Option configures OIDC and URL.
 type Option func(*oidcConfig)
 
 type oidcConfig struct {
+	// constructor names OIDC or URL in errors.
+	constructor  string
 	client       *http.Client
 	jwksOrigins  []string
+	loopbackHTTP bool
 	refresh      time.Duration
 	minRefresh   time.Duration
 	maxStaleness time.Duration
@@ -329,7 +333,7 @@ type oidcConfig struct {
 }
 
 func (c *oidcConfig) errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("jwks: OIDC: "+format, args...))
+	c.errs = append(c.errs, fmt.Errorf("jwks: "+c.constructor+": "+format, args...))
 }
 
 // WithHTTPClient sets the client that fetches the discovery document and the
@@ -366,6 +370,7 @@ func WithHTTPClient(c *http.Client) Option {
 // otherwise), which in a cluster is usually not the issuer's host: allow
 // that origin here, and have the client send the token there
 // (kubecache.APIServerHTTPClient's alsoAPIServer). Repeated calls add origins.
+// URL refuses it: its JWKS URL names the one origin it fetches from.
 func WithOrigins(origins ...string) Option {
 	return func(c *oidcConfig) {
 		if len(origins) == 0 {
@@ -382,6 +387,15 @@ func WithOrigins(origins ...string) Option {
 			}
 		}
 	}
+}
+
+// WithInsecureLoopbackHTTP lets URL fetch a JWKS URL over plain http when
+// its host is localhost or a loopback address, for a demo or a test on one
+// machine; redirects must still stay on that origin. Anything else on the
+// network could swap the keys, so OIDC, and URL for any other host, refuse
+// http with or without it.
+func WithInsecureLoopbackHTTP() Option {
+	return func(c *oidcConfig) { c.loopbackHTTP = true }
 }
 
 // WithRefreshInterval sets how often the keys are refetched in the
@@ -421,11 +435,13 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// OIDCKeys is an issuer's published key set, found through OIDC discovery
-// and kept current in the background. Build it with OIDC. It is safe
-// for concurrent use.
+// OIDCKeys is a published key set kept current in the background: an
+// issuer's, found through OIDC discovery (built with OIDC), or the one at a
+// fixed JWKS URL (built with URL). It is safe for concurrent use.
 type OIDCKeys struct {
-	issuer       string
+	// issuer is the issuer given to OIDC, or the JWKS URL given to URL.
+	issuer string
+	// discoveryURL is "" for a set built with URL, whose jwksURI is fixed.
 	discoveryURL string
 	// jwksOrigins are the origins jwks_uri may name: the issuer's, then
 	// those of WithOrigins.
@@ -449,7 +465,7 @@ type OIDCKeys struct {
 	fetches singleflight.Group
 
 	mu          sync.Mutex
-	jwksURI     string    // from discovery; "" until found, or after a failed fetch
+	jwksURI     string    // from discovery ("" until found, or after a failed fetch), or fixed by URL
 	lastAttempt time.Time // start of the last fetch, for the rate limit
 	lastErr     error     // outcome of the last fetch
 	closed      bool
@@ -491,27 +507,72 @@ type keySnapshot struct {
 //
 // The background goroutine stops when ctx ends or Close is called.
 func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error) {
-	c := oidcConfig{
-		refresh:      DefaultRefreshInterval,
-		minRefresh:   DefaultMinRefreshInterval,
-		maxStaleness: DefaultMaxStaleness,
-		now:          time.Now,
-	}
-	if nilcheck.IsNil(ctx) {
-		c.errorf("ctx is nil")
-	}
+	c := oidcConfig{constructor: "OIDC"}
 	issuerOrigin := ""
 	if err := checkHTTPSURL(issuer); err != nil {
 		c.errorf("issuer: %v", err)
 	} else {
 		issuerOrigin, _ = origin.Parse(issuer)
 	}
+	if err := c.apply(ctx, opts); err != nil {
+		return nil, err
+	}
+	if c.loopbackHTTP {
+		return nil, errors.New("jwks: OIDC: WithInsecureLoopbackHTTP applies to URL only")
+	}
+	k := c.keySet(issuer)
+	k.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	k.jwksOrigins = append([]string{issuerOrigin}, c.jwksOrigins...)
+	k.start(ctx)
+	return k, nil
+}
+
+// URL returns the key set published at jwksURL, an https URL of a JWKS
+// document, without OIDC discovery: for the proxies that publish a bare
+// JWKS, such as Pomerium (each route's /.well-known/pomerium/jwks.json),
+// Google IAP (https://www.gstatic.com/iap/verify/public_key-jwk) and
+// Teleport (the proxy's /.well-known/jwks.json). Redirects are followed
+// only within jwksURL's origin; WithOrigins is refused.
+//
+// The set is an OIDCKeys, and behaves as OIDC's does once discovery has
+// named its JWKS: the same limits (MaxResponseBytes, errors that never
+// quote the body), the same return without waiting for the first fetch,
+// and the same refreshing, rate limit, staleness, Synced and Close. Its
+// Issuer is jwksURL. WithInsecureLoopbackHTTP allows an http URL of this
+// machine.
+func URL(ctx context.Context, jwksURL string, opts ...Option) (*OIDCKeys, error) {
+	c := oidcConfig{constructor: "URL"}
+	if err := c.apply(ctx, opts); err != nil {
+		return nil, err
+	}
+	if err := checkHTTPSURL(jwksURL); err != nil && !(c.loopbackHTTP && isLoopbackHTTPURL(jwksURL)) {
+		if c.loopbackHTTP {
+			err = errors.New("neither an https URL nor an http URL of localhost or a loopback address")
+		}
+		return nil, fmt.Errorf("jwks: URL: JWKS URL: %v", err)
+	}
+	if c.jwksOrigins != nil {
+		return nil, errors.New("jwks: URL: WithOrigins applies to OIDC discovery only; the JWKS URL names its origin")
+	}
+	k := c.keySet(jwksURL)
+	k.jwksURI = jwksURL
+	k.start(ctx)
+	return k, nil
+}
+
+// apply sets the defaults, applies opts and checks the result, with any
+// error recorded before.
+func (c *oidcConfig) apply(ctx context.Context, opts []Option) error {
+	c.refresh, c.minRefresh, c.maxStaleness, c.now = DefaultRefreshInterval, DefaultMinRefreshInterval, DefaultMaxStaleness, time.Now
+	if nilcheck.IsNil(ctx) {
+		c.errorf("ctx is nil")
+	}
 	for i, opt := range opts {
 		if opt == nil {
 			c.errorf("option %d is nil", i)
 			continue
 		}
-		opt(&c)
+		opt(c)
 	}
 	switch {
 	case c.refresh <= 0:
@@ -523,30 +584,46 @@ func OIDC(ctx context.Context, issuer string, opts ...Option) (*OIDCKeys, error)
 	case c.maxStaleness <= c.refresh:
 		c.errorf("maximum staleness %v must exceed the refresh interval %v", c.maxStaleness, c.refresh)
 	}
-	if err := errors.Join(c.errs...); err != nil {
-		return nil, err
-	}
+	return errors.Join(c.errs...)
+}
 
+// isLoopbackHTTPURL reports whether s is an http URL of localhost or a
+// loopback address, without credentials, query or fragment.
+func isLoopbackHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return false
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+}
+
+// keySet returns the key set c describes for source (an issuer or a JWKS
+// URL), not yet started.
+func (c *oidcConfig) keySet(source string) *OIDCKeys {
 	k := &OIDCKeys{
-		issuer:       issuer,
-		discoveryURL: strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration",
-		jwksOrigins:  append([]string{issuerOrigin}, c.jwksOrigins...),
+		issuer:       source,
 		refresh:      c.refresh,
 		minRefresh:   c.minRefresh,
 		maxStaleness: c.maxStaleness,
 		now:          c.now,
 	}
 	if c.client != nil {
-		k.client = sameOriginRedirects(c.client)
+		k.client = sameOriginRedirects(c.client, c.loopbackHTTP)
 	} else {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
-		k.client = sameOriginRedirects(&http.Client{Transport: transport})
+		k.client = sameOriginRedirects(&http.Client{Transport: transport}, c.loopbackHTTP)
 		k.ownsClient = true
 	}
+	return k
+}
+
+// start begins the background refresh, which ends with ctx or Close.
+func (k *OIDCKeys) start(ctx context.Context) {
 	k.ctx, k.cancel = context.WithCancel(ctx)
 	k.running.Add(1)
 	go k.loop()
-	return k, nil
 }
 
 // checkHTTPSURL accepts an absolute https URL with a host and without user
@@ -566,14 +643,15 @@ func checkHTTPSURL(s string) error {
 
 // sameOriginRedirects returns a copy of c that follows a redirect only to
 // the origin of the request that started the chain, and never away from
-// https, before c's own redirect policy has its say. A redirect elsewhere
+// https (unless loopbackHTTP, and then only within an http loopback
+// origin), before c's own redirect policy has its say. A redirect elsewhere
 // would carry whatever credentials c's transport attaches.
-func sameOriginRedirects(c *http.Client) *http.Client {
+func sameOriginRedirects(c *http.Client, loopbackHTTP bool) *http.Client {
 	copied := *c
 	next := c.CheckRedirect
 	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		switch {
-		case req.URL.Scheme != "https":
+		case req.URL.Scheme != "https" && !(loopbackHTTP && isLoopbackHTTPURL(req.URL.String())):
 			return errors.New("redirect to a non-https URL refused")
 		case len(via) > 0 && origin.Of(req.URL) != origin.Of(via[0].URL):
 			return errors.New("redirect to another origin refused")
@@ -629,16 +707,17 @@ func (k *OIDCKeys) Synced() bool {
 }
 
 // Validate implements authn.Validator: it returns an error wrapping
-// authn.ErrNotBuilt unless k was built by OIDC. jwt.ServiceAccount calls it.
+// authn.ErrNotBuilt unless k was built by OIDC or URL. jwt.ServiceAccount
+// calls it.
 func (k *OIDCKeys) Validate() error {
 	if k == nil || k.client == nil || k.now == nil || k.ctx == nil || k.cancel == nil {
-		return notbuilt.Error("OIDCKeys", "OIDC")
+		return notbuilt.Error("OIDCKeys", "OIDC or URL")
 	}
 	return nil
 }
 
 // Close stops the background refresh and waits for it and any fetch in
-// progress to end. Afterwards, as once the context given to OIDC has
+// progress to end. Afterwards, as once the context given to OIDC or URL has
 // ended, nothing is fetched: kids of the last set are answered until it is
 // stale, and other kids get ErrKeysUnavailable. Close may be called more
 // than once.
@@ -705,7 +784,8 @@ func (k *OIDCKeys) fetchIfDue() (any, error) {
 	return nil, err
 }
 
-// fetch discovers the JWKS URI if needed, fetches the set and installs it.
+// fetch discovers the JWKS URI if needed (never for a set built with URL),
+// fetches the set and installs it.
 func (k *OIDCKeys) fetch() error {
 	ctx, cancel := context.WithTimeout(k.ctx, keyFetchTimeout)
 	defer cancel()
@@ -723,14 +803,16 @@ func (k *OIDCKeys) fetch() error {
 	if err == nil {
 		keys, err = parseJWKS(body)
 	}
-	k.mu.Lock()
-	if err != nil {
-		// The issuer may have moved its keys: discover again next time.
-		k.jwksURI = ""
-	} else {
-		k.jwksURI = uri
+	if k.discoveryURL != "" {
+		k.mu.Lock()
+		if err != nil {
+			// The issuer may have moved its keys: discover again next time.
+			k.jwksURI = ""
+		} else {
+			k.jwksURI = uri
+		}
+		k.mu.Unlock()
 	}
-	k.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("fetching the JWKS of %s: %w", k.issuer, err)
 	}

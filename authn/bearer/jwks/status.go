@@ -9,7 +9,8 @@ import (
 // This file holds what OIDCKeys tells a monitor (the authnmetrics
 // package): read-only, read on demand, never on the request path.
 
-// Issuer returns the issuer k was built for, as given to OIDC.
+// Issuer returns the issuer k was built for, as given to OIDC, or the
+// JWKS URL given to URL.
 func (k *OIDCKeys) Issuer() string { return k.issuer }
 
 // FetchedAt returns when the current key set was fetched, or the zero
