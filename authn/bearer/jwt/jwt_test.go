@@ -773,8 +773,10 @@ func TestServiceAccountJWTAllocs(t *testing.T) {
 		token string
 		max   float64
 	}{
-		{"RS256 cold", cold, tokentest.RSA(t, tokentest.Claims()), 128},
-		{"ES256 cold", cold, tokentest.EC(t, tokentest.Claims()), 140},
+		// Cold counts include the payload decoded once more for the check of
+		// registered claim names (jwtcheck.ClaimsProblem): one allocation.
+		{"RS256 cold", cold, tokentest.RSA(t, tokentest.Claims()), 129},
+		{"ES256 cold", cold, tokentest.EC(t, tokentest.Claims()), 141},
 		{"RS256 cached", cached, tokentest.RSA(t, tokentest.Claims()), 5},
 		{"opaque", cold, "sha256~Zm9vYmFyYmF6cXV4", 0},
 	}
