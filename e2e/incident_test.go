@@ -202,7 +202,7 @@ func TestIncident(t *testing.T) {
 		})
 	}
 
-	t.Run("each human can read only their own Secret", func(t *testing.T) {
+	t.Run("each human can read only their own Secret, the runner none", func(t *testing.T) {
 		if aliceRun.Status != http.StatusOK {
 			t.Skip("needs alice's run")
 		}
@@ -217,6 +217,15 @@ func TestIncident(t *testing.T) {
 		_, err = client.CoreV1().Secrets(credsNamespace).Get(ctx, credentialsSecret("bob@example.com"), metav1.GetOptions{})
 		if !apierrors.IsForbidden(err) {
 			t.Errorf("alice reading bob's Secret: %v, want 403 Forbidden", err)
+		}
+		// Nor can the runner itself: only the human's identity opens it.
+		self, err := kubernetes.NewForConfig(runnerConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = self.CoreV1().Secrets(credsNamespace).Get(ctx, credentialsSecret("alice@example.com"), metav1.GetOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("the runner reading alice's Secret as itself: %v, want 403 Forbidden", err)
 		}
 	})
 
