@@ -76,7 +76,6 @@ const (
 // and the test shows it.
 func TestIncident(t *testing.T) {
 	w := newWorld(t)
-	ctx := t.Context()
 
 	createNamespace(t, w.admin, credsNamespace)
 	createNamespace(t, w.admin, runnerNamespace)
@@ -210,21 +209,11 @@ func TestIncident(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		client, err := kubernetes.NewForConfig(as)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = client.CoreV1().Secrets(credsNamespace).Get(ctx, credentialsSecret("bob@example.com"), metav1.GetOptions{})
-		if !apierrors.IsForbidden(err) {
+		if err := readCredentials(t, as, "bob@example.com"); !apierrors.IsForbidden(err) {
 			t.Errorf("alice reading bob's Secret: %v, want 403 Forbidden", err)
 		}
 		// Nor can the runner itself: only the human's identity opens it.
-		self, err := kubernetes.NewForConfig(runnerConfig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = self.CoreV1().Secrets(credsNamespace).Get(ctx, credentialsSecret("alice@example.com"), metav1.GetOptions{})
-		if !apierrors.IsForbidden(err) {
+		if err := readCredentials(t, runnerConfig, "alice@example.com"); !apierrors.IsForbidden(err) {
 			t.Errorf("the runner reading alice's Secret as itself: %v, want 403 Forbidden", err)
 		}
 	})
@@ -259,12 +248,8 @@ func TestIncident(t *testing.T) {
 		// Were the name impersonated anyway, RBAC would refuse it.
 		as := rest.CopyConfig(runnerConfig)
 		as.Impersonate = rest.ImpersonationConfig{UserName: "system-serviceaccount-keys-ci-bot"}
-		client, err := kubernetes.NewForConfig(as)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, human := range humans {
-			if _, err := client.CoreV1().Secrets(credsNamespace).Get(ctx, credentialsSecret(human), metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+			if err := readCredentials(t, as, human); !apierrors.IsForbidden(err) {
 				t.Errorf("reading %s's Secret: %v, want 403 Forbidden", human, err)
 			}
 		}
@@ -382,6 +367,17 @@ func TestIncident(t *testing.T) {
 // credentialsSecret names the Secret of human's model credentials.
 func credentialsSecret(human string) string {
 	return "creds-" + strings.NewReplacer("@", "-at-", ".", "-").Replace(human)
+}
+
+// readCredentials reads human's credentials Secret with cfg.
+func readCredentials(t *testing.T, cfg *rest.Config, human string) error {
+	t.Helper()
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.CoreV1().Secrets(credsNamespace).Get(t.Context(), credentialsSecret(human), metav1.GetOptions{})
+	return err
 }
 
 // storeCredentials stores value as human's model credentials and lets
