@@ -5,6 +5,13 @@
 // server upstream of oauth2-proxy, and checks what a request acts for
 // against a real API server.
 //
+// TestIncident follows an access key's request through oauth2-proxy to a
+// backend, which passes the Principal on to a runner as a signed assertion;
+// the runner reads the human's credentials from the API server by
+// impersonation. TestImpersonationSelfSubjectReview checks, with a
+// SelfSubjectReview, whom the API server takes an impersonate.For client
+// for, and the RBAC that impersonation needs.
+//
 // `go test ./...` runs it; `go test -short ./...` skips it. It needs Linux
 // (process groups and parent-death signals keep processes from outliving
 // the test binary), the Go toolchain and access to the Go module proxy for
