@@ -142,8 +142,9 @@ func ExampleNewSigner() {
 	// assertion: no authenticated principal
 }
 
-// The ring publishes the current key and, after Rotate, the retired one
-// until its assertions have expired.
+// The ring publishes the current key, a staged next key, and after Rotate
+// the retired one until its assertions have expired. Staging first lets
+// verifiers fetch the next key before any assertion names it.
 func ExampleNewKeyRing() {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ring, err := assertion.NewKeyRing(key)
@@ -154,6 +155,10 @@ func ExampleNewKeyRing() {
 	mux.Handle("GET /.well-known/jwks.json", ring.Handler())
 
 	_, next, _ := ed25519.GenerateKey(rand.Reader)
+	if err := ring.Stage(next); err != nil {
+		panic(err)
+	}
+	// … later than the verifiers' refresh interval:
 	if err := ring.Rotate(next); err != nil {
 		panic(err)
 	}

@@ -30,6 +30,8 @@ type KeyRing struct {
 	now     func() time.Time
 	mu      sync.RWMutex
 	current *signingKey
+	// next is the staged key: published, not yet signing.
+	next    *signingKey
 	retired []retiredKey
 }
 
@@ -94,9 +96,29 @@ func newSigningKey(key crypto.Signer) (*signingKey, error) {
 	return &signingKey{signer: signer, public: public}, nil
 }
 
+// Stage publishes key as the next signing key without signing with it,
+// so that verifiers learn it before the first assertion it signs: a
+// verifier that fetched the set just before a plain Rotate refuses the new
+// key's assertions until it may fetch again (jwks' minimum refresh
+// interval). Stage, wait longer than the verifiers' refresh interval and
+// JWKSCacheMaxAge, then Rotate to the same key. Staging again replaces the
+// staged key. The key is judged as NewKeyRing judges it; on error the ring
+// is unchanged.
+func (k *KeyRing) Stage(key crypto.Signer) error {
+	sk, err := newSigningKey(key)
+	if err != nil {
+		return fmt.Errorf("assertion: Stage: %w", err)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.next = sk
+	return nil
+}
+
 // Rotate makes key the signing key. The public key it replaces stays in
 // the published set for RetiredKeyRetention, so that assertions it signed
-// verify until they have expired; publish the new key's set to verifiers
+// verify until they have expired. A key not staged first (Stage) is
+// published and used at once; publish the new key's set to verifiers
 // that hold a static copy before rotating. The key is judged as NewKeyRing
 // judges it; on error the ring is unchanged.
 func (k *KeyRing) Rotate(key crypto.Signer) error {
@@ -109,6 +131,9 @@ func (k *KeyRing) Rotate(key crypto.Signer) error {
 	now := k.now()
 	k.retired = append(k.live(now), retiredKey{public: k.current.public, until: now.Add(RetiredKeyRetention)})
 	k.current = sk
+	if k.next != nil && k.next.public.KeyID == sk.public.KeyID {
+		k.next = nil
+	}
 	return nil
 }
 
@@ -131,11 +156,14 @@ func (k *KeyRing) signing() *signingKey {
 }
 
 // JWKS returns the published public keys as a JSON Web Key Set: the
-// current key first, then each retired key still within its retention.
-// It holds no private key.
+// current key first, then the staged key (Stage), then each retired key
+// still within its retention. It holds no private key.
 func (k *KeyRing) JWKS() []byte {
 	k.mu.RLock()
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.current.public}}
+	if k.next != nil {
+		set.Keys = append(set.Keys, k.next.public)
+	}
 	for _, r := range k.live(k.now()) {
 		set.Keys = append(set.Keys, r.public)
 	}

@@ -1,6 +1,7 @@
 package assertion_test
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -76,6 +77,57 @@ func TestRotate(t *testing.T) {
 		t.Errorf("after the retention: %v", got)
 	}
 }
+
+// Stage publishes the next key without signing with it; Rotate to it then
+// signs with it and publishes it once, as the current key.
+func TestStage(t *testing.T) {
+	ring, err := assertion.NewKeyRing(ecKey(t), assertion.WithClock(func() time.Time { return start }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := assertion.NewSigner("https://backend.example.com", ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := kids(t, ring.JWKS())
+	next := ecKey(t)
+	if err := ring.Stage(next); err != nil {
+		t.Fatal(err)
+	}
+	staged := kids(t, ring.JWKS())
+	if len(staged) != 2 || staged[0] != first[0] {
+		t.Fatalf("after Stage the set is %v, want %v then the staged key", staged, first)
+	}
+	token, err := s.Sign(alice(), "runner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := segments(t, token); h["kid"] != first[0] {
+		t.Errorf("a staged key signed: kid %v, want %s", h["kid"], first[0])
+	}
+	if err := ring.Rotate(next); err != nil {
+		t.Fatal(err)
+	}
+	rotated := kids(t, ring.JWKS())
+	if len(rotated) != 2 || rotated[0] != staged[1] || rotated[1] != first[0] {
+		t.Errorf("after Rotate to the staged key the set is %v, want %s then %s", rotated, staged[1], first[0])
+	}
+	if token, err = s.Sign(alice(), "runner"); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := segments(t, token); h["kid"] != staged[1] {
+		t.Errorf("after Rotate the kid is %v, want the staged %s", h["kid"], staged[1])
+	}
+	if err := ring.Stage(&rsaLike{}); err == nil {
+		t.Error("Stage took a key that cannot sign assertions")
+	}
+}
+
+// rsaLike is a crypto.Signer of no supported kind.
+type rsaLike struct{}
+
+func (*rsaLike) Public() crypto.PublicKey                                  { return nil }
+func (*rsaLike) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
 
 func TestHandler(t *testing.T) {
 	ring, err := assertion.NewKeyRing(ecKey(t))
