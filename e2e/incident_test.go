@@ -707,7 +707,7 @@ func mint(t *testing.T, s *assertion.Signer, p authn.Principal, aud string) stri
 // key instead of the backend's.
 func resign(t *testing.T, genuine string, key *ecdsa.PrivateKey) string {
 	t.Helper()
-	parsed, err := jose.ParseSigned(genuine, []jose.SignatureAlgorithm{jose.ES256})
+	parsed, err := jose.ParseSignedCompact(genuine, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -732,7 +732,7 @@ func resign(t *testing.T, genuine string, key *ecdsa.PrivateKey) string {
 // assertionKeyID returns the kid of an assertion's header.
 func assertionKeyID(t *testing.T, a string) string {
 	t.Helper()
-	parsed, err := jose.ParseSigned(a, []jose.SignatureAlgorithm{jose.ES256})
+	parsed, err := jose.ParseSignedCompact(a, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
