@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -129,7 +130,15 @@ func (k *KeyRing) Rotate(key crypto.Signer) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
-	k.retired = append(k.live(now), retiredKey{public: k.current.public, until: now.Add(RetiredKeyRetention)})
+	old := k.current.public
+	// A kid is published once: the key rolled back to leaves the retired
+	// list, and a key retired again gets its new retention only.
+	k.retired = slices.DeleteFunc(k.live(now), func(r retiredKey) bool {
+		return r.public.KeyID == sk.public.KeyID || r.public.KeyID == old.KeyID
+	})
+	if old.KeyID != sk.public.KeyID {
+		k.retired = append(k.retired, retiredKey{public: old, until: now.Add(RetiredKeyRetention)})
+	}
 	k.current = sk
 	if k.next != nil && k.next.public.KeyID == sk.public.KeyID {
 		k.next = nil
@@ -161,11 +170,18 @@ func (k *KeyRing) signing() *signingKey {
 func (k *KeyRing) JWKS() []byte {
 	k.mu.RLock()
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.current.public}}
+	add := func(key jose.JSONWebKey) {
+		// A verifier refuses a set with a kid twice (a key staged or
+		// rotated back while still published).
+		if !slices.ContainsFunc(set.Keys, func(p jose.JSONWebKey) bool { return p.KeyID == key.KeyID }) {
+			set.Keys = append(set.Keys, key)
+		}
+	}
 	if k.next != nil {
-		set.Keys = append(set.Keys, k.next.public)
+		add(k.next.public)
 	}
 	for _, r := range k.live(k.now()) {
-		set.Keys = append(set.Keys, r.public)
+		add(r.public)
 	}
 	k.mu.RUnlock()
 	b, err := json.Marshal(set)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/authchain/authchain/authn"
 )
@@ -61,11 +62,22 @@ func canonicalOrEmpty(name string) string {
 // authn.DefaultIdentityHeaders, AssertionHeader and the configured headers,
 // so that no inbound copy survives, then writes p's: the user's name, its
 // groups, and the Actor's subject when there is an Actor. It returns
-// ErrNoPrincipal, having only deleted, when p has no user.
+// ErrNoPrincipal, having only deleted, when p has no user, and, having only
+// deleted, an error wrapping ErrInvalidPrincipal when a group holds a
+// comma: any hop may join repeated header lines with commas (RFC 9110,
+// section 5.3), and a downstream that splits "dev,system:masters" would
+// read a group the Principal never had.
 func (ph *PlainHeaders) Set(h http.Header, p authn.Principal) error {
 	ph.strip.Strip(h)
 	if p.User.IsZero() {
 		return ErrNoPrincipal
+	}
+	if ph.groups != "" {
+		for _, g := range p.User.Groups {
+			if strings.IndexByte(g, ',') >= 0 {
+				return fmt.Errorf("%w: a group holds a comma, which plain headers cannot carry", ErrInvalidPrincipal)
+			}
+		}
 	}
 	h.Set(ph.user, p.User.Name)
 	if ph.groups != "" {

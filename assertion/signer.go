@@ -63,7 +63,9 @@ func (s *Signer) Issuer() string { return s.issuer }
 // for the Signer's lifetime. It returns ErrNoPrincipal when p has no user,
 // and an error wrapping ErrInvalidPrincipal for a Principal no verifier
 // would rebuild (a synthetic user without an Actor, an Actor without a
-// namespace or name) or ErrInvalidAudience.
+// namespace or name, a user name, group or attribute that breaks the
+// identity-name rule: authn.CheckUserName or CheckSyntheticName,
+// CheckGroupName, CheckName) or ErrInvalidAudience.
 func (s *Signer) Sign(p authn.Principal, audience string) (string, error) {
 	if p.User.IsZero() {
 		return "", ErrNoPrincipal
@@ -101,13 +103,43 @@ func (s *Signer) Sign(p authn.Principal, audience string) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// checkPrincipal says why p cannot be asserted, or returns nil.
+// checkPrincipal says why p cannot be asserted, or returns nil: what a
+// verifier would refuse is never signed, so that no assertion of a name
+// outside the identity-name rule exists to be replayed somewhere laxer.
+// Errors never quote p.
 func checkPrincipal(p authn.Principal) error {
 	if p.Synthetic && p.Actor == nil {
 		return errors.New("a synthetic user without an Actor")
 	}
 	if a := p.Actor; a != nil && (a.Namespace == "" || a.Name == "") {
 		return errors.New("an Actor without a namespace or name")
+	}
+	if p.Synthetic {
+		if err := authn.CheckSyntheticName(p.User.Name); err != nil {
+			return fmt.Errorf("a synthetic user name that %w", err)
+		}
+	} else if err := authn.CheckUserName(p.User.Name); err != nil {
+		return fmt.Errorf("a user name that %w", err)
+	}
+	for _, g := range p.User.Groups {
+		if err := authn.CheckGroupName(g); err != nil {
+			return fmt.Errorf("a group that %w", err)
+		}
+	}
+	for _, v := range []string{p.User.UID, p.User.Email} {
+		if v == "" {
+			continue
+		}
+		if err := authn.CheckName(v); err != nil {
+			return fmt.Errorf("a user attribute that %w", err)
+		}
+	}
+	for k, vs := range p.User.Extra {
+		for _, v := range append([]string{k}, vs...) {
+			if err := authn.CheckName(v); err != nil || v == "" {
+				return errors.New("an extra key or value that breaks the identity-name rule")
+			}
+		}
 	}
 	return nil
 }

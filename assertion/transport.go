@@ -138,7 +138,9 @@ func origin(r *http.Request) string {
 }
 
 // RoundTrip implements http.RoundTripper: it sends a stripped copy of req
-// with an assertion, leaving req itself unchanged. Without a Principal in
+// with an assertion, leaving req itself unchanged. A redirect that
+// http.Client follows to another origin than the first request's is sent
+// stripped and without an assertion. Without a Principal in
 // the context it returns an error wrapping ErrNoPrincipal and sends
 // nothing, unless InsecureAllowNoPrincipal was given.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -154,12 +156,29 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, closeBody(req, ErrNoPrincipal)
 	}
+	if !sameOriginAsFirst(req) {
+		// A redirect to another host (object storage, say) gets no
+		// assertion: with a fixed audience it would be one for the first
+		// host, which the new one could replay there.
+		return t.base.RoundTrip(out)
+	}
 	token, err := t.signer.Sign(p, t.audience(req))
 	if err != nil {
 		return nil, closeBody(req, err)
 	}
 	out.Header.Set(AssertionHeader, token)
 	return t.base.RoundTrip(out)
+}
+
+// sameOriginAsFirst reports whether req, when http.Client follows a
+// redirect with it, goes to the origin of the request that started the
+// chain of redirects; a first request always does.
+func sameOriginAsFirst(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return origin(first) == origin(req)
 }
 
 // closeBody closes req's body, as a RoundTripper must even when it fails,

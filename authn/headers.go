@@ -272,8 +272,10 @@ func (s HeaderSet) Patterns() []string {
 //     X-Ms-Client-Principal* and X-Ms-Token-*; Authelia Remote-User,
 //     Remote-Groups, Remote-Email and Remote-Name; authentik X-Authentik-*;
 //     Vouch Proxy X-Vouch-*; Tailscale Tailscale-User-*; the X-Webauth-*
-//     headers of auth-proxy setups (Grafana's X-WEBAUTH-USER); and
-//     oauth2-proxy's legacy Gap-Auth.
+//     headers of auth-proxy setups (Grafana's X-WEBAUTH-USER);
+//     oauth2-proxy's legacy Gap-Auth; and authchain's own
+//     Authchain-Assertion (package assertion), which a service must never
+//     pass on as if it had minted it.
 //
 // Other X-Forwarded-* headers (For, Proto, Host) are not identity headers
 // and are kept. Extend the set with Chain.WithStrippedHeaders.
@@ -293,6 +295,7 @@ func DefaultIdentityHeaders() HeaderSet {
 		"Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name",
 		"X-Authentik-*",
 		"X-Vouch-*", "Tailscale-User-*", "X-Webauth-*", "Gap-Auth",
+		"Authchain-Assertion",
 	)
 	if err != nil {
 		panic(err) // a constant list; TestDefaultIdentityHeaders keeps it valid

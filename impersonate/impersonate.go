@@ -12,6 +12,7 @@ package impersonate
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"k8s.io/client-go/rest"
 
@@ -38,25 +39,40 @@ var (
 	// reach the API server as if it were one.
 	ErrSynthetic = errors.New("impersonate: a synthetic user has no human to impersonate")
 	// ErrReservedExtra: the user's own extra holds ActorExtraKey or
-	// ActorUIDExtraKey, which only the Actor may set.
+	// ActorUIDExtraKey, in any letter case (the API server lower-cases
+	// impersonated extra keys), which only the Actor may set.
 	ErrReservedExtra = errors.New("impersonate: user extra holds a key reserved for the actor")
+	// ErrNotHuman: the user name or a group breaks the identity-name rule
+	// (authn.CheckUserName, authn.CheckGroupName): a system: name or
+	// group, a ServiceAccount subject or a synthetic-prefixed name would
+	// have the API server act as something no human is, such as
+	// system:masters.
+	ErrNotHuman = errors.New("impersonate: the user or a group is not a human identity")
 )
 
 // Config returns the impersonation of p's User: UserName, UID and Groups
 // as they are, and Extra the User's extra plus, when p has an Actor,
 // ActorExtraKey (and ActorUIDExtraKey when its uid is known). The result
-// shares no slice or map with p. It returns ErrNoUser, ErrSynthetic, or
-// ErrReservedExtra.
+// shares no slice or map with p. It returns ErrNoUser, ErrSynthetic,
+// ErrNotHuman (whatever the chain that made p believed, only a human
+// identity is impersonated), or ErrReservedExtra.
 func Config(p authn.Principal) (rest.ImpersonationConfig, error) {
 	switch {
 	case p.User.IsZero():
 		return rest.ImpersonationConfig{}, ErrNoUser
 	case p.Synthetic:
 		return rest.ImpersonationConfig{}, ErrSynthetic
+	case authn.CheckUserName(p.User.Name) != nil:
+		return rest.ImpersonationConfig{}, ErrNotHuman
+	}
+	for _, g := range p.User.Groups {
+		if authn.CheckGroupName(g) != nil {
+			return rest.ImpersonationConfig{}, ErrNotHuman
+		}
 	}
 	u := p.User.Clone()
-	for _, k := range []string{ActorExtraKey, ActorUIDExtraKey} {
-		if _, ok := u.Extra[k]; ok {
+	for k := range u.Extra {
+		if strings.EqualFold(k, ActorExtraKey) || strings.EqualFold(k, ActorUIDExtraKey) {
 			return rest.ImpersonationConfig{}, ErrReservedExtra
 		}
 	}

@@ -17,7 +17,7 @@ import (
 func alice() authn.Principal {
 	return authn.Principal{
 		User: authn.User{
-			Name: "alice@example.com", UID: "u-1", Groups: []string{"team-a", "system:authenticated"},
+			Name: "alice@example.com", UID: "u-1", Groups: []string{"team-a", "team-b"},
 			Extra: map[string][]string{"example.com/tenant": {"t-1"}},
 		},
 		Actor: &authn.ServiceAccount{Namespace: "team-a", Name: "runner-key", UID: "sa-uid-1"},
@@ -31,7 +31,7 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rest.ImpersonationConfig{
-		UserName: "alice@example.com", UID: "u-1", Groups: []string{"team-a", "system:authenticated"},
+		UserName: "alice@example.com", UID: "u-1", Groups: []string{"team-a", "team-b"},
 		Extra: map[string][]string{
 			"example.com/tenant":         {"t-1"},
 			impersonate.ActorExtraKey:    {"system:serviceaccount:team-a:runner-key"},
@@ -67,6 +67,10 @@ func TestConfigRefuses(t *testing.T) {
 		"zero":           {authn.Principal{}, impersonate.ErrNoUser},
 		"synthetic":      {syn, impersonate.ErrSynthetic},
 		"reserved extra": {spoof, impersonate.ErrReservedExtra},
+		"system user":    {authn.Principal{User: authn.User{Name: "system:admin"}}, impersonate.ErrNotHuman},
+		"system group":   {authn.Principal{User: authn.User{Name: "alice", Groups: []string{"system:masters"}}}, impersonate.ErrNotHuman},
+		"subject":        {authn.Principal{User: authn.User{Name: "system:serviceaccount:ns:key"}}, impersonate.ErrNotHuman},
+		"synthetic name": {authn.Principal{User: authn.User{Name: authn.SyntheticNamePrefix + "ns.key"}}, impersonate.ErrNotHuman},
 	} {
 		if ic, err := impersonate.Config(tt.p); !errors.Is(err, tt.want) || !cmp.Equal(ic, rest.ImpersonationConfig{}) {
 			t.Errorf("%s: %+v, %v; want %v", name, ic, err, tt.want)
@@ -108,7 +112,7 @@ func TestForSendsHeaders(t *testing.T) {
 	want := map[string][]string{
 		"Impersonate-User":                            {"alice@example.com"},
 		"Impersonate-Uid":                             {"u-1"},
-		"Impersonate-Group":                           {"team-a", "system:authenticated"},
+		"Impersonate-Group":                           {"team-a", "team-b"},
 		"Impersonate-Extra-Example.com%2ftenant":      {"t-1"},
 		"Impersonate-Extra-Authchain.dev%2factor":     {"system:serviceaccount:team-a:runner-key"},
 		"Impersonate-Extra-Authchain.dev%2factor-Uid": {"sa-uid-1"},

@@ -115,7 +115,7 @@ func human() authn.Principal {
 	return authn.Principal{
 		User: authn.User{
 			Name: "alice@example.com", UID: "u-1", Email: "alice@example.com",
-			Groups: []string{"team-a", "system:authenticated"},
+			Groups: []string{"team-a", "team-b"},
 			Extra:  map[string][]string{"example.com/tenant": {"t-1"}},
 		},
 		Actor: &authn.ServiceAccount{

@@ -220,3 +220,36 @@ func TestKeysUnavailable(t *testing.T) {
 		t.Errorf("%v %s", d.Outcome, d.Reason)
 	}
 }
+
+// A replay cache full of unexpired jtis refuses new assertions (503)
+// rather than forgetting one; once the oldest has expired, past the skew,
+// there is room again.
+func TestReplayCacheFull(t *testing.T) {
+	now := start
+	clock := func() time.Time { return now }
+	m := newMinter(t, issuer, clock)
+	s, err := verify.New(issuer, m.keys(t), verify.WithAudiences(audience), verify.WithClock(clock), verify.WithReplayCache(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := m.sign(t, human(), audience)
+	for _, token := range []string{first, m.sign(t, human(), audience)} {
+		if d := s.Authenticate(authntest.NewRequest(present(token)), authn.Principal{}); d.Outcome != authn.Contributed {
+			t.Fatalf("filling the cache: %v %s", d.Outcome, d.Reason)
+		}
+	}
+	third := m.sign(t, human(), audience)
+	d := s.Authenticate(authntest.NewRequest(present(third)), authn.Principal{})
+	if d.Outcome != authn.Failed {
+		t.Errorf("a third assertion with a full cache: %v %s, want failed (503)", d.Outcome, d.Reason)
+	}
+	if d := s.Authenticate(authntest.NewRequest(present(first)), authn.Principal{}); d.Outcome != authn.Rejected || d.Reason != "assertion replayed" {
+		t.Errorf("the first again, cache full: %v %s", d.Outcome, d.Reason)
+	}
+	// Past every expiry and the skew: the old jtis may go.
+	now = start.Add(assertion.MaxLifetime + verify.DefaultClockSkew + time.Second)
+	fresh := m.sign(t, human(), audience)
+	if d := s.Authenticate(authntest.NewRequest(present(fresh)), authn.Principal{}); d.Outcome != authn.Contributed {
+		t.Errorf("after the old ones expired: %v %s", d.Outcome, d.Reason)
+	}
+}

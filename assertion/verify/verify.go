@@ -11,7 +11,6 @@ import (
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/authchain/authchain/assertion"
 	"github.com/authchain/authchain/authn"
@@ -83,8 +82,10 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.SetClock(now) }
 }
 
-// WithReplayCache refuses an assertion whose jti was accepted before, for
-// the jti of the last size assertions accepted (at least 1). Without it an
+// WithReplayCache refuses an assertion whose jti was accepted before and
+// has not expired, keeping at most size jtis (at least 1). An unexpired jti
+// is never forgotten to make room: when size unexpired assertions are held,
+// a new one fails (503) until one expires. Without it an
 // assertion may be presented again until it expires: the audience binds it
 // to this service and its lifetime is at most five minutes, and Go's
 // http.Transport resends an idempotent request, assertion and all, when a
@@ -111,7 +112,7 @@ type Strategy struct {
 	times     *gojwt.Validator
 	// seen holds the jti and expiry of accepted assertions; nil without
 	// WithReplayCache.
-	seen *lru.Cache[string, struct{}]
+	seen *replayCache
 }
 
 // New returns the strategy named "assertion", which believes the
@@ -183,7 +184,7 @@ func New(issuer string, keys jwks.KeySet, opts ...Option) (*Strategy, error) {
 		times:     jwtcheck.TimeValidator(&c.Options, gojwt.WithExpirationRequired()),
 	}
 	if c.replay > 0 {
-		seen, err := lru.New[string, struct{}](c.replay)
+		seen, err := newReplayCache(c.replay, c.Skew, c.Now)
 		if err != nil {
 			return nil, fmt.Errorf("verify: New: %w", err)
 		}
@@ -279,8 +280,12 @@ func (s *Strategy) verify(ctx context.Context, token string) (p authn.Principal,
 		return authn.Principal{}, "", authn.Reject("assertion claims " + reason), false
 	}
 	if s.seen != nil {
-		if seen, _ := s.seen.ContainsOrAdd(claims.ID, struct{}{}); seen {
+		replayed, err := s.seen.add(claims.ID, claims.ExpiresAt.Time)
+		switch {
+		case replayed:
 			return authn.Principal{}, "", authn.Reject("assertion replayed"), false
+		case err != nil:
+			return authn.Principal{}, "", authn.Fail("replay cache full", err), false
 		}
 	}
 	p.Credential = &authn.Credential{
@@ -298,19 +303,26 @@ func (s *Strategy) verify(ctx context.Context, token string) (p authn.Principal,
 }
 
 // headerType returns the typ of the JWS header of data (header.payload).
+// The name is matched exactly, and a header that also spells it otherwise
+// ("TYP", "Typ", escapes decoded) has no type: encoding/json's forgiving
+// names would let a JWT of another type carry this one's typ beside its own.
 func headerType(data string) (string, bool) {
 	seg, _, _ := strings.Cut(data, ".")
 	b, err := gojwt.NewParser().DecodeSegment(seg)
 	if err != nil {
 		return "", false
 	}
-	var h struct {
-		Typ string `json:"typ"`
-	}
+	var h map[string]any
 	if json.Unmarshal(b, &h) != nil {
 		return "", false
 	}
-	return h.Typ, true
+	for k := range h {
+		if k != "typ" && strings.EqualFold(k, "typ") {
+			return "", false
+		}
+	}
+	typ, ok := h["typ"].(string)
+	return typ, ok
 }
 
 // principal rebuilds the Principal the claims describe, or says what is
@@ -365,8 +377,14 @@ func principal(c *wireClaims) (authn.Principal, string) {
 // authn.CheckName, or returns "". The chain checks them too; checking here
 // names the assertion as the cause.
 func checkUser(u authn.User) string {
+	for _, g := range u.Groups {
+		// A system: group is the API server's to assign, never an
+		// assertion's.
+		if err := authn.CheckGroupName(g); err != nil {
+			return "name a group that " + err.Error()
+		}
+	}
 	values := []string{u.UID, u.Email}
-	values = append(values, u.Groups...)
 	for k, vs := range u.Extra {
 		if k == "" {
 			return "name an empty extra key"

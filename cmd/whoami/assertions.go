@@ -100,13 +100,19 @@ type assertionResponse struct {
 
 // serveAssertion answers GET /assertion?aud=AUD with an assertion of the
 // caller's Principal for AUD: 400 for a missing or invalid audience, 401
-// without a Principal. It is a demo: a real service mints for the
+// without a Principal, 403 for a Principal that itself came from an
+// assertion (minting for it would turn an assertion bound to this service
+// into one for any audience). It is a demo: a real service mints for the
 // services it calls, never for its clients.
 func (m *minting) serveAssertion(w http.ResponseWriter, r *http.Request) {
 	p, _ := authn.FromContext(r.Context())
 	aud := r.URL.Query()["aud"]
 	if len(aud) != 1 {
 		http.Error(w, "want one aud query parameter", http.StatusBadRequest)
+		return
+	}
+	if c := p.Credential; c != nil && c.Type == verify.CredentialType {
+		http.Error(w, "a principal received by assertion is not minted for again", http.StatusForbidden)
 		return
 	}
 	token, err := m.signer.Sign(p, aud[0])
@@ -186,18 +192,40 @@ func acceptedKeys(ctx context.Context, from string) (jwks.KeySet, *jwks.OIDCKeys
 }
 
 // assertionFirst sends a request that carries an assertion, under any
-// spelling of its header, to the assertion chain, and any other to rest:
-// an assertion is never mixed with another credential.
+// spelling of its header, to the assertion chain, and any other to rest.
+// An assertion is never mixed with another credential: one that arrives
+// beside a bearer token or an identity header is refused (401), and every
+// such header stripped, since the two might name different people.
 type assertionFirst struct {
 	assertions *authn.Chain
 	rest       authn.Authenticator
 }
 
+// otherCredentials are the headers that may not come with an assertion.
+var otherCredentials = func() authn.HeaderSet {
+	s, err := authn.NewHeaderSet(bearer.AuthorizationHeader, bearer.ForwardedAccessTokenHeader)
+	if err != nil {
+		panic(err) // constants
+	}
+	return authn.DefaultIdentityHeaders().Union(s)
+}()
+
 func (a assertionFirst) Authenticate(r *http.Request) (authn.Principal, authn.Trace, error) {
+	found, other := false, false
 	for k := range r.Header {
-		if authn.HeaderNameEqual(k, assertion.AssertionHeader) {
-			return a.assertions.Authenticate(r)
+		switch {
+		case authn.HeaderNameEqual(k, assertion.AssertionHeader):
+			found = true
+		case otherCredentials.Contains(k):
+			other = true
 		}
+	}
+	switch {
+	case found && other:
+		otherCredentials.Strip(r.Header)
+		return authn.Principal{}, nil, &authn.Error{Strategy: "assertion", Kind: authn.ErrRejected, Reason: "assertion beside another credential"}
+	case found:
+		return a.assertions.Authenticate(r)
 	}
 	return a.rest.Authenticate(r)
 }

@@ -105,6 +105,15 @@ func TestAssertionRoundTrip(t *testing.T) {
 			t.Errorf("runner, %s: %d", name, status)
 		}
 	}
+	// The runner does not mint again for a Principal it received by
+	// assertion: that would re-bind it to any audience.
+	fresh := minted
+	if _, fresh = mint("http://" + runner); fresh.Assertion == "" {
+		t.Fatal("no second assertion")
+	}
+	if status := get(t, "http://"+runner+"/assertion?aud=x", map[string]string{assertion.AssertionHeader: fresh.Assertion}, nil); status != 403 {
+		t.Errorf("runner re-minting a received principal: %d, want 403", status)
+	}
 	// The backend publishes discovery for its keys.
 	var discovery struct {
 		Issuer  string `json:"issuer"`
