@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authchain/authchain/internal/tokentest"
 )
@@ -116,6 +119,60 @@ func TestAttack10bConfigTwoOfAKind(t *testing.T) {
 	} {
 		if err := buildSigned(t, s); err == nil {
 			t.Errorf("%s: built", name)
+		}
+	}
+}
+
+// TestAttack10bIDTokenBesideServiceAccounts: with the ServiceAccount
+// issuer's keys (RSA) and the identity provider's (EC) kept apart, a token
+// is judged only with its own issuer's keys and audience: the cluster's key
+// cannot sign an ID token, the provider's key cannot sign a ServiceAccount
+// token, an ID token replayed with the cluster's audience or under a
+// look-alike issuer is not taken, and an ID token cannot name a
+// ServiceAccount.
+func TestAttack10bIDTokenBesideServiceAccounts(t *testing.T) {
+	dir := t.TempDir()
+	k := tokentest.Keys()
+	for name, data := range map[string][]byte{"sa.json": tokentest.JWKS(t, &k.RSA.PublicKey), "idp.json": tokentest.JWKS(t, &k.EC.PublicKey)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := Parse([]byte(header+"spec:\n  strategies:\n  - jwt:\n      issuer: "+tokentest.Issuer+
+		"\n      jwksFile: sa.json\n      audiences: ["+tokentest.Audience+"]\n  - oidc:\n      issuer: "+attackIDP+
+		"\n      jwksFile: idp.json\n      audiences: [web]\n      claimMappings: {username: {claim: email, prefix: \"\"}}\n"), WithDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := cfg.Build(context.Background(), Deps{Now: tokentest.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer built.Close()
+	if _, _, err := built.Chain.Authenticate(tokentest.Request(attackIDToken(t))); err != nil {
+		t.Fatalf("baseline ID token: %v", err)
+	}
+	idClaims := func(mutate ...func(gojwt.MapClaims)) gojwt.MapClaims {
+		now := tokentest.Now()
+		c := gojwt.MapClaims{"iss": attackIDP, "sub": "u-1", "aud": "web", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "email": "alice@example.com"}
+		for _, m := range mutate {
+			m(c)
+		}
+		return c
+	}
+	for name, tok := range map[string]string{
+		"ID token signed with the cluster's key":    tokentest.RSA(t, idClaims()),
+		"SA token signed with the provider's key":   tokentest.EC(t, tokentest.Claims()),
+		"ID token for the cluster's audience":       tokentest.EC(t, idClaims(tokentest.Set("aud", tokentest.Audience))),
+		"ID token under a trailing-slash issuer":    tokentest.EC(t, idClaims(tokentest.Set("iss", attackIDP+"/"))),
+		"ID token under the cluster's issuer":       tokentest.EC(t, idClaims(tokentest.Set("iss", tokentest.Issuer))),
+		"ID token naming a ServiceAccount":          tokentest.EC(t, idClaims(tokentest.Set("email", "system:serviceaccount:team-a:builder"))),
+		"ID token with an ISS claim beside iss":     tokentest.EC(t, idClaims(tokentest.Set("ISS", tokentest.Issuer))),
+		"ID token with alg none":                    tokentest.Mint(t, gojwt.SigningMethodNone, gojwt.UnsafeAllowNoneSignatureType, tokentest.KubeKID(t, &k.EC.PublicKey), idClaims()),
+		"ID token with the cluster's kid on EC key": tokentest.Mint(t, gojwt.SigningMethodES256, k.EC, tokentest.KubeKID(t, &k.RSA.PublicKey), idClaims()),
+	} {
+		if p, _, err := built.Chain.Authenticate(tokentest.Request(tok)); err == nil {
+			t.Errorf("%s: authenticated %q (actor %v)", name, p.User.Name, p.Actor)
 		}
 	}
 }
