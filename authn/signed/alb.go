@@ -5,6 +5,7 @@ import (
 
 	"github.com/authchain/authchain/authn/bearer/jwks"
 	"github.com/authchain/authchain/internal/claimmap"
+	"github.com/authchain/authchain/internal/jwtcheck"
 )
 
 // ALB's assertion header (AWS Elastic Load Balancing's "Authenticate users
@@ -94,8 +95,11 @@ func albHeader(target ALBTarget, header, claims map[string]any) string {
 		return "assertion for another client"
 	}
 	exp, ok := header["exp"].(float64)
-	if !ok {
+	switch {
+	case !ok:
 		return "assertion header has no expiry"
+	case !jwtcheck.NumericDateInRange(exp):
+		return "token time claims out of range"
 	}
 	if iss, present := claims["iss"]; present && iss != header["iss"] {
 		return "assertion issuers disagree"

@@ -51,15 +51,27 @@ var albRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 type ALBKeysOption func(*ALBKeySet) error
 
 // WithALBHTTPClient sets the client that fetches keys; the default trusts
-// the system roots and sends no credentials. c must not be nil.
+// the system roots and sends no credentials. c must not be nil. A copy of
+// it is used that follows no redirect.
 func WithALBHTTPClient(c *http.Client) ALBKeysOption {
 	return func(k *ALBKeySet) error {
 		if c == nil {
 			return errors.New("WithALBHTTPClient(nil)")
 		}
-		k.client = c
+		k.client = noRedirects(c)
 		return nil
 	}
+}
+
+// noRedirects returns a copy of c that follows no redirect: AWS serves the
+// keys at the documented address, and a redirect elsewhere (to http, to
+// another host) would let whoever answers there choose a key.
+func noRedirects(c *http.Client) *http.Client {
+	copied := *c
+	copied.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return errors.New("signed: ALBKeys: redirect refused")
+	}
+	return &copied
 }
 
 // ALBKeySet is the public keys of one region's Application Load Balancers,
@@ -100,7 +112,7 @@ func ALBKeys(region string, opts ...ALBKeysOption) (*ALBKeySet, error) {
 	}
 	k := &ALBKeySet{
 		base:    "https://public-keys.auth.elb." + region + ".amazonaws.com/",
-		client:  &http.Client{Timeout: albFetchTimeout},
+		client:  noRedirects(&http.Client{Timeout: albFetchTimeout}),
 		now:     time.Now,
 		known:   map[string]*ecdsa.PublicKey{},
 		unknown: map[string]time.Time{},

@@ -68,7 +68,9 @@ func IAP(keys jwks.KeySet, audience string, opts ...Option) (*Strategy, error) {
 		checkClaims: func(claims map[string]any) string {
 			exp, _ := claims["exp"].(float64)
 			iat, _ := claims["iat"].(float64)
-			if time.Duration(exp-iat)*time.Second > IAPMaxLifetime+2*skew {
+			// In seconds as floats: a Duration of a huge exp-iat would
+			// wrap around and pass.
+			if exp-iat > (IAPMaxLifetime + 2*skew).Seconds() {
 				return "assertion lives longer than IAP issues them"
 			}
 			return ""

@@ -125,13 +125,18 @@ func checkClaim(payload, raw []byte, end int, seen *[len(registeredClaims)]bool)
 				stop++
 			}
 		}
-		if n, err := strconv.ParseFloat(string(payload[start:stop]), 64); err == nil && (n < 0 || n > maxNumericDate) {
+		if n, err := strconv.ParseFloat(string(payload[start:stop]), 64); err == nil && !NumericDateInRange(n) {
 			return "token time claims out of range", end
 		}
 		return "", end
 	}
 	return "", end
 }
+
+// NumericDateInRange reports whether a time claim n (seconds since 1970)
+// lies between 0 and the last second of the year 9999, for a time a
+// strategy reads from somewhere ClaimsProblem does not (a JWS header).
+func NumericDateInRange(n float64) bool { return n >= 0 && n <= maxNumericDate }
 
 // stringEnd returns the index after the string starting at the quote at
 // i, or -1 when it does not end.
