@@ -405,6 +405,9 @@ type Synthetic struct {
 // Pomerium configures signed.Pomerium, which believes the
 // X-Pomerium-Jwt-Assertion header Pomerium signs for one route.
 type Pomerium struct {
+	// Name is the strategy's name in the chain; empty means the kind's.
+	// A chain may hold several of a kind, each under its own name.
+	Name string `json:"name,omitempty"`
 	// Route is the host name of the route's From URL; it is required.
 	Route string `json:"route"`
 	// Issuers replace the iss values accepted, which by default is Route
@@ -423,6 +426,9 @@ type Pomerium struct {
 // IAP configures signed.IAP, which believes the X-Goog-Iap-Jwt-Assertion
 // header Google Cloud Identity-Aware Proxy signs.
 type IAP struct {
+	// Name is the strategy's name in the chain; empty means the kind's.
+	// A chain may hold several of a kind, each under its own name.
+	Name string `json:"name,omitempty"`
 	// Audience is the protected resource: /projects/NUMBER/global/backendServices/ID
 	// or /projects/NUMBER/apps/PROJECT_ID; it is required.
 	Audience string `json:"audience"`
@@ -436,6 +442,9 @@ type IAP struct {
 // AWS Application Load Balancer signs, with the keys signed.ALBKeys fetches
 // for Region. Every field is required.
 type ALB struct {
+	// Name is the strategy's name in the chain; empty means the kind's.
+	// A chain may hold several of a kind, each under its own name.
+	Name string `json:"name,omitempty"`
 	Region          string `json:"region"`
 	LoadBalancerARN string `json:"loadBalancerARN"`
 	// Issuer and ClientID are those of the listener rule's identity
@@ -447,6 +456,9 @@ type ALB struct {
 // Teleport configures signed.Teleport, which believes the
 // Teleport-Jwt-Assertion header Teleport's application access signs.
 type Teleport struct {
+	// Name is the strategy's name in the chain; empty means the kind's.
+	// A chain may hold several of a kind, each under its own name.
+	Name string `json:"name,omitempty"`
 	// Cluster (the iss) and AppURI (the aud) are required.
 	Cluster string `json:"cluster"`
 	AppURI  string `json:"appURI"`

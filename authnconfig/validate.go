@@ -83,12 +83,15 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 				errs = append(errs, field.Duplicate(p.Child(kind, "name"), name))
 			}
 			names[name] = true
-			key := [2]string{"bearer", s.issuer()}
-			if kind == "assertion" {
-				key[0] = kind
+			// jwt and oidc read one header, so they share issuers; every
+			// other kind reads its own.
+			fieldName, issuer := s.issuer()
+			key := [2]string{kind, issuer}
+			if kind == "jwt" || kind == "oidc" {
+				key[0] = "bearer"
 			}
-			if key[1] != "" && issuers[key] {
-				errs = append(errs, field.Duplicate(p.Child(kind, "issuer"), key[1]))
+			if issuer != "" && issuers[key] {
+				errs = append(errs, field.Duplicate(p.Child(kind, fieldName), issuer))
 			}
 			issuers[key] = true
 		}
@@ -120,22 +123,36 @@ func (c *ChainConfiguration) validate() field.ErrorList {
 	return errs
 }
 
-// issuer is the issuer of a jwt, oidc or assertion strategy.
-func (s Strategy) issuer() string {
+// issuer is what a per-issuer strategy answers for, which two of one kind
+// may not share: the issuer of a jwt, oidc or assertion strategy, a
+// Pomerium route, an IAP audience, an ALB load balancer, a Teleport app.
+// It returns the field that holds it too.
+func (s Strategy) issuer() (fieldName, value string) {
 	switch {
 	case s.JWT != nil:
-		return s.JWT.Issuer
+		return "issuer", s.JWT.Issuer
 	case s.OIDC != nil:
-		return s.OIDC.Issuer
+		return "issuer", s.OIDC.Issuer
 	case s.Assertion != nil:
-		return s.Assertion.Issuer
+		return "issuer", s.Assertion.Issuer
+	case s.Pomerium != nil:
+		return "route", s.Pomerium.Route
+	case s.IAP != nil:
+		return "audience", s.IAP.Audience
+	case s.ALB != nil:
+		return "loadBalancerARN", s.ALB.LoadBalancerARN
+	case s.Teleport != nil:
+		return "appURI", s.Teleport.AppURI
 	}
-	return ""
+	return "", ""
 }
 
 // perIssuer reports whether s is of a kind a chain may hold once per
 // issuer, each under its own name.
-func (s Strategy) perIssuer() bool { return s.JWT != nil || s.OIDC != nil || s.Assertion != nil }
+func (s Strategy) perIssuer() bool {
+	return s.JWT != nil || s.OIDC != nil || s.Assertion != nil ||
+		s.Pomerium != nil || s.IAP != nil || s.ALB != nil || s.Teleport != nil
+}
 
 // kinds lists the kinds s sets, in field order.
 func (s Strategy) kinds() []string {
@@ -175,6 +192,14 @@ func (s Strategy) name() string {
 		return s.OIDC.Name
 	case s.Assertion != nil && s.Assertion.Name != "":
 		return s.Assertion.Name
+	case s.Pomerium != nil && s.Pomerium.Name != "":
+		return s.Pomerium.Name
+	case s.IAP != nil && s.IAP.Name != "":
+		return s.IAP.Name
+	case s.ALB != nil && s.ALB.Name != "":
+		return s.ALB.Name
+	case s.Teleport != nil && s.Teleport.Name != "":
+		return s.Teleport.Name
 	case s.TokenReview != nil:
 		return "tokenreview"
 	case s.ServiceAccount != nil:
