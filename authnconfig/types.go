@@ -444,7 +444,7 @@ type IAP struct {
 type ALB struct {
 	// Name is the strategy's name in the chain; empty means the kind's.
 	// A chain may hold several of a kind, each under its own name.
-	Name string `json:"name,omitempty"`
+	Name            string `json:"name,omitempty"`
 	Region          string `json:"region"`
 	LoadBalancerARN string `json:"loadBalancerARN"`
 	// Issuer and ClientID are those of the listener rule's identity
