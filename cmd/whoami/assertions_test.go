@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -124,7 +125,7 @@ func TestAssertionRoundTrip(t *testing.T) {
 		t.Errorf("discovery: %d %+v", status, discovery)
 	}
 	// The runner is ready once it has fetched the backend's keys.
-	if status := get(t, "http://"+runner+"/readyz", nil, nil); status != 200 {
+	if status := readyz(t, runner); status != 200 {
 		t.Errorf("runner /readyz: %d", status)
 	}
 	// Without an assertion, the runner's own chain answers.
@@ -227,7 +228,7 @@ func TestAcceptAssertionsKeySources(t *testing.T) {
 	if status := get(t, "http://"+fromFile+"/whoami", withAssertion, nil); status != 200 {
 		t.Errorf("keys from a file: %d", status)
 	}
-	if status := get(t, "http://"+fromFile+"/readyz", nil, nil); status != 200 {
+	if status := readyz(t, fromFile); status != 200 {
 		t.Errorf("keys from a file: /readyz %d", status)
 	}
 
@@ -250,5 +251,21 @@ func TestAcceptAssertionsKeySources(t *testing.T) {
 		strings.NewReader(""), io.Discard, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "loopback") {
 		t.Errorf("http JWKS URL of another host: exit %d, %q", code, stderr.String())
+	}
+}
+
+// readyz returns the status of addr's /readyz once it is 200, or the last
+// one after ten seconds: the in-memory ServiceAccount cache syncs in the
+// background, and a loaded machine may take a moment. The wait bounds a
+// hang; it asserts nothing about speed.
+func readyz(t *testing.T, addr string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status := get(t, "http://"+addr+"/readyz", nil, nil)
+		if status == 200 || time.Now().After(deadline) {
+			return status
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
