@@ -2,12 +2,14 @@
 # Runs authchain's side-by-side benchmarks and prints their tables:
 # Kubernetes' authenticators against authchain's on the same request
 # (benchmarks module), the access-key path against the human path (root
-# package), and cold JWT verification against the bare signature check
-# (authn/bearer/jwt). Each benchmark runs in a process of its own, COUNT
-# rounds (default 6), the pair's order alternating by round, so that the two
-# sides of a ratio share the machine's state. Prints a markdown table of the
-# ratios (cmd/benchtable), then benchstat's view: every benchmark with its
-# confidence interval, and each pair side by side.
+# package), cold JWT verification against the bare signature check
+# (authn/bearer/jwt), and the chain with 100 against 100k cached keys; then
+# the sync time and heap per key of a 100k-key cache. Each benchmark runs
+# in a process of its own, COUNT rounds (default 6), the pair's order
+# alternating by round, so that the two sides of a ratio share the
+# machine's state. Prints markdown tables of the ratios (cmd/benchtable),
+# then benchstat's view: every benchmark with its confidence interval, and
+# each pair side by side.
 #
 #   benchmarks/run.sh                   # COUNT=6
 #   COUNT=10 BENCHTIME=2s benchmarks/run.sh
@@ -43,15 +45,16 @@ comparisons=(
   "access key with annotation vs human (oauth2-proxy headers)|root|ChainHuman|ChainAccessKeyAnnotation"
   "RS256: bare verify vs cold JWT verification|jwt|BareRSAVerifyPKCS1v15|JWTVerifyRS256Cold"
   "ES256: bare verify vs cold JWT verification|jwt|BareECDSAVerify|JWTVerifyES256Cold"
+  "chain on an access key, 100 vs 100k cached keys|benchmarks|ChainCachedKeys/keys=100|ChainCachedKeys/keys=100000"
 )
 # Harness costs inside the figures above, timed alone in the same rounds.
 harness=("benchmarks|HarnessRestore" "root|ChainHeaderRestore")
 
 raw="$out/raw.txt"
 : > "$raw"
-bench() { # BINARY NAME
+bench() { # BINARY DIR NAME [BENCHTIME]
   (cd "$2" && "$out/$1.test" -test.run '^$' -test.bench "^Benchmark$3\$" -test.benchmem \
-    -test.count 1 -test.benchtime "$benchtime") >> "$raw"
+    -test.count 1 -test.benchtime "${4:-$benchtime}") >> "$raw"
 }
 dir_of() { case "$1" in benchmarks) echo benchmarks ;; jwt) echo authn/bearer/jwt ;; *) echo . ;; esac; }
 for round in $(seq "$count"); do
@@ -72,6 +75,8 @@ for round in $(seq "$count"); do
     IFS='|' read -r bin name <<<"$h"
     bench "$bin" "$(dir_of "$bin")" "$name"
   done
+  # One fill per round: ns/op is the time to sync, heap-B/key the heap.
+  bench benchmarks benchmarks "CacheFill/keys=100000" 1x
 done
 
 echo
@@ -86,6 +91,10 @@ done
 echo
 echo "The first four rows include restoring the stripped headers each iteration: HarnessRestore and"
 echo "ChainHeaderRestore below time that alone; subtract it before reading a ratio of small numbers."
+echo
+echo "## A cache of 100k access keys: time to sync (ns/op) and heap per key"
+echo
+(cd benchmarks && go run ./cmd/benchtable -values "$raw" "CacheFill/keys=100000")
 
 echo
 echo "## benchstat: every benchmark"
@@ -98,8 +107,8 @@ relabeled="$out/pairs.txt"
 for c in "${comparisons[@]}"; do
   IFS='|' read -r label _ base measured <<<"$c"
   row=$(echo "$label" | tr -c 'A-Za-z0-9\n' '_')
-  grep -E "^Benchmark$base-[0-9]+[[:space:]]" "$raw" | sed -E "s/^Benchmark$base-/BenchmarkPair\/row=$row\/side=base-/" >> "$relabeled"
-  grep -E "^Benchmark$measured-[0-9]+[[:space:]]" "$raw" | sed -E "s/^Benchmark$measured-/BenchmarkPair\/row=$row\/side=measured-/" >> "$relabeled"
+  grep -E "^Benchmark$base-[0-9]+[[:space:]]" "$raw" | sed -E "s#^Benchmark$base-#BenchmarkPair/row=$row/side=base-#" >> "$relabeled"
+  grep -E "^Benchmark$measured-[0-9]+[[:space:]]" "$raw" | sed -E "s#^Benchmark$measured-#BenchmarkPair/row=$row/side=measured-#" >> "$relabeled"
 done
 echo
 echo "## benchstat: each comparison, base against measured"

@@ -85,8 +85,12 @@ func fillCache(tb testing.TB, n int) *kubecache.Cache {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cancel(); c.Shutdown() })
-	if !c.WaitForSync(ctx, 5*time.Minute) {
-		tb.Fatalf("the cache of %d keys did not sync", n)
+	// Polled every millisecond rather than with WaitForSync, whose
+	// 100 ms period would be the resolution of the sync time.
+	for deadline := time.Now().Add(5 * time.Minute); !c.HasSynced(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("the cache of %d keys did not sync", n)
+		}
 	}
 	if got := c.Len(); got != n {
 		tb.Fatalf("cache holds %d keys, want %d", got, n)

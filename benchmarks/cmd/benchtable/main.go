@@ -5,6 +5,10 @@
 // gives the same data with confidence intervals.
 //
 //	benchtable RAW 'LABEL|BASE|OTHER' ...
+//	benchtable -values RAW NAME ...
+//
+// The second form lists, for each named benchmark, the median and range of
+// every unit it reported (ns/op, B/op, custom metrics such as heap-B/key).
 //
 // BASE and OTHER are benchmark names without "Benchmark" and without the
 // -GOMAXPROCS suffix, e.g. 'human|KubernetesUnionHeaderRequest|AuthchainFullChainHuman'.
@@ -14,6 +18,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -21,11 +26,16 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchtable RAW 'LABEL|BASE|OTHER' ...")
+	args := os.Args[1:]
+	values := len(args) > 0 && args[0] == "-values"
+	if values {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchtable RAW 'LABEL|BASE|OTHER' ...\n       benchtable -values RAW NAME ...")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
+	f, err := os.Open(args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
@@ -36,7 +46,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
-	if err := writeTable(os.Stdout, results, os.Args[2:]); err != nil {
+	write := writeTable
+	if values {
+		write = writeValues
+	}
+	if err := write(os.Stdout, results, args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
@@ -96,6 +110,29 @@ func writeTable(w io.Writer, results map[string]samples, comparisons []string) e
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | **%.2f×** |\n", label,
 			parts[1], timeSpread(base["ns/op"]), allocs(base), parts[2], timeSpread(other["ns/op"]), allocs(other),
 			otherMedian/baseMedian)
+	}
+	return nil
+}
+
+// writeValues writes one row per benchmark and unit.
+func writeValues(w io.Writer, results map[string]samples, names []string) error {
+	fmt.Fprintln(w, "| benchmark | unit | median (range) | runs |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, name := range names {
+		s := results[name]
+		if s == nil {
+			return fmt.Errorf("no results for %s", name)
+		}
+		units := slices.Sorted(maps.Keys(s))
+		for _, unit := range units {
+			vs := s[unit]
+			value := timeSpread(vs)
+			if unit != "ns/op" {
+				lo, med, hi := stats(vs)
+				value = fmt.Sprintf("%.4g (%.4g–%.4g)", med, lo, hi)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %d |\n", name, unit, value, len(vs))
+		}
 	}
 	return nil
 }

@@ -35,3 +35,22 @@ func TestTable(t *testing.T) {
 		t.Error("a comparison without results gave no error")
 	}
 }
+
+func TestValues(t *testing.T) {
+	results, err := parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := writeValues(&out, results, []string{"CacheFill/keys=100000"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| CacheFill/keys=100000 | heap-B/key | 891.4 (891.4–891.4) | 1 |\n",
+		"| CacheFill/keys=100000 | ns/op | 502.41 ms (502.41 ms–502.41 ms) | 1 |\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("values:\n%s\nwant row %q", out.String(), want)
+		}
+	}
+}
