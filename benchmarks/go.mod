@@ -2,7 +2,18 @@ module github.com/authchain/authchain/benchmarks
 
 go 1.26.0
 
-require github.com/authchain/authchain v0.0.0
+require (
+	github.com/authchain/authchain v0.0.0
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/tsenart/vegeta/v12 v12.13.0
+)
+
+require (
+	github.com/influxdata/tdigest v0.0.1 // indirect
+	github.com/josharian/intern v1.0.0 // indirect
+	github.com/mailru/easyjson v0.7.7 // indirect
+	github.com/rs/dnscache v0.0.0-20230804202142-fc85eb664529 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -27,7 +38,7 @@ require (
 	github.com/go-openapi/swag/stringutils v0.27.1 // indirect
 	github.com/go-openapi/swag/typeutils v0.27.1 // indirect
 	github.com/go-openapi/swag/yamlutils v0.27.1 // indirect
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/gnostic-models v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
