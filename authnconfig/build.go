@@ -170,6 +170,33 @@ func (b *builder) fail(p *field.Path, err error) {
 	b.causes = append(b.causes, err)
 }
 
+// built takes a strategy constructor's results, as in
+// b.built(p, name)(oidc.New(...)): it records the error at p, or returns
+// the strategy under name (see named).
+func (b *builder) built(p *field.Path, name string) func(authn.Strategy, error) authn.Strategy {
+	return func(s authn.Strategy, err error) authn.Strategy {
+		if err != nil {
+			b.fail(p, err)
+			return nil
+		}
+		return b.named(p, name, s)
+	}
+}
+
+// named returns s under name, or s when name is "".
+func (b *builder) named(p *field.Path, name string, s authn.Strategy) authn.Strategy {
+	if name == "" {
+		return s
+	}
+	named := authn.Named(name, s)
+	if _, err := authn.NewChain(named); err != nil {
+		// A chain of this strategy alone fails only for the name's syntax.
+		b.errs = append(b.errs, field.Invalid(p.Child("name"), name, "must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
+		return nil
+	}
+	return named
+}
+
 // err returns the errors recorded, as an *Error, or nil.
 func (b *builder) err() *Error {
 	if len(b.errs) == 0 {
@@ -304,12 +331,7 @@ func (b *builder) forwarded(p *field.Path, f *Forwarded) authn.Strategy {
 	if f.MaxGroups != nil {
 		opts = append(opts, strategies.WithMaxGroups(*f.MaxGroups))
 	}
-	s, err := strategies.Forwarded(b.trust, opts...)
-	if err != nil {
-		b.fail(p, err)
-		return nil
-	}
-	return s
+	return b.built(p, "")(strategies.Forwarded(b.trust, opts...))
 }
 
 func (b *builder) annotation(p *field.Path, a *Annotation) authn.Strategy {
@@ -383,12 +405,7 @@ func (b *builder) annotation(p *field.Path, a *Annotation) authn.Strategy {
 			return nil
 		}
 	}
-	s, err := strategies.CreatorAnnotation(sas, opts...)
-	if err != nil {
-		b.fail(p, err)
-		return nil
-	}
-	return s
+	return b.built(p, "")(strategies.CreatorAnnotation(sas, opts...))
 }
 
 // unsynced is an empty ServiceAccount cache that never syncs.

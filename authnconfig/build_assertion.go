@@ -28,10 +28,5 @@ func (b *builder) assertion(p *field.Path, a *Assertion) authn.Strategy {
 	if b.deps.Now != nil {
 		opts = append(opts, verify.WithClock(b.deps.Now))
 	}
-	s, err := verify.New(a.Issuer, keys, opts...)
-	if err != nil {
-		b.fail(p, err)
-		return nil
-	}
-	return b.named(p, a.Name, s)
+	return b.built(p, a.Name)(verify.New(a.Issuer, keys, opts...))
 }

@@ -58,10 +58,5 @@ func (b *builder) oidc(p *field.Path, o *OIDC) authn.Strategy {
 	if obs := b.cacheObserver(name); obs != nil {
 		opts = append(opts, oidc.WithCacheObserver(obs))
 	}
-	s, err := oidc.New(o.Issuer, keys, opts...)
-	if err != nil {
-		b.fail(p, err)
-		return nil
-	}
-	return b.named(p, o.Name, s)
+	return b.built(p, o.Name)(oidc.New(o.Issuer, keys, opts...))
 }

@@ -25,7 +25,7 @@ func (b *builder) pomerium(p *field.Path, c *Pomerium) authn.Strategy {
 	if c.GroupsPrefix != "" {
 		opts = append(opts, signed.WithGroupsPrefix(c.GroupsPrefix))
 	}
-	return b.signed(p, c.Name)(signed.Pomerium(keys, c.Route, opts...))
+	return b.built(p, c.Name)(signed.Pomerium(keys, c.Route, opts...))
 }
 
 func (b *builder) iap(p *field.Path, c *IAP) authn.Strategy {
@@ -37,7 +37,7 @@ func (b *builder) iap(p *field.Path, c *IAP) authn.Strategy {
 	if keys == nil {
 		return nil
 	}
-	return b.signed(p, c.Name)(signed.IAP(keys, c.Audience, b.signedOptions()...))
+	return b.built(p, c.Name)(signed.IAP(keys, c.Audience, b.signedOptions()...))
 }
 
 func (b *builder) alb(p *field.Path, c *ALB) authn.Strategy {
@@ -51,7 +51,7 @@ func (b *builder) alb(p *field.Path, c *ALB) authn.Strategy {
 		return nil
 	}
 	target := signed.ALBTarget{LoadBalancerARN: c.LoadBalancerARN, Issuer: c.Issuer, ClientID: c.ClientID}
-	return b.signed(p, c.Name)(signed.ALB(keys, target, b.signedOptions()...))
+	return b.built(p, c.Name)(signed.ALB(keys, target, b.signedOptions()...))
 }
 
 func (b *builder) teleport(p *field.Path, c *Teleport) authn.Strategy {
@@ -66,7 +66,7 @@ func (b *builder) teleport(p *field.Path, c *Teleport) authn.Strategy {
 	if len(c.Traits) > 0 {
 		opts = append(opts, signed.WithTraits(c.Traits...))
 	}
-	return b.signed(p, c.Name)(signed.Teleport(keys, c.Cluster, c.AppURI, opts...))
+	return b.built(p, c.Name)(signed.Teleport(keys, c.Cluster, c.AppURI, opts...))
 }
 
 // signedOptions are the options every vendor takes from Deps.
@@ -75,16 +75,4 @@ func (b *builder) signedOptions() []signed.Option {
 		return []signed.Option{signed.WithClock(b.deps.Now)}
 	}
 	return nil
-}
-
-// signed returns a function that records a vendor constructor's error at
-// p, and names the strategy name when it is not "".
-func (b *builder) signed(p *field.Path, name string) func(*signed.Strategy, error) authn.Strategy {
-	return func(s *signed.Strategy, err error) authn.Strategy {
-		if err != nil {
-			b.fail(p, err)
-			return nil
-		}
-		return b.named(p, name, s)
-	}
 }

@@ -79,26 +79,7 @@ func (b *builder) jwt(p *field.Path, j *JWT) authn.Strategy {
 	if o := b.cacheObserver(name); o != nil {
 		opts = append(opts, jwt.WithCacheObserver(o))
 	}
-	s, err := jwt.ServiceAccount(j.Issuer, keys, opts...)
-	if err != nil {
-		b.fail(p, err)
-		return nil
-	}
-	return b.named(p, j.Name, s)
-}
-
-// named returns s under name, or s when name is "".
-func (b *builder) named(p *field.Path, name string, s authn.Strategy) authn.Strategy {
-	if name == "" {
-		return s
-	}
-	named := authn.Named(name, s)
-	if _, err := authn.NewChain(named); err != nil {
-		// A chain of this strategy alone fails only for the name's syntax.
-		b.errs = append(b.errs, field.Invalid(p.Child("name"), name, "must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
-		return nil
-	}
-	return named
+	return b.built(p, j.Name)(jwt.ServiceAccount(j.Issuer, keys, opts...))
 }
 
 // keys returns the key set of a jwt, oidc or assertion strategy: a static
@@ -240,12 +221,7 @@ func (b *builder) tokenReview(p *field.Path, t *TokenReview) authn.Strategy {
 	if b.deps.TokenReviewCallObserver != nil {
 		opts = append(opts, tokenreview.WithCallObserver(b.deps.TokenReviewCallObserver))
 	}
-	s, err := tokenreview.New(client, opts...)
-	if err != nil {
-		b.fail(p, err)
-		return nil
-	}
-	return s
+	return b.built(p, "")(tokenreview.New(client, opts...))
 }
 
 // unusedReviews stands in for the TokenReview client of a dry build, which

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -124,33 +123,6 @@ func (h *Harness) StartOIDCProxy(t testing.TB, op *OIDCProvider, caFile, upstrea
 // and waits until proxyURL answers /ping.
 func (h *Harness) runOAuth2Proxy(t testing.TB, dir, proxyURL string, args []string) *OAuth2Proxy {
 	t.Helper()
-	p, err := h.Reaper.Start(h.ctx, "oauth2-proxy", filepath.Join(dir, "oauth2-proxy.log"), h.Tools.OAuth2Proxy, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.Stop(5 * time.Second)
-		if t.Failed() {
-			t.Logf("--- oauth2-proxy log (last 30 lines) ---\n%s", p.Tail(30))
-		}
-	})
-	client := &http.Client{Timeout: time.Second}
-	ctx, cancel := context.WithTimeout(h.ctx, time.Minute)
-	defer cancel()
-	err = waitReady(ctx, p, 30*time.Second, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proxyURL+"/ping", nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%w: /ping %d", errNotReady, resp.StatusCode)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := h.startService(t, "oauth2-proxy", dir, h.Tools.OAuth2Proxy, args, &http.Client{Timeout: time.Second}, proxyURL+"/ping")
 	return &OAuth2Proxy{URL: proxyURL, proc: p}
 }

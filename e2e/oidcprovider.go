@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -82,35 +80,9 @@ func (h *Harness) StartOIDCProvider(t testing.TB, ca *CA, users []OIDCUser, clie
 	for id, secret := range clients {
 		args = append(args, "-client="+id+":"+secret)
 	}
-	p, err := h.Reaper.Start(h.ctx, "oidc-provider", filepath.Join(dir, "oidc-provider.log"), h.Tools.OIDCProvider, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.Stop(5 * time.Second)
-		if t.Failed() {
-			t.Logf("--- oidc-provider log (last 30 lines) ---\n%s", p.Tail(30))
-		}
-	})
 	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}}
 	t.Cleanup(transport.CloseIdleConnections)
-	op := &OIDCProvider{Issuer: issuer, HTTP: &http.Client{Timeout: 10 * time.Second, Transport: transport}, proc: p}
-	ctx, cancel := context.WithTimeout(h.ctx, time.Minute)
-	defer cancel()
-	err = waitReady(ctx, p, 30*time.Second, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
-		resp, err := op.HTTP.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%w: discovery %d", errNotReady, resp.StatusCode)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
+	client := &http.Client{Timeout: 10 * time.Second, Transport: transport}
+	p := h.startService(t, "oidc-provider", dir, h.Tools.OIDCProvider, args, client, issuer+"/.well-known/openid-configuration")
+	return &OIDCProvider{Issuer: issuer, HTTP: client, proc: p}
 }
