@@ -886,3 +886,24 @@ func BenchmarkJWTOpaqueSkip(b *testing.B) {
 		}
 	}
 }
+
+// TestJWTMalformedTokenRefused: with the cache on, the token's syntax is
+// checked by the cache on a miss, or before the opaque-token skip; either
+// way a malformed token is refused, never skipped or verified, however
+// often it comes.
+func TestJWTMalformedTokenRefused(t *testing.T) {
+	valid := tokentest.RSA(t, tokentest.Claims())
+	for _, ttl := range []time.Duration{0, time.Minute} {
+		s := newJWT(t, jwtStaticKeys(t), jwt.WithCacheTTL(ttl))
+		if d := s.Authenticate(tokentest.Request(valid), authn.Principal{}); d.Outcome != authn.Contributed {
+			t.Fatalf("TTL %v: valid token: %v %q", ttl, d.Outcome, d.Reason)
+		}
+		for _, token := range []string{valid + "!", "ab\u00e9cd.ef.gh", "opaque~token!", "a.b.c.d!"} {
+			for range 2 {
+				if d := s.Authenticate(tokentest.Request(token), authn.Principal{}); d.Outcome != authn.Rejected || d.Reason != "bearer token is malformed" {
+					t.Errorf("TTL %v, %q: %v %q, want rejected as malformed", ttl, token, d.Outcome, d.Reason)
+				}
+			}
+		}
+	}
+}
