@@ -1,13 +1,11 @@
 package jwtcheck
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 )
@@ -107,7 +105,7 @@ func (r *jwsReader) parse(token string, claims gojwt.Claims) (t compactJWS, err 
 	if err := t.readHeader(decoded[0]); err != nil {
 		return t, err
 	}
-	if err := json.Unmarshal(decoded[1], claims); err != nil {
+	if err := readClaims(decoded[1], claims); err != nil {
 		return t, errMalformed
 	}
 	if t.alg == "" || t.method == nil {
@@ -124,96 +122,46 @@ func (t *compactJWS) readHeader(h []byte) error {
 	if !json.Valid(h) {
 		return errMalformed
 	}
-	i := skipSpace(h, 0)
-	switch {
-	case bytes.Equal(bytes.TrimSpace(h[i:]), []byte("null")):
-		return errUnverifiable
-	case h[i] != '{':
-		return errMalformed
-	}
 	t.alg, t.method = "", nil
-	for i = skipSpace(h, i+1); h[i] != '}'; {
-		keyEnd := stringEnd(h, i)
-		key := h[i:keyEnd]
-		start := skipSpace(h, skipSpace(h, keyEnd)+1) // past the colon
-		end := valueEnd(h, start)
-		value := h[start:end]
-		switch {
-		case jsonStringIs(key, "alg"):
+	err := Members(h, func(name, value []byte) error {
+		switch string(name) {
+		case "alg":
 			t.alg, t.method = "", nil
-			if alg, ok := jsonString(value); ok {
+			if alg, ok := String(value); ok {
 				t.alg, t.method = alg, gojwt.GetSigningMethod(alg)
 			}
-		case jsonStringIs(key, "kid"):
+		case "kid":
 			t.hasKid = true
-			t.kid, t.kidString = jsonString(value)
-		case jsonStringIs(key, "crit"):
+			t.kid, t.kidString = String(value)
+		case "crit":
 			t.crit = true
 		}
-		i = skipSpace(h, end)
-		if h[i] == ',' {
-			i = skipSpace(h, i+1)
-		}
+		return nil
+	})
+	if err != nil {
+		return errMalformed
 	}
 	return nil
 }
 
-// jsonStringIs reports whether the JSON string literal lit (quotes
-// included) is s.
-func jsonStringIs(lit []byte, s string) bool {
-	if len(lit) == len(s)+2 && string(lit[1:len(lit)-1]) == s {
-		return true
-	}
-	if bytes.IndexByte(lit, '\\') < 0 {
-		return false
-	}
-	// Escapes ("\u0061lg") spell the same name.
-	got, ok := jsonString(lit)
-	return ok && got == s
+// PayloadReader is a claims type that reads a verified token's payload
+// itself rather than through encoding/json's reflection. ReadPayload gets
+// JSON json.Valid accepted, possibly with spaces around it, and must read
+// it as json.Unmarshal would read it into the same type (null changing
+// nothing), or return an error where json.Unmarshal would. It must not
+// keep the slice: it is wiped after the call.
+type PayloadReader interface {
+	ReadPayload(payload []byte) error
 }
 
-// jsonString returns the string a JSON value holds, as encoding/json
-// decodes it (invalid UTF-8 replaced), and false when it is not a string.
-func jsonString(lit []byte) (string, bool) {
-	if len(lit) < 2 || lit[0] != '"' {
-		return "", false
+// readClaims decodes payload into claims, as golang-jwt does.
+func readClaims(payload []byte, claims gojwt.Claims) error {
+	r, ok := claims.(PayloadReader)
+	if !ok {
+		return json.Unmarshal(payload, claims)
 	}
-	raw := lit[1 : len(lit)-1]
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw), true
+	if !json.Valid(payload) {
+		return errMalformed
 	}
-	var s string
-	if json.Unmarshal(lit, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
-// valueEnd returns the index after the JSON value starting at i, in input
-// json.Valid accepted.
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = stringEnd(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i
-	for j < len(b) && strings.IndexByte(",}] \t\r\n", b[j]) < 0 {
-		j++
-	}
-	return j
+	return r.ReadPayload(payload)
 }
