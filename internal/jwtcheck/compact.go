@@ -119,7 +119,7 @@ func (r *jwsReader) parse(token string, claims gojwt.Claims) (t compactJWS, err 
 // the header would hold them: exact names, the last of repeated ones.
 // "null" is a header without alg, as for golang-jwt.
 func (t *compactJWS) readHeader(h []byte) error {
-	if !json.Valid(h) {
+	if !validJSON(h) {
 		return errMalformed
 	}
 	t.alg, t.method = "", nil
@@ -160,7 +160,7 @@ func readClaims(payload []byte, claims gojwt.Claims) error {
 	if !ok {
 		return json.Unmarshal(payload, claims)
 	}
-	if !json.Valid(payload) {
+	if !validJSON(payload) {
 		return errMalformed
 	}
 	return r.ReadPayload(payload)

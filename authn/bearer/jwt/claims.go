@@ -99,7 +99,6 @@ func (o *objectClaim) boundObject() *authn.BoundObject {
 	return &authn.BoundObject{Name: o.Name, UID: o.UID}
 }
 
-
 // Errors of ReadPayload: what json.Unmarshal would refuse, and a name
 // repeated in the kubernetes.io claim, which ends the fast walk.
 var (
