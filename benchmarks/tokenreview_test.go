@@ -2,6 +2,7 @@ package benchmarks_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -63,7 +64,21 @@ const (
 // (go1.26.8, 2-core AMD EPYC, shared, same run as the next): ~1.45 µs/op,
 // 120 B/op, 5 allocs/op.
 func BenchmarkKubernetesCachedTokenAuthenticatorHit(b *testing.B) {
-	var calls atomic.Int64
+	hit, calls := kubernetesTokenHit(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		hit()
+	}
+	if n := calls.Load(); n != 1 {
+		b.Fatalf("%d token reviews, want 1", n)
+	}
+}
+
+// kubernetesTokenHit builds BenchmarkKubernetesCachedTokenAuthenticatorHit's
+// arrangement, answers its one review, and returns one iteration and the
+// count of reviews.
+func kubernetesTokenHit(b *testing.B) (func(), *atomic.Int64) {
+	calls := new(atomic.Int64)
 	reviewed := authenticator.TokenFunc(func(ctx context.Context, token string) (*authenticator.Response, bool, error) {
 		calls.Add(1)
 		return &authenticator.Response{
@@ -79,30 +94,39 @@ func BenchmarkKubernetesCachedTokenAuthenticatorHit(b *testing.B) {
 	auth := []string{"Bearer " + tokenBench()}
 	ctx := authenticator.WithAudiences(context.Background(), authenticator.Audiences{tokenAudience})
 	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/whoami", nil)
-
-	b.ReportAllocs()
-	for b.Loop() {
+	return func() {
 		r.Header["Authorization"] = auth
 		resp, ok, err := a.AuthenticateRequest(r)
 		if err != nil || !ok || resp.User.GetUID() != tokenUID {
 			b.Fatalf("AuthenticateRequest: ok = %v, err = %v", ok, err)
 		}
-	}
-	if n := calls.Load(); n != 1 {
-		b.Fatalf("%d token reviews, want 1", n)
-	}
+	}, calls
 }
 
 // BenchmarkAuthchainTokenReviewHit is the tokenreview strategy with a
 // cached answer: the fake API server answers one TokenReview, before the
 // loop. Authorization is put back every iteration, as above, though the
-// strategy leaves it alone. Measured (go1.26.8, 2-core AMD EPYC, shared,
-// same run): ~1.9 µs/op, 192 B/op, 2 allocs/op (the Actor and the
-// per-request Credential). The 0.45 µs difference is the token's syntax
-// check in bearer.Source (~0.7 µs by profile), which bearertoken
-// does not do; keying and look-up allocate nothing.
+// strategy leaves it alone. Measured (go1.26, 2-core shared machine, busy):
+// 240 B/op, 3 allocs/op (the Actor and the per-request copy of the
+// Credential and its audiences). The token's syntax is checked on a miss
+// only (bearer.Source.PresentedForCache); most of a hit is the HMAC of the
+// token, as for Kubernetes: BenchmarkTokenHitOverKubernetes gives the ratio.
 func BenchmarkAuthchainTokenReviewHit(b *testing.B) {
-	var calls atomic.Int64
+	hit, calls := authchainTokenHit(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		hit()
+	}
+	if n := calls.Load(); n != 1 {
+		b.Fatalf("%d TokenReviews, want 1", n)
+	}
+}
+
+// authchainTokenHit builds BenchmarkAuthchainTokenReviewHit's strategy,
+// has its one TokenReview answered, and returns one iteration and the
+// count of reviews.
+func authchainTokenHit(b *testing.B) (func(), *atomic.Int64) {
+	calls := new(atomic.Int64)
 	client := fake.NewClientset()
 	client.PrependReactor("create", "tokenreviews", func(action k8stesting.Action) (bool, runtime.Object, error) {
 		calls.Add(1)
@@ -125,16 +149,61 @@ func BenchmarkAuthchainTokenReviewHit(b *testing.B) {
 	}
 	auth := []string{"Bearer " + tokenBench()}
 	r := httptest.NewRequest(http.MethodGet, "/whoami", nil)
-
-	b.ReportAllocs()
-	for b.Loop() {
+	return func() {
 		r.Header["Authorization"] = auth
 		d := s.Authenticate(r, authn.Principal{})
 		if d.Outcome != authn.Contributed || d.Principal.Actor.UID != tokenUID {
 			b.Fatalf("Authenticate: %v %q", d.Outcome, d.Reason)
 		}
+	}, calls
+}
+
+// BenchmarkTokenHitOverKubernetes runs the iterations of the two
+// benchmarks above in alternation, within each of its own, and reports
+// authchain's time over Kubernetes' as authchain/kubernetes: on a shared
+// machine both then see the same load, where two benchmarks run one after
+// the other do not. The goal is at most 0.5 (twice as fast). A third
+// arm times less than either must do on every hit, one SHA-256 pass over
+// the token (both key their caches by an HMAC-SHA256 of it), as
+// floor-ns/op; floor/kubernetes bounds the ratio any such cache can reach.
+func BenchmarkTokenHitOverKubernetes(b *testing.B) {
+	k8s, k8sCalls := kubernetesTokenHit(b)
+	ours, ourCalls := authchainTokenHit(b)
+	floor := sha256OfToken()
+	arms := []func(){k8s, ours, floor}
+	var spent [3]time.Duration
+	i := 0
+	for b.Loop() {
+		// Rotating the order keeps any arm from always running on a
+		// cache another warmed.
+		for j := range arms {
+			arm := (i + j) % len(arms)
+			start := time.Now()
+			arms[arm]()
+			spent[arm] += time.Since(start)
+		}
+		i++
 	}
-	if n := calls.Load(); n != 1 {
-		b.Fatalf("%d TokenReviews, want 1", n)
+	for arm, unit := range []string{"kubernetes-ns/op", "authchain-ns/op", "floor-ns/op"} {
+		b.ReportMetric(float64(spent[arm].Nanoseconds())/float64(b.N), unit)
+	}
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "authchain/kubernetes")
+	b.ReportMetric(float64(spent[2])/float64(spent[0]), "floor/kubernetes")
+	if k8sCalls.Load() != 1 || ourCalls.Load() != 1 {
+		b.Fatalf("%d and %d reviews, want 1 each", k8sCalls.Load(), ourCalls.Load())
+	}
+}
+
+// sha256OfToken returns an iteration that hashes the benchmark token's
+// bytes with SHA-256 once, without a key: less than any cache keyed by an
+// HMAC-SHA256 of the token can do on a hit (HMAC adds a block or two).
+func sha256OfToken() func() {
+	h := sha256.New()
+	token := []byte(tokenBench())
+	var sum [sha256.Size]byte
+	return func() {
+		h.Reset()
+		h.Write(token)
+		h.Sum(sum[:0])
 	}
 }

@@ -12,10 +12,25 @@ import (
 // applicable (Skip). ok reports that token is there to verify; otherwise d
 // is the decision to return. Neither reason quotes the token.
 func (s Source) Presented(r *http.Request, sofar authn.Principal) (token string, d authn.Decision, ok bool) {
+	return s.presented(r, sofar, true)
+}
+
+// PresentedForCache is Presented for a strategy that hands the token to
+// Cache.Get and to nothing else before Get has answered: the token68
+// syntax of an Authorization token is left to Get, which checks it on a
+// miss and refuses a malformed token with the reason Presented gives, so a
+// token whose verdict is cached is not scanned on every request. Empty and
+// over-long tokens, repeated headers and the forwarded token are checked
+// as by Presented.
+func (s Source) PresentedForCache(r *http.Request, sofar authn.Principal) (token string, d authn.Decision, ok bool) {
+	return s.presented(r, sofar, false)
+}
+
+func (s Source) presented(r *http.Request, sofar authn.Principal, syntax bool) (token string, d authn.Decision, ok bool) {
 	if sofar.Credential != nil {
 		return "", authn.Skip("credential already verified"), false
 	}
-	token, reason := s.Token(r)
+	token, reason := s.token(r, syntax)
 	switch {
 	case reason != "":
 		return "", authn.Reject(reason), false

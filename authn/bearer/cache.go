@@ -185,6 +185,11 @@ func (e cacheEntry[V]) fresh(now time.Time) bool {
 //     memory dump cannot be matched against a known token offline; the
 //     pooled MAC state is wiped after every use, so no piece of a token
 //     outlives the call that keyed it;
+//   - every verdict it holds is for a token of token68 syntax (RFC 9110,
+//     as Source checks it): on a miss, any other token is refused
+//     ("bearer token is malformed") before WithAdmission and verify are
+//     asked, and nothing is stored, so a hit proves the token passed that
+//     check once (Source.PresentedForCache relies on it);
 //   - valid and invalid verdicts live in two LRUs of their own sizes, so
 //     no number of invalid tokens can evict a valid verdict; a token that
 //     WithAdmission refuses is neither verified nor stored;
@@ -298,7 +303,8 @@ func newCache[V any](cfg cacheConfig, verify VerifyFunc[V]) (*Cache[V], error) {
 // error is verify's (not cached), ctx's when it ends before the shared
 // verification does, or wraps context.DeadlineExceeded when the wait
 // outlasts the timeout. Audiences are hashed in the order given, so callers
-// should pass them in a fixed order.
+// should pass them in a fixed order. A token that is not token68 (see
+// Source.Token) and has no verdict is Invalid, neither verified nor stored.
 func (c *Cache[V]) Get(ctx context.Context, token string, audiences []string) (Verdict[V], error) {
 	key := c.key(token, audiences)
 	v, ok := c.lookup(key)
@@ -307,6 +313,9 @@ func (c *Cache[V]) Get(ctx context.Context, token string, audiences []string) (V
 	}
 	if ok {
 		return v, nil
+	}
+	if reason := tokenProblem(token); reason != "" {
+		return Verdict[V]{Invalid: "bearer token " + reason}, nil
 	}
 	if c.admit != nil {
 		if reason := c.admit(token); reason != "" {

@@ -763,3 +763,32 @@ func TestNewCacheDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCacheRefusesMalformedTokens: a token that is not token68 gets
+// the reason Source gives, without admission, verification or storage, so
+// a hit proves the syntax check passed (Source.PresentedForCache).
+func TestTokenCacheRefusesMalformedTokens(t *testing.T) {
+	v := &countingVerifier{verdict: Verdict[string]{Value: "alice"}}
+	admitted := 0
+	cfg := testCacheConfig(tokentest.NewClock())
+	cfg.admit = func(string) string { admitted++; return "" }
+	c := mustTokenCache(t, cfg, v.verify)
+	ctx := context.Background()
+	for _, token := range []string{"abc def", "a.b.c\x00", "==", "caf\u00e9", "", strings.Repeat("a", MaxLength+1)} {
+		for range 2 {
+			got, err := c.Get(ctx, token, testAudiences)
+			if err != nil || got.Invalid == "" || got.Value != "" {
+				t.Errorf("Get(%q) = %+v, %v; want Invalid", token, got, err)
+			}
+		}
+	}
+	if got, _ := c.Get(ctx, "abc def", testAudiences); got.Invalid != "bearer token is malformed" {
+		t.Errorf("reason %q, want the one Source gives", got.Invalid)
+	}
+	if n := v.calls.Load(); n != 0 || admitted != 0 || c.valid.Len() != 0 || c.invalid.Len() != 0 {
+		t.Errorf("%d verifications, %d admissions, %d+%d entries; want none", n, admitted, c.valid.Len(), c.invalid.Len())
+	}
+	if got, err := c.Get(ctx, "abc.def", testAudiences); err != nil || got.Value != "alice" || v.calls.Load() != 1 {
+		t.Errorf("a well-formed token: %+v, %v, %d calls", got, err, v.calls.Load())
+	}
+}

@@ -9,6 +9,8 @@
 //     credential is already verified or no token is sent) and how the
 //     identity a verified token proves is joined to what the chain
 //     established before it (the subject-binding rule);
+//     Source.PresentedForCache for a strategy that hands the token to a
+//     Cache, which then checks its syntax on a miss only;
 //   - Cache: the token-cache decorator, keyed by an HMAC of the token under
 //     a per-process random key, with a negative cache and one verification
 //     per token however many requests wait for it.

@@ -1,6 +1,7 @@
 package bearer_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -71,4 +72,29 @@ func ExampleBind() {
 	// ci-bot contributed system:serviceaccount:team:ci-bot uid-ci-bot true
 	// deployer rejected forwarded ServiceAccount does not match the token's ServiceAccount
 	// rejected forwarded user does not match the token's ServiceAccount
+}
+
+// A strategy that hands the token straight to its Cache reads it with
+// PresentedForCache: a cached token is not scanned again, and the cache
+// refuses a malformed one on a miss with the reason Presented would give.
+func ExampleSource_PresentedForCache() {
+	cache, err := bearer.NewCache(func(ctx context.Context, token string, _ []string) (bearer.Verdict[string], error) {
+		return bearer.Verdict[string]{Value: "verified"}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, token := range []string{"abc.def.ghi", "abc.def.ghi~!"} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		token, _, ok := bearer.FromAuthorization().PresentedForCache(r, authn.Principal{})
+		if !ok {
+			continue
+		}
+		v, err := cache.Get(r.Context(), token, nil)
+		fmt.Printf("%q %q %v\n", v.Value, v.Invalid, err)
+	}
+	// Output:
+	// "verified" "" <nil>
+	// "" "bearer token is malformed" <nil>
 }

@@ -84,8 +84,12 @@ func (s Source) Headers() []string {
 // reason (never containing the token) to reject the request: a repeated
 // Authorization header, a malformed or over-long token, or two different
 // tokens.
-func (s Source) Token(r *http.Request) (token, reason string) {
-	token, reason = bearerFromAuthorization(r.Header[AuthorizationHeader])
+func (s Source) Token(r *http.Request) (token, reason string) { return s.token(r, true) }
+
+// token is Token; with syntax false, an Authorization token's token68
+// syntax is left to Cache.Get (see PresentedForCache).
+func (s Source) token(r *http.Request, syntax bool) (token, reason string) {
+	token, reason = bearerFromAuthorization(r.Header[AuthorizationHeader], syntax)
 	if reason != "" || s.forwardedTrust == nil {
 		return token, reason
 	}
@@ -126,8 +130,9 @@ func (s Source) Token(r *http.Request) (token, reason string) {
 }
 
 // bearerFromAuthorization parses Authorization values. A scheme other than
-// Bearer is not ours: "" and no reason.
-func bearerFromAuthorization(values []string) (token, reason string) {
+// Bearer is not ours: "" and no reason. With syntax false only emptiness
+// and MaxLength are checked, not the characters.
+func bearerFromAuthorization(values []string, syntax bool) (token, reason string) {
 	switch len(values) {
 	case 0:
 		return "", ""
@@ -140,20 +145,32 @@ func bearerFromAuthorization(values []string) (token, reason string) {
 		return "", ""
 	}
 	token = strings.TrimSpace(rest)
-	if reason := tokenProblem(token); reason != "" {
+	problem := tokenProblem
+	if !syntax {
+		problem = tokenSizeProblem
+	}
+	if reason := problem(token); reason != "" {
 		return "", "bearer token " + reason
 	}
 	return token, ""
 }
 
-// tokenProblem checks the token68 syntax of RFC 9110 section 11.2, so that
-// no later parser sees spaces, control bytes or multi-byte text.
-func tokenProblem(token string) string {
+// tokenSizeProblem is the part of tokenProblem that costs no scan.
+func tokenSizeProblem(token string) string {
 	switch {
 	case token == "":
 		return "is empty"
 	case len(token) > MaxLength:
 		return "is too long"
+	}
+	return ""
+}
+
+// tokenProblem checks the token68 syntax of RFC 9110 section 11.2, so that
+// no later parser sees spaces, control bytes or multi-byte text.
+func tokenProblem(token string) string {
+	if reason := tokenSizeProblem(token); reason != "" {
+		return reason
 	}
 	end := len(token)
 	for end > 0 && token[end-1] == '=' {

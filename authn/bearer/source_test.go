@@ -118,6 +118,18 @@ func TestSource(t *testing.T) {
 			if strings.Contains(reason, tok) || strings.Contains(reason, "other.token") {
 				t.Errorf("reason %q contains a token", reason)
 			}
+			// PresentedForCache decides alike, but hands a malformed
+			// Authorization token on for Cache.Get to refuse.
+			r.Header = tt.headers.Clone()
+			want, wantReason := tt.want, tt.wantReason
+			if wantReason == "bearer token is malformed" {
+				want, wantReason = strings.TrimSpace(strings.SplitN(tt.headers.Get("Authorization"), " ", 2)[1]), ""
+			}
+			gotCached, d, ok := tt.src.PresentedForCache(r, authn.Principal{})
+			if gotCached != want || ok != (want != "") || d.Reason != wantReason && wantReason != "" {
+				t.Errorf("PresentedForCache() = %q, %v, %v; want %q, %q", gotCached, d, ok, want, wantReason)
+			}
+			r.Header = tt.headers
 			var left []string
 			for _, h := range []string{"Authorization", "X-Forwarded-Access-Token"} {
 				if _, ok := r.Header[h]; ok {

@@ -94,16 +94,30 @@ func (e *decisionError) Is(target error) bool {
 // without allocating, and verifies it through cache, or with verify when
 // cache is nil. ok is false when d is the decision to return.
 func Authenticate[V Verified](r *http.Request, sofar authn.Principal, src bearer.Source, cache *bearer.Cache[V], keys *Verifier, verify VerifyFunc[V]) (v V, d authn.Decision, ok bool) {
-	token, d, ok := src.Presented(r, sofar)
-	if !ok {
-		return v, d, false
+	if cache == nil {
+		token, d, ok := src.Presented(r, sofar)
+		switch {
+		case !ok:
+			return v, d, false
+		case strings.Count(token, ".") != 2:
+			// Opaque tokens, told apart without allocating.
+			return v, authn.Skip("not a JWT"), false
+		}
+		return verify(r.Context(), token)
 	}
-	if strings.Count(token, ".") != 2 {
-		// Opaque tokens, told apart without allocating.
+	// A token with a cached verdict passed the syntax check when it was
+	// stored; the cache checks any other (bearer.Source.PresentedForCache).
+	token, d, ok := src.PresentedForCache(r, sofar)
+	switch {
+	case !ok:
+		return v, d, false
+	case strings.Count(token, ".") != 2:
+		// Not for the cache: checked here, so a malformed token is
+		// refused rather than skipped.
+		if _, d, ok := src.Presented(r, sofar); !ok {
+			return v, d, false
+		}
 		return v, authn.Skip("not a JWT"), false
 	}
-	if cache != nil {
-		return Cached(r.Context(), cache, keys, token)
-	}
-	return verify(r.Context(), token)
+	return Cached(r.Context(), cache, keys, token)
 }

@@ -21,7 +21,9 @@ type Verifier struct {
 	// boundKeys is keys when it knows each key's algorithm, else nil.
 	boundKeys  jwks.AlgorithmKeySet
 	algorithms []string
-	parser     *gojwt.Parser
+	// parser decodes segments off the hot path; jws reads tokens on it.
+	parser *gojwt.Parser
+	jws    *jwsReader
 	// ours reports whether an unverified iss is the strategy's.
 	ours func(iss string) bool
 }
@@ -34,6 +36,7 @@ func NewVerifier(keys jwks.KeySet, algorithms []string, ours func(iss string) bo
 		algorithms: algorithms,
 		// Strict: a segment has one encoding, so a token has one spelling.
 		parser: gojwt.NewParser(gojwt.WithStrictDecoding()),
+		jws:    newJWSReader(),
 		ours:   ours,
 	}
 	v.boundKeys, _ = keys.(jwks.AlgorithmKeySet)
@@ -41,7 +44,7 @@ func NewVerifier(keys jwks.KeySet, algorithms []string, ours func(iss string) bo
 }
 
 // Built reports whether v came from NewVerifier, for Validate methods.
-func (v *Verifier) Built() bool { return v != nil && v.keys != nil && v.parser != nil }
+func (v *Verifier) Built() bool { return v != nil && v.keys != nil && v.parser != nil && v.jws != nil }
 
 // Signed is what proved a token: the key its kid named, the algorithm,
 // and the token without its signature (header.payload).
@@ -63,26 +66,25 @@ const ReasonKeyAlgorithmMismatch = "token algorithm does not match its key"
 // that fails, Fail when the keys are unavailable. No reason quotes the
 // token. claims are the issuer's only when ok.
 func (v *Verifier) Signature(ctx context.Context, token string, claims gojwt.Claims) (s Signed, d authn.Decision, ok bool) {
-	parsed, _, err := v.parser.ParseUnverified(token, claims)
+	parsed, err := v.jws.parse(token, claims)
+	defer v.jws.release(&parsed)
 	if err != nil {
 		return Signed{}, v.unparsable(token, err), false
 	}
 	if iss, _ := claims.GetIssuer(); !v.ours(iss) {
 		return Signed{}, authn.Skip("token for another issuer"), false
 	}
-	alg := parsed.Method.Alg()
+	alg := parsed.alg
 	if !slices.Contains(v.algorithms, alg) {
 		return Signed{}, authn.Reject("token signature algorithm not accepted"), false
 	}
-	if _, ok := parsed.Header["crit"]; ok {
+	if parsed.crit {
 		// No extension is understood, so none may be critical (RFC 7515).
 		return Signed{}, authn.Reject("token header has critical parameters"), false
 	}
-	kid := ""
-	if k, ok := parsed.Header["kid"]; ok {
-		if kid, ok = k.(string); !ok {
-			return Signed{}, authn.Reject("token header kid is not a string"), false
-		}
+	kid := parsed.kid
+	if parsed.hasKid && !parsed.kidString {
+		return Signed{}, authn.Reject("token header kid is not a string"), false
 	}
 	key, keyAlg, err := v.key(ctx, kid)
 	switch {
@@ -95,18 +97,13 @@ func (v *Verifier) Signature(ctx context.Context, token string, claims gojwt.Cla
 		// bound the key to one algorithm (RFC 7517, section 4.4).
 		return Signed{}, authn.Reject(ReasonKeyAlgorithmMismatch), false
 	}
-	// ParseUnverified found exactly two dots.
-	data := token[:strings.LastIndexByte(token, '.')]
-	if err := parsed.Method.Verify(data, parsed.Signature, key); err != nil {
+	data := parsed.data
+	if err := parsed.method.Verify(data, parsed.signature, key); err != nil {
 		return Signed{}, authn.Reject("token signature invalid"), false
 	}
 	// The claims were decoded with encoding/json's forgiving names; only
 	// one reading of the signed payload may count.
-	payload, err := v.parser.DecodeSegment(data[strings.IndexByte(data, '.')+1:])
-	if err != nil {
-		return Signed{}, authn.Reject("malformed token"), false
-	}
-	if problem := ClaimsProblem(payload); problem != "" {
+	if problem := ClaimsProblem(parsed.payload); problem != "" {
 		return Signed{}, authn.Reject(problem), false
 	}
 	return Signed{Kid: kid, Key: key, Alg: alg, Data: data}, authn.Decision{}, true
@@ -187,7 +184,7 @@ func (v *Verifier) unparsable(token string, err error) authn.Decision {
 		return authn.Skip("not a JWT")
 	case !v.ours(iss):
 		return authn.Skip("token for another issuer")
-	case errors.Is(err, gojwt.ErrTokenUnverifiable):
+	case errors.Is(err, errUnverifiable):
 		// The alg is missing or names no known algorithm.
 		return authn.Reject("token signature algorithm not accepted")
 	}

@@ -429,7 +429,8 @@ func (s *Strategy) Headers() []string { return s.source.Headers() }
 
 // Authenticate implements authn.Strategy; see New.
 func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.Decision {
-	token, d, ok := s.source.Presented(r, sofar)
+	// The token goes to the cache alone, which checks its syntax on a miss.
+	token, d, ok := s.source.PresentedForCache(r, sofar)
 	if !ok {
 		return d
 	}

@@ -1020,3 +1020,23 @@ func TestTokenReviewMaxInFlight(t *testing.T) {
 	authenticateN(t, s, aliceToken, 1, authn.Contributed)
 	wantCalls(t, api, slots+1, "after the slots freed")
 }
+
+// TestTokenReviewMalformedTokenNeverReviewed: the strategy leaves the
+// token's syntax to its cache (bearer.Source.PresentedForCache); a
+// malformed token, JWS-shaped or not, is still refused with Source's
+// reason, every time, and never sent to the API server.
+func TestTokenReviewMalformedTokenNeverReviewed(t *testing.T) {
+	api := newReviewAPI(reviewTokens())
+	s := newTokenReview(t, api)
+	for _, token := range []string{ciBotToken + "\x7f", "ab\u00e9cd.ef.gh", "abc~def!"} {
+		for range 3 {
+			d := s.Authenticate(tokentest.Request(token), authn.Principal{})
+			if d.Outcome != authn.Rejected || d.Reason != "bearer token is malformed" {
+				t.Errorf("%q: %v %q, want rejected as malformed", token, d.Outcome, d.Reason)
+			}
+		}
+	}
+	wantCalls(t, api, 0, "after malformed tokens")
+	authenticateN(t, s, ciBotToken, 2, authn.Contributed)
+	wantCalls(t, api, 1, "after a good token")
+}

@@ -1,0 +1,75 @@
+package jwt
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/authchain/authchain/internal/tokentest"
+)
+
+// readPayloadSeeds are payloads on each path of ReadPayload: every field,
+// every JSON type in each, null, repeats, names in another case and with
+// escapes.
+var readPayloadSeeds = []string{
+	`{}`, `null`, ` {"iss" : "a" } `, `[]`, `"x"`, `5`, `true`,
+	`{"iss":"a","iss":null}`, `{"iss":"a","ISS":"b"}`, `{"\u0069ss":"a"}`, `{"iss":"\u00e9\ud800"}`, `{"iss":5}`,
+	`{"sub":"x","SUB":null,"jti":"j","Jti":["x"]}`,
+	`{"aud":"a"}`, `{"aud":["a","b"]}`, `{"aud":[]}`, `{"aud":["a",null]}`, `{"aud":["a",1]}`, `{"aud":"a","aud":null}`,
+	`{"aud":"a","aud":[]}`, `{"aud":5}`, `{"aud":{}}`, `{"AUD":["x"]}`,
+	`{"exp":1700000000}`, `{"exp":1.7e9}`, `{"exp":-1.5}`, `{"exp":"1700000000"}`, `{"exp":"soon"}`, `{"exp":1e400}`,
+	`{"exp":null}`, `{"exp":1,"exp":null}`, `{"exp":true}`, `{"exp":[1]}`, `{"nbf":0.999999999,"iat":"-0"}`, `{"EXP":1}`,
+	`{"kubernetes.io":null}`, `{"kubernetes.io":"team"}`, `{"kubernetes.io":[]}`, `{"Kubernetes.IO":{"namespace":"a"}}`,
+	`{"kubernetes.io":{"namespace":"a","serviceaccount":{"name":"n","uid":"u"},"pod":{"NAME":"p","uid":"q","x":1},"node":null,"secret":{"name":"s","uid":"t"},"warnafter":5}}`,
+	`{"kubernetes.io":{"namespace":"a","namespace":"b"}}`, `{"kubernetes.io":{"namespace":5,"namespace":"b"}}`,
+	`{"kubernetes.io":{"namespace":null}}`, `{"kubernetes.io":{"Namespace":"a","validatingwebhookconfiguration":{"name":"w","uid":"v"},"attestations":{"a":["b"]}}}`,
+	`{"kubernetes.io":{"pod":"p"}}`, `{"kubernetes.io":{"pod":{"name":5}}}`, `{"kubernetes.io":{"attestations":["x"]}}`, `{"kubernetes.io":{"x":1,"x":2}}`,
+	`{"kubernetes.io":{"namespace":"a"},"kubernetes.io":{"pod":{"name":"p"}}}`, `{"kubernetes.io":{"namespace":"a"},"kubernetes.io":null}`,
+	`{"kubernetes.io/serviceaccount/namespace":"a","kubernetes.io/serviceaccount/secret.name":"s","kubernetes.io/serviceaccount/service-account.name":"n","KUBERNETES.IO/SERVICEACCOUNT/SERVICE-ACCOUNT.UID":"u"}`,
+	`{"kubernetes.io/serviceaccount/namespace":{}}`, `{"other":{"iss":"nested"},"iss":"top","list":[{"aud":1}],"s":"\"}"}`,
+}
+
+// checkReadPayload holds ReadPayload to json.Unmarshal on one payload
+// json.Valid accepts: the same error or none, and the same claims.
+func checkReadPayload(t *testing.T, payload string) {
+	t.Helper()
+	if !json.Valid([]byte(payload)) {
+		return
+	}
+	var want, got serviceAccountClaims
+	wantErr := json.Unmarshal([]byte(payload), &want)
+	gotErr := got.ReadPayload([]byte(payload))
+	if (wantErr != nil) != (gotErr != nil) {
+		t.Fatalf("%s: ReadPayload error %v, json.Unmarshal error %v", payload, gotErr, wantErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("%s: ReadPayload differs from json.Unmarshal (-want +got):\n%s", payload, diff)
+	}
+}
+
+func TestReadPayloadMatchesJSONUnmarshal(t *testing.T) {
+	for _, p := range append(readPayloadSeeds,
+		mustJSON(t, tokentest.Claims()), mustJSON(t, tokentest.LegacyClaims())) {
+		checkReadPayload(t, p)
+	}
+}
+
+func FuzzReadPayload(f *testing.F) {
+	for _, p := range append(readPayloadSeeds,
+		mustJSON(f, tokentest.Claims()), mustJSON(f, tokentest.LegacyClaims())) {
+		f.Add(p)
+	}
+	f.Fuzz(checkReadPayload)
+}
+
+func mustJSON(t testing.TB, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
