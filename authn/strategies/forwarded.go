@@ -373,7 +373,9 @@ func (s *ForwardedStrategy) Authenticate(r *http.Request, sofar authn.Principal)
 // (BenchmarkForwardedHuman).
 func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
 	for k, vs := range h {
-		if s.extraPrefix != "" && authn.HeaderNameHasPrefix(k, s.extraPrefix) {
+		// The exact comparisons first: Go's server stores canonical keys,
+		// and a byte-wise folded comparison of each costs more.
+		if s.extraPrefix != "" && (strings.HasPrefix(k, s.extraPrefix) || authn.HeaderNameHasPrefix(k, s.extraPrefix)) {
 			in.extras++
 			if k[:len(s.extraPrefix)] != s.extraPrefix || !isCanonicalHeaderKey(k) {
 				in.extraNonCanonical = true
@@ -387,7 +389,7 @@ func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
 			continue
 		}
 		for i, name := range s.names {
-			if name == "" || !authn.HeaderNameEqual(k, name) {
+			if name == "" || len(k) != len(name) || k != name && !authn.HeaderNameEqual(k, name) {
 				continue
 			}
 			delete(h, k)
