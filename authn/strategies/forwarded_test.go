@@ -975,6 +975,18 @@ func TestForwardedAllocs(t *testing.T) {
 	}
 }
 
+// TestForwardedEmptyHeaderKey: a header with an empty name (only code can
+// write one) matches no header the strategy was not configured to read.
+func TestForwardedEmptyHeaderKey(t *testing.T) {
+	s := newForwarded(t, trustedProxies(t))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = trustedPeer
+	r.Header[""] = []string{"mallory"}
+	if diff := cmp.Diff(authn.Skip("no forwarded identity headers"), s.Authenticate(r, authn.Principal{})); diff != "" {
+		t.Errorf("Authenticate (-want +got):\n%s", diff)
+	}
+}
+
 func TestForwardedNilHeader(t *testing.T) {
 	s := newForwarded(t, trustedProxies(t))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
