@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,6 +166,8 @@ type ForwardedStrategy struct {
 	// contributed is the reason of every Contribute, and extraWhat names
 	// the extra headers in reasons; both built once.
 	contributed, extraWhat string
+	// extraKeys remembers the Extra keys of recent ExtraPrefix headers.
+	extraKeys *extraKeys
 }
 
 // Forwarded returns a strategy that takes the user from the headers of
@@ -271,6 +272,7 @@ func Forwarded(trust authn.TrustPolicy, opts ...ForwardedOption) (*ForwardedStra
 	s.readsTrustHeaders = len(trustNames) > 0
 	s.contributed = "user from " + s.names[slotUser]
 	s.extraWhat = s.extraPrefix + "* header"
+	s.extraKeys = new(extraKeys)
 	return s, nil
 }
 
@@ -586,7 +588,7 @@ func (s *ForwardedStrategy) extra(buf []string, first, rest []headerField, prefe
 // buf, and returns the rest of buf, or why it cannot.
 func (s *ForwardedStrategy) addExtra(extra map[string][]string, buf []string, f headerField) ([]string, string) {
 	what := s.extraWhat
-	key, err := url.PathUnescape(strings.ToLower(f.key[len(s.extraPrefix):]))
+	key, err := s.extraKeys.key(f.key[len(s.extraPrefix):])
 	switch {
 	case err != nil:
 		return nil, what + " has a malformed percent-encoded key"
