@@ -8,6 +8,7 @@ import (
 
 	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/internal/setup"
+	"github.com/authchain/authchain/kubecache"
 )
 
 // The other header paths of issue 11's goals, timed beside
@@ -33,6 +34,20 @@ var oauth2ProxyAccessKey = http.Header{"X-Forwarded-User": {"system:serviceaccou
 // and annotation path and not a token verification.
 func oauth2ProxyChain(b *testing.B) *authn.Chain {
 	b.Helper()
+	chain, err := setup.Config{
+		TrustCIDRs:                           []string{"10.0.0.0/8"},
+		RequireLabels:                        map[string]string{"app": "ambient-access-key"},
+		InsecureForwardedSubjectWithoutToken: true,
+	}.Chain(benchCache(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return chain
+}
+
+// benchCache serves benchCluster until b ends.
+func benchCache(b *testing.B) *kubecache.Cache {
+	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cache, err := setup.FakeCache(ctx, strings.NewReader(benchCluster))
 	if err != nil {
@@ -40,15 +55,7 @@ func oauth2ProxyChain(b *testing.B) *authn.Chain {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cancel(); cache.Shutdown() })
-	chain, err := setup.Config{
-		TrustCIDRs:                           []string{"10.0.0.0/8"},
-		RequireLabels:                        map[string]string{"app": "ambient-access-key"},
-		InsecureForwardedSubjectWithoutToken: true,
-	}.Chain(cache)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return chain
+	return cache
 }
 
 // benchPrincipal times chain on headers after checking once that it

@@ -3,9 +3,8 @@
 package benchmarks_test
 
 import (
-	"context"
+	"net/http"
 	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/request/headerrequest"
 	"k8s.io/apiserver/pkg/authentication/request/union"
 
+	"github.com/authchain/authchain/authn"
 	"github.com/authchain/authchain/internal/setup"
 )
 
@@ -40,56 +40,33 @@ func BenchmarkSideBySideHeaderPathsCPU(b *testing.B) {
 		b.Fatal(err)
 	}
 	kube := union.New(k8s)
-	ctx, cancel := context.WithCancel(context.Background())
-	cache, err := setup.FakeCache(ctx, strings.NewReader(benchCluster))
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cancel(); cache.Shutdown() })
 	frontProxy, err := setup.Config{
 		Headers:       "front-proxy",
 		TrustCIDRs:    []string{"10.0.0.0/8"},
 		RequireLabels: map[string]string{"app": "ambient-access-key"},
-	}.Chain(cache)
+	}.Chain(benchCache(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	oauth2Proxy := oauth2ProxyChain(b)
 
+	chain := func(c *authn.Chain) func(*http.Request) error {
+		return func(r *http.Request) error { _, _, err := c.Authenticate(r); return err }
+	}
 	type path struct {
-		name string
-		run  func() error
-		cpu  time.Duration
+		name         string
+		headers      http.Header
+		authenticate func(*http.Request) error
+		cpu          time.Duration
+	}
+	paths := []*path{
+		{"k8s", humanHeaders, func(r *http.Request) error { _, _, err := kube.AuthenticateRequest(r); return err }, 0},
+		{"fullchain", humanHeaders, chain(frontProxy), 0},
+		{"oauth2proxy", oauth2ProxyHuman, chain(oauth2Proxy), 0},
+		{"accesskey", oauth2ProxyAccessKey, chain(oauth2Proxy), 0},
+		{"harness", humanHeaders, func(r *http.Request) error { clear(r.Header); return nil }, 0},
 	}
 	r := newRequest()
-	paths := []*path{
-		{name: "k8s", run: func() error {
-			restoreHeaders(r, humanHeaders)
-			_, _, err := kube.AuthenticateRequest(r)
-			return err
-		}},
-		{name: "fullchain", run: func() error {
-			restoreHeaders(r, humanHeaders)
-			_, _, err := frontProxy.Authenticate(r)
-			return err
-		}},
-		{name: "oauth2proxy", run: func() error {
-			restoreHeaders(r, oauth2ProxyHuman)
-			_, _, err := oauth2Proxy.Authenticate(r)
-			return err
-		}},
-		{name: "accesskey", run: func() error {
-			restoreHeaders(r, oauth2ProxyAccessKey)
-			_, _, err := oauth2Proxy.Authenticate(r)
-			return err
-		}},
-		{name: "harness", run: func() error {
-			restoreHeaders(r, humanHeaders)
-			clear(r.Header)
-			return nil
-		}},
-	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	const turn = 256
@@ -99,7 +76,8 @@ func BenchmarkSideBySideHeaderPathsCPU(b *testing.B) {
 		for _, p := range paths {
 			start := threadCPU()
 			for range turn {
-				if err := p.run(); err != nil {
+				restoreHeaders(r, p.headers)
+				if err := p.authenticate(r); err != nil {
 					b.Fatalf("%s: %v", p.name, err)
 				}
 			}
