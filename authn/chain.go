@@ -285,7 +285,7 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 			c.stripped.Strip(entry)
 		}
 	}()
-	trace := make(Trace, 0, len(c.strategies))
+	trace, via := newRun(len(c.strategies))
 	var p Principal
 	for i, s := range c.strategies {
 		name := c.names[i]
@@ -299,12 +299,11 @@ func (c *Chain) Authenticate(r *http.Request) (Principal, Trace, error) {
 				// is a bug in the strategy, and fails closed.
 				return Principal{}, trace, &Error{Strategy: name, Kind: ErrUnavailable, Reason: "strategy dropped the verified credential"}
 			}
-			via := p.Via
+			// Via grows in place: each strategy saw a prefix of it, and the
+			// result is clipped so that an append by the caller copies.
+			via = append(via, name)
 			p = d.Principal
-			if via == nil {
-				via = make([]string, 0, len(c.strategies))
-			}
-			p.Via = append(via, name)
+			p.Via = via[:len(via):len(via)]
 		case Rejected:
 			return Principal{}, trace, &Error{Strategy: name, Kind: ErrRejected, Reason: d.Reason, Detail: d.Detail, Cause: d.Cause}
 		case Failed:

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,8 +163,11 @@ type ForwardedStrategy struct {
 	readsTrustHeaders bool
 	maxValueLength    int
 	maxGroups         int
-	// contributed is the reason of every Contribute, built once.
-	contributed string
+	// contributed is the reason of every Contribute, and extraWhat names
+	// the extra headers in reasons; both built once.
+	contributed, extraWhat string
+	// extraKeys remembers the Extra keys of recent ExtraPrefix headers.
+	extraKeys *extraKeys
 }
 
 // Forwarded returns a strategy that takes the user from the headers of
@@ -269,6 +271,8 @@ func Forwarded(trust authn.TrustPolicy, opts ...ForwardedOption) (*ForwardedStra
 	s.headers = append(s.headers, trustNames...)
 	s.readsTrustHeaders = len(trustNames) > 0
 	s.contributed = "user from " + s.names[slotUser]
+	s.extraWhat = s.extraPrefix + "* header"
+	s.extraKeys = new(extraKeys)
 	return s, nil
 }
 
@@ -371,7 +375,9 @@ func (s *ForwardedStrategy) Authenticate(r *http.Request, sofar authn.Principal)
 // (BenchmarkForwardedHuman).
 func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
 	for k, vs := range h {
-		if s.extraPrefix != "" && authn.HeaderNameHasPrefix(k, s.extraPrefix) {
+		// The exact comparisons first: Go's server stores canonical keys,
+		// and a byte-wise folded comparison of each costs more.
+		if s.extraPrefix != "" && (strings.HasPrefix(k, s.extraPrefix) || authn.HeaderNameHasPrefix(k, s.extraPrefix)) {
 			in.extras++
 			if k[:len(s.extraPrefix)] != s.extraPrefix || !isCanonicalHeaderKey(k) {
 				in.extraNonCanonical = true
@@ -385,7 +391,7 @@ func (s *ForwardedStrategy) scan(h http.Header, in *forwardedHeaders) {
 			continue
 		}
 		for i, name := range s.names {
-			if name == "" || !authn.HeaderNameEqual(k, name) {
+			if name == "" || len(k) != len(name) || k != name && !authn.HeaderNameEqual(k, name) {
 				continue
 			}
 			delete(h, k)
@@ -451,13 +457,35 @@ func (s *ForwardedStrategy) user(in *forwardedHeaders) (authn.User, string) {
 	if u.Name == "" {
 		return authn.User{}, "empty " + userName + " header"
 	}
-	groups, reason := s.groups(in.values[slotGroups])
+	groups, reason := s.checkGroups(in.values[slotGroups])
 	if reason != "" {
 		return authn.User{}, reason
 	}
-	u.Groups = groups
-	if in.extras > 0 || single[slotPreferredUsername] != "" {
-		extra, reason := s.extra(in.extraFirst[:min(in.extras, len(in.extraFirst))], in.extraRest, single[slotPreferredUsername])
+	extras := in.extraFirst[:min(in.extras, len(in.extraFirst))]
+	preferred := single[slotPreferredUsername]
+	// One backing array holds the groups and every extra value, each part
+	// clipped so that an append copies: a request pays one allocation for
+	// them, not one per header (BenchmarkForwardedFrontProxy).
+	size := groups
+	if preferred != "" {
+		size++
+	}
+	for _, fields := range [2][]headerField{extras, in.extraRest} {
+		for _, f := range fields {
+			size += len(f.values)
+		}
+	}
+	var buf []string
+	if size > 0 {
+		buf = make([]string, 0, size)
+	}
+	if groups > 0 {
+		buf = s.appendGroups(buf, in.values[slotGroups])
+		u.Groups = buf[:len(buf):len(buf)]
+		buf = buf[len(buf):]
+	}
+	if in.extras > 0 || preferred != "" {
+		extra, reason := s.extra(buf, extras, in.extraRest, preferred)
 		if reason != "" {
 			return authn.User{}, reason
 		}
@@ -477,38 +505,41 @@ func checkForwardedUser(name string) error {
 	return authn.CheckUserName(name)
 }
 
-// groups checks every group of the Groups values (see nextGroup) and
-// returns them without duplicates, in first-seen order.
-func (s *ForwardedStrategy) groups(values []string) ([]string, string) {
+// checkGroups checks every group of the Groups values (see nextGroup) and
+// returns how many there are, duplicates included.
+func (s *ForwardedStrategy) checkGroups(values []string) (int, string) {
 	header := s.names[slotGroups]
 	n := 0
 	for _, v := range values {
 		if len(v) > s.maxValueLength {
-			return nil, header + " header " + tooLong(s.maxValueLength)
+			return 0, header + " header " + tooLong(s.maxValueLength)
 		}
 		for g, rest, ok := nextGroup(v, s.splitGroups); ok; g, rest, ok = nextGroup(rest, s.splitGroups) {
 			// Counted as they are checked, so the work stops at the cap.
 			if n++; n > s.maxGroups {
-				return nil, "more than " + strconv.Itoa(s.maxGroups) + " groups in " + header + " headers"
+				return 0, "more than " + strconv.Itoa(s.maxGroups) + " groups in " + header + " headers"
 			}
 			if err := authn.CheckGroupName(g); err != nil {
-				return nil, header + " header " + err.Error()
+				return 0, header + " header " + err.Error()
 			}
 		}
 	}
-	if n == 0 {
-		return nil, ""
-	}
-	groups := make([]string, 0, n)
+	return n, ""
+}
+
+// appendGroups appends the groups of values that checkGroups passed to buf,
+// without duplicates, in first-seen order.
+func (s *ForwardedStrategy) appendGroups(buf, values []string) []string {
+	start := len(buf)
 	for _, v := range values {
 		for g, rest, ok := nextGroup(v, s.splitGroups); ok; g, rest, ok = nextGroup(rest, s.splitGroups) {
 			// Linear: at most maxGroups names, and usually a handful.
-			if !slices.Contains(groups, g) {
-				groups = append(groups, g)
+			if !slices.Contains(buf[start:], g) {
+				buf = append(buf, g)
 			}
 		}
 	}
-	return groups, ""
+	return buf
 }
 
 // nextGroup returns the first group of the Groups value v and the rest of
@@ -530,14 +561,22 @@ const preferredUsernameKey = "preferred_username"
 // whose names passed checkNames, and the preferred user name. A key is the
 // header suffix lower-cased and percent-unescaped, as Kubernetes does; two
 // headers giving the same key are refused rather than merged in map order.
-func (s *ForwardedStrategy) extra(first, rest []headerField, preferred string) (map[string][]string, string) {
-	extra := make(map[string][]string)
+// The values are copied into buf, which has room for all of them.
+func (s *ForwardedStrategy) extra(buf []string, first, rest []headerField, preferred string) (map[string][]string, string) {
+	n := len(first) + len(rest)
 	if preferred != "" {
-		extra[preferredUsernameKey] = []string{preferred}
+		n++
+	}
+	extra := make(map[string][]string, n)
+	if preferred != "" {
+		buf = append(buf, preferred)
+		extra[preferredUsernameKey] = buf[:1:1]
+		buf = buf[1:]
 	}
 	for _, fields := range [2][]headerField{first, rest} {
 		for _, f := range fields {
-			if reason := s.addExtra(extra, f); reason != "" {
+			var reason string
+			if buf, reason = s.addExtra(extra, buf, f); reason != "" {
 				return nil, reason
 			}
 		}
@@ -545,27 +584,29 @@ func (s *ForwardedStrategy) extra(first, rest []headerField, preferred string) (
 	return extra, ""
 }
 
-// addExtra adds one ExtraPrefix header to extra, or returns why it cannot.
-func (s *ForwardedStrategy) addExtra(extra map[string][]string, f headerField) string {
-	what := s.extraPrefix + "* header"
-	key, err := url.PathUnescape(strings.ToLower(f.key[len(s.extraPrefix):]))
+// addExtra adds one ExtraPrefix header to extra, its values copied into
+// buf, and returns the rest of buf, or why it cannot.
+func (s *ForwardedStrategy) addExtra(extra map[string][]string, buf []string, f headerField) ([]string, string) {
+	what := s.extraWhat
+	key, err := s.extraKeys.key(f.key[len(s.extraPrefix):])
 	switch {
 	case err != nil:
-		return what + " has a malformed percent-encoded key"
+		return nil, what + " has a malformed percent-encoded key"
 	case key == "":
-		return what + " has an empty key"
+		return nil, what + " has an empty key"
 	}
 	if p := identityValueProblem(key, s.maxValueLength); p != "" {
-		return what + " key " + p
+		return nil, what + " key " + p
 	}
 	if _, dup := extra[key]; dup {
-		return what + " repeats a key"
+		return nil, what + " repeats a key"
 	}
 	for _, v := range f.values {
 		if p := identityValueProblem(v, s.maxValueLength); p != "" {
-			return what + " value " + p
+			return nil, what + " value " + p
 		}
 	}
-	extra[key] = slices.Clone(f.values)
-	return ""
+	buf = append(buf, f.values...)
+	extra[key] = buf[:len(f.values):len(f.values)]
+	return buf[len(f.values):], ""
 }

@@ -3,6 +3,7 @@ package strategies_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -945,18 +946,22 @@ func TestForwardedHeadersStrippedByTheChain(t *testing.T) {
 
 // TestForwardedAllocs holds the allocation counts written on the benchmarks.
 func TestForwardedAllocs(t *testing.T) {
-	s := newForwarded(t, trustedProxies(t))
+	oauth2Proxy := newForwarded(t, trustedProxies(t))
+	frontProxy := newForwarded(t, trustedProxies(t), strategies.WithHeaders(strategies.FrontProxyHeaders()))
 	tests := []struct {
 		name   string
+		s      *strategies.ForwardedStrategy
 		peer   string
 		header http.Header
 		max    float64
 	}{
-		{"human", trustedPeer, benchHumanHeaders(), 1},
-		{"untrusted", untrustedPeer, benchHumanHeaders(), 0},
-		{"no headers", trustedPeer, benchPlainHeaders(), 0},
+		{"human", oauth2Proxy, trustedPeer, benchHumanHeaders(), 1},
+		{"front proxy", frontProxy, trustedPeer, benchFrontProxyHeaders(), 3},
+		{"untrusted", oauth2Proxy, untrustedPeer, benchHumanHeaders(), 0},
+		{"no headers", oauth2Proxy, trustedPeer, benchPlainHeaders(), 0},
 	}
 	for _, tt := range tests {
+		s := tt.s
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = tt.peer
 		n := testing.AllocsPerRun(100, func() {
@@ -968,6 +973,18 @@ func TestForwardedAllocs(t *testing.T) {
 		if n > tt.max {
 			t.Errorf("%s: %v allocs/op, want at most %v", tt.name, n, tt.max)
 		}
+	}
+}
+
+// TestForwardedEmptyHeaderKey: a header with an empty name (only code can
+// write one) matches no header the strategy was not configured to read.
+func TestForwardedEmptyHeaderKey(t *testing.T) {
+	s := newForwarded(t, trustedProxies(t))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = trustedPeer
+	r.Header[""] = []string{"mallory"}
+	if diff := cmp.Diff(authn.Skip("no forwarded identity headers"), s.Authenticate(r, authn.Principal{})); diff != "" {
+		t.Errorf("Authenticate (-want +got):\n%s", diff)
 	}
 }
 
@@ -1001,7 +1018,10 @@ func benchPlainHeaders() http.Header {
 }
 
 func benchForwarded(b *testing.B, peer string, header http.Header, want authn.Outcome) {
-	s := newForwarded(b, trustedProxies(b))
+	benchForwardedWith(b, newForwarded(b, trustedProxies(b)), peer, header, want)
+}
+
+func benchForwardedWith(b *testing.B, s *strategies.ForwardedStrategy, peer string, header http.Header, want authn.Outcome) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.RemoteAddr = peer
 	b.ReportAllocs()
@@ -1024,6 +1044,26 @@ func benchForwarded(b *testing.B, peer string, header http.Header, want authn.Ou
 // putting the three headers back each round.
 func BenchmarkForwardedHuman(b *testing.B) {
 	benchForwarded(b, trustedPeer, benchHumanHeaders(), authn.Contributed)
+}
+
+// benchFrontProxyHeaders is the request of the benchmarks module: a user,
+// two X-Remote-Group lines and one extra, as a Kubernetes front proxy sends
+// them.
+func benchFrontProxyHeaders() http.Header {
+	return http.Header{
+		"X-Remote-User":         {"alice"},
+		"X-Remote-Group":        {"dev", "ops"},
+		"X-Remote-Extra-Scopes": {"read"},
+	}
+}
+
+// BenchmarkForwardedFrontProxy reads the Kubernetes front-proxy headers
+// from a trusted peer: 3 allocs/op, the one array holding the groups and
+// the extra value, and the Extra map (two: Go's map and its first group).
+// The extra key is remembered from the first request.
+func BenchmarkForwardedFrontProxy(b *testing.B) {
+	s := newForwarded(b, trustedProxies(b), strategies.WithHeaders(strategies.FrontProxyHeaders()))
+	benchForwardedWith(b, s, trustedPeer, benchFrontProxyHeaders(), authn.Contributed)
 }
 
 // BenchmarkForwardedUntrustedReject is a forged request from outside the
@@ -1209,6 +1249,13 @@ func FuzzForwardedExtraKeys(f *testing.F) {
 		}
 		if len(p.User.Extra) != extraHeaders {
 			t.Errorf("%d extra keys %v from %d X-Remote-Extra- headers", len(p.User.Extra), p.User.Extra, extraHeaders)
+		}
+		// The strategy remembers keys across requests; each must still be
+		// the one its own header gives.
+		if want, err := url.PathUnescape(strings.ToLower(suffix)); err == nil {
+			if got, ok := p.User.Extra[want]; !ok || !slices.Contains(got, value) {
+				t.Errorf("extra %v lacks %q: %q from header suffix %q", p.User.Extra, want, value, suffix)
+			}
 		}
 		if group != "" && !slices.Contains(p.User.Groups, group) {
 			t.Errorf("group line %q is not one group: %q", group, p.User.Groups)

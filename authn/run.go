@@ -1,0 +1,36 @@
+package authn
+
+// newRun returns an empty Trace and Via with room for n strategies, backed
+// by one allocation where n is small: every chain run needs both, and two
+// allocations cost a measurable share of a header-only request
+// (BenchmarkChainTwoStrategies). Both belong to the one run that asked, so
+// a caller who edits them edits nothing another request sees.
+func newRun(n int) (Trace, []string) {
+	switch {
+	case n <= 1:
+		r := new(struct {
+			trace [1]TraceEntry
+			via   [1]string
+		})
+		return r.trace[:0:n], r.via[:0:n]
+	case n <= 2:
+		r := new(struct {
+			trace [2]TraceEntry
+			via   [2]string
+		})
+		return r.trace[:0:n], r.via[:0:n]
+	case n <= 4:
+		r := new(struct {
+			trace [4]TraceEntry
+			via   [4]string
+		})
+		return r.trace[:0:n], r.via[:0:n]
+	case n <= 8:
+		r := new(struct {
+			trace [8]TraceEntry
+			via   [8]string
+		})
+		return r.trace[:0:n], r.via[:0:n]
+	}
+	return make(Trace, 0, n), make([]string, 0, n)
+}

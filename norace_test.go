@@ -1,0 +1,5 @@
+//go:build !race
+
+package authchain_test
+
+const raceDetector = false
