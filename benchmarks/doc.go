@@ -14,7 +14,10 @@
 // restores the stripped identity headers the same way each iteration;
 // BenchmarkHarnessRestore is that cost alone); tokenreview_test.go, a
 // TokenReview cache hit against Kubernetes' cached token authenticator;
-// and scale_test.go, the heap per cached ServiceAccount, the time to sync
+// proxypaths_test.go, the full chain on oauth2-proxy's headers and on an
+// access key; sidebyside_linux_test.go, the header paths timed in turns on
+// one locked thread by thread CPU time, whose ratios hold on a loaded
+// machine where wall-clock figures swing; and scale_test.go, the heap per cached ServiceAccount, the time to sync
 // and the chain's latency as the cache grows. Command e2ebench compares
 // whole requests, with and without authentication, by the server's CPU
 // time; command benchtable turns results into the tables of BENCHMARKS.md.
