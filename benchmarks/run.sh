@@ -41,6 +41,7 @@ go test -c -o "$out/jwt.test" ./authn/bearer/jwt
 comparisons=(
   "human, front-proxy headers: union(headerrequest) vs full chain|benchmarks|KubernetesUnionHeaderRequest|AuthchainFullChainHuman"
   "human, front-proxy headers: union(headerrequest) vs forwarded alone|benchmarks|KubernetesUnionHeaderRequest|AuthchainForwardedOnly"
+  "human: union(headerrequest) vs full chain on oauth2-proxy headers|benchmarks|KubernetesUnionHeaderRequest|AuthchainFullChainOAuth2ProxyHuman"
   "cached bearer hit: CachedTokenAuthenticator vs tokenreview|benchmarks|KubernetesCachedTokenAuthenticatorHit|AuthchainTokenReviewHit"
   "access key with annotation vs human (oauth2-proxy headers)|root|ChainHuman|ChainAccessKeyAnnotation"
   "RS256: bare verify vs cold JWT verification|jwt|BareRSAVerifyPKCS1v15|JWTVerifyRS256Cold"
@@ -49,6 +50,10 @@ comparisons=(
 )
 # Harness costs inside the figures above, timed alone in the same rounds.
 harness=("benchmarks|HarnessRestore" "root|ChainHeaderRestore")
+# Benchmarks that time both sides inside one loop and report the ratio
+# themselves (thread CPU per request, or the two arms interleaved): their
+# ratios hold on a loaded machine where wall-clock pairs swing.
+sidebyside=("benchmarks|SideBySideHeaderPathsCPU" "benchmarks|TokenHitOverKubernetes" "jwt|JWTColdOverBare")
 
 raw="$out/raw.txt"
 : > "$raw"
@@ -71,7 +76,7 @@ for round in $(seq "$count"); do
       ran[$name]=1
     done
   done
-  for h in "${harness[@]}"; do
+  for h in "${harness[@]}" "${sidebyside[@]}"; do
     IFS='|' read -r bin name <<<"$h"
     bench "$bin" "$(dir_of "$bin")" "$name"
   done

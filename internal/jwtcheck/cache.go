@@ -22,17 +22,32 @@ type Verified interface {
 // return.
 type VerifyFunc[V Verified] func(ctx context.Context, token string) (v V, d authn.Decision, ok bool)
 
+// RejectionTTL is how long a rejection is remembered when its reason cannot
+// change for the same token bytes (a bad signature, a wrong audience, a
+// claim refused): a client repeating a bad token then costs no signature
+// check. Rejections for an unknown kid, or a time not reached yet, are not
+// remembered: the key set may catch up, and the time will come.
+const RejectionTTL = 10 * time.Second
+
+// rejectionCacheSize bounds the remembered rejections, apart from the
+// verified tokens, so that bad tokens never evict good ones.
+const rejectionCacheSize = 1024
+
+// transient reports whether a rejection may not hold for long.
+func transient(reason string) bool {
+	return reason == ReasonUnknownKey || reason == ReasonNotYetValid || reason == ReasonIssuedInFuture
+}
+
 // NewCache returns the cache of verified tokens o configures in front of
-// verify, or nil when o turns it off.
+// verify, or nil when o turns it off. See RejectionTTL for what of the
+// rejections it keeps.
 func NewCache[V Verified](o *Options, verify VerifyFunc[V]) (*bearer.Cache[V], error) {
 	if o.CacheTTL <= 0 {
 		return nil, nil
 	}
 	opts := []bearer.CacheOption{
-		bearer.WithSize(o.CacheSize, 1),
-		// Rejections are cheap to repeat, and an unknown kid must be
-		// looked up again once the key set has caught up.
-		bearer.WithTTL(o.CacheTTL, 0),
+		bearer.WithSize(o.CacheSize, rejectionCacheSize),
+		bearer.WithTTL(o.CacheTTL, RejectionTTL),
 		bearer.WithTimeout(verifyTimeout),
 		bearer.WithClock(o.Now),
 	}
@@ -44,7 +59,7 @@ func NewCache[V Verified](o *Options, verify VerifyFunc[V]) (*bearer.Cache[V], e
 		switch {
 		case ok:
 			return bearer.Verdict[V]{Value: v, ExpiresAt: v.Expiry()}, nil
-		case d.Outcome == authn.Rejected:
+		case d.Outcome == authn.Rejected && !transient(d.Reason):
 			return bearer.Verdict[V]{Invalid: d.Reason}, nil
 		}
 		return bearer.Verdict[V]{}, &decisionError{d}

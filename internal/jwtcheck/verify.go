@@ -89,7 +89,7 @@ func (v *Verifier) Signature(ctx context.Context, token string, claims gojwt.Cla
 	key, keyAlg, err := v.key(ctx, kid)
 	switch {
 	case errors.Is(err, jwks.ErrUnknownKey):
-		return Signed{}, authn.Reject("token signed with an unknown key"), false
+		return Signed{}, authn.Reject(ReasonUnknownKey), false
 	case err != nil:
 		return Signed{}, authn.Fail("signing keys unavailable", err), false
 	case keyAlg != "" && keyAlg != alg:
@@ -116,7 +116,7 @@ func (v *Verifier) Recheck(ctx context.Context, s Signed) (authn.Decision, bool)
 	key, keyAlg, err := v.key(ctx, s.Kid)
 	switch {
 	case errors.Is(err, jwks.ErrUnknownKey):
-		return authn.Reject("token signed with an unknown key"), false
+		return authn.Reject(ReasonUnknownKey), false
 	case err != nil:
 		return authn.Fail("signing keys unavailable", err), false
 	case !sameKey(key, s.Key):
@@ -216,15 +216,24 @@ func (v *Verifier) peekIssuer(token string) (iss string, isJWT bool) {
 	return iss, true
 }
 
+// Reasons of rejections that may not hold for long: the key set may
+// catch up with a new kid, and a time not yet reached will be. The cache
+// never remembers them (see NewCache).
+const (
+	ReasonUnknownKey     = "token signed with an unknown key"
+	ReasonNotYetValid    = "token is not valid yet"
+	ReasonIssuedInFuture = "token was issued in the future"
+)
+
 // TimeProblem names what a validator refused.
 func TimeProblem(err error) string {
 	switch {
 	case errors.Is(err, gojwt.ErrTokenExpired):
 		return "token has expired"
 	case errors.Is(err, gojwt.ErrTokenNotValidYet):
-		return "token is not valid yet"
+		return ReasonNotYetValid
 	case errors.Is(err, gojwt.ErrTokenUsedBeforeIssued):
-		return "token was issued in the future"
+		return ReasonIssuedInFuture
 	case errors.Is(err, gojwt.ErrTokenRequiredClaimMissing):
 		return "token has no expiry"
 	}

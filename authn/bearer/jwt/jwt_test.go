@@ -677,7 +677,7 @@ func TestServiceAccountJWTCache(t *testing.T) {
 	clock.Advance(time.Second + jwt.DefaultClockSkew)
 	check("after exp and skew", authn.Reject("token has expired"))
 
-	// Rejections are not cached: once the key set knows the kid, the
+	// A rejection for an unknown kid is not cached: once the key set knows the kid, the
 	// token verifies.
 	clock = tokentest.NewClockAt(tokentest.Now())
 	keys = &switchableKeys{err: jwks.ErrUnknownKey}

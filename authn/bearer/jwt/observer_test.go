@@ -73,3 +73,34 @@ func TestServiceAccountJWTCacheObserver(t *testing.T) {
 		t.Errorf("without a cache the observer heard %+v", quiet)
 	}
 }
+
+// TestRejectionsRemembered: a token refused for a reason that cannot change
+// (its signature, its audience) is verified once and then answered from
+// the cache, refused each time; one refused for an unknown kid is verified
+// again each time, since the key set may catch up.
+func TestRejectionsRemembered(t *testing.T) {
+	obs := &cacheCounts{}
+	s := newJWT(t, jwtStaticKeys(t), jwt.WithCacheObserver(obs))
+	good := tokentest.RSA(t, tokentest.Claims())
+	badSignature := good[:len(good)-6] + "AAAAAA"
+	wrongAudience := tokentest.RSA(t, tokentest.Claims(tokentest.Set("aud", "https://elsewhere.example.com")))
+	for _, tok := range []string{badSignature, wrongAudience} {
+		for range 3 {
+			if d := tokentest.Authenticate(s, tok); d.Outcome != authn.Rejected {
+				t.Fatalf("bad token: %+v", d)
+			}
+		}
+	}
+	if obs.started != 2 || obs.hits != 4 {
+		t.Errorf("two bad tokens, three times each: %d verifications and %d hits, want 2 and 4", obs.started, obs.hits)
+	}
+	unknownKid := tokentest.RSA(t, tokentest.Claims(), map[string]any{"kid": "no-such-kid"})
+	for range 2 {
+		if d := tokentest.Authenticate(s, unknownKid); d.Outcome != authn.Rejected {
+			t.Fatalf("unknown kid: %+v", d)
+		}
+	}
+	if obs.started != 4 {
+		t.Errorf("an unknown kid twice: %d verifications in all, want 4", obs.started)
+	}
+}

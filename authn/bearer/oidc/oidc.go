@@ -78,7 +78,10 @@ func WithTokenSource(src bearer.Source) Option {
 // disables the cache. An entry never outlives the token's exp, and every
 // hit asks the key set again for the token's kid, so a key removed by the
 // issuer stops a cached token as it stops a new one. Only the HMAC of a
-// token is kept, and rejections are not cached. d must not be negative.
+// token is kept, and a rejection is kept for 10 seconds
+// only when its reason cannot change for the same token (a bad signature,
+// audience or claim; not an unknown kid or a time not yet reached), so
+// that a client repeating a bad token costs no signature check. d must not be negative.
 func WithCacheTTL(d time.Duration) Option {
 	return func(c *config) { c.SetCacheTTL(d) }
 }
