@@ -1,6 +1,7 @@
 package jwtcheck
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,10 @@ type compactJWS struct {
 	hasKid    bool
 	kidString bool
 	crit      bool
+	// typ is the header's typ, "" when absent, not a string, or when the
+	// header also spells the name otherwise ("TYP"): encoding/json's
+	// forgiving names would read that one as typ.
+	typ       string
 	data      string // header.payload, as sent
 	payload   []byte
 	signature []byte
@@ -115,16 +120,24 @@ func (r *jwsReader) parse(token string, claims gojwt.Claims) (t compactJWS, err 
 	return t, nil
 }
 
-// readHeader reads the header's alg, kid and crit as golang-jwt's map of
-// the header would hold them: exact names, the last of repeated ones.
+// readHeader reads the header's alg, kid, crit and typ as golang-jwt's map
+// of the header would hold them: exact names, the last of repeated ones.
 // "null" is a header without alg, as for golang-jwt.
 func (t *compactJWS) readHeader(h []byte) error {
 	if !validJSON(h) {
 		return errMalformed
 	}
-	t.alg, t.method = "", nil
+	t.alg, t.method, t.typ = "", nil, ""
+	typSpelledOtherwise := false
 	err := Members(h, func(name, value []byte) error {
 		switch string(name) {
+		case "typ":
+			if string(value) == `"JWT"` {
+				// The common value, without allocating a copy of it.
+				t.typ = "JWT"
+			} else {
+				t.typ, _ = String(value)
+			}
 		case "alg":
 			t.alg, t.method = "", nil
 			if alg, ok := String(value); ok {
@@ -135,11 +148,16 @@ func (t *compactJWS) readHeader(h []byte) error {
 			t.kid, t.kidString = String(value)
 		case "crit":
 			t.crit = true
+		default:
+			typSpelledOtherwise = typSpelledOtherwise || bytes.EqualFold(name, []byte("typ"))
 		}
 		return nil
 	})
 	if err != nil {
 		return errMalformed
+	}
+	if typSpelledOtherwise {
+		t.typ = ""
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package jwtcheck
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -33,12 +34,23 @@ func checkReadHeader(t *testing.T, header string) {
 	if want := gojwt.GetSigningMethod(alg); got.method != want {
 		t.Fatalf("%q: method %v, want %v", header, got.method, want)
 	}
+	// typ: the map's, unless another key of the map spells it otherwise.
+	typ, _ := m["typ"].(string)
+	for k := range m {
+		if k != "typ" && strings.EqualFold(k, "typ") {
+			typ = ""
+		}
+	}
+	if got.typ != typ {
+		t.Fatalf("%q: typ %q, want %q", header, got.typ, typ)
+	}
 }
 
 var readHeaderSeeds = []string{
 	`{"alg":"RS256","kid":"k1"}`, `{"alg":"RS256","alg":"none"}`, `{"ALG":"HS256","alg":"ES256"}`, `{"\u0061lg":"PS256"}`,
 	`{"alg":5}`, `{"alg":null}`, `{"alg":"RS256","kid":7}`, `{"alg":"RS256","kid":null}`, `{"alg":"RS256","crit":["b64"]}`,
 	`{"alg":"RS256","crit":null}`, `null`, ` null `, `[]`, `"x"`, `{}`, ``, `{"alg":"RS256"`, `{"alg":"RS\u0032\u00356","x":{"alg":"none"}}`,
+	`{"typ":"JWT"}`, `{"typ":"JWT","TYP":"x+jwt"}`, `{"Typ":"a","typ":"b"}`, `{"\u0074yp":"x+jwt"}`, `{"typ":7}`, `{"typ":"J\u0057T"}`,
 	`{"kid":"\ud800","alg":"ES256"}`, "{\"kid\":\"\xff\",\"alg\":\"ES256\"}", "{\"\xff\":1,\"alg\":\"\"}", `{"a":[1,{"b":"]}"}],"alg":"EdDSA"}`,
 }
 

@@ -53,6 +53,9 @@ type Signed struct {
 	Key  crypto.PublicKey
 	Alg  string
 	Data string
+	// Typ is the header's typ: "" when absent, not a string, or when the
+	// header also spells the name in another case or with escapes.
+	Typ string
 }
 
 // ReasonKeyAlgorithmMismatch is the reason for a token whose alg is not the
@@ -106,7 +109,7 @@ func (v *Verifier) Signature(ctx context.Context, token string, claims gojwt.Cla
 	if problem := ClaimsProblem(parsed.payload); problem != "" {
 		return Signed{}, authn.Reject(problem), false
 	}
-	return Signed{Kid: kid, Key: key, Alg: alg, Data: data}, authn.Decision{}, true
+	return Signed{Kid: kid, Key: key, Alg: alg, Data: data, Typ: parsed.typ}, authn.Decision{}, true
 }
 
 // Recheck judges a cached token's signing again: it is good only if the
