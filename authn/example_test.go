@@ -246,3 +246,17 @@ func ExampleNewTraceContext() {
 	fmt.Println(len(authn.TraceFromContext(ctx)))
 	// Output: 1
 }
+
+func ExampleNewRequestContext() {
+	trace := authn.Trace{{Strategy: "forwarded", Outcome: authn.Contributed}}
+	ctx := authn.NewRequestContext(context.Background(), authn.Principal{User: authn.User{Name: "alice"}}, trace)
+	p, _ := authn.FromContext(ctx)
+	fmt.Println(p.User.Name, authn.TraceFromContext(ctx)[0].Strategy)
+	// Output: alice forwarded
+}
+
+func ExampleKindOf() {
+	err := &authn.Error{Strategy: "jwt", Kind: authn.ErrRejected, Reason: "token expired"}
+	fmt.Println(authn.KindOf(err) == authn.ErrRejected, authn.KindOf(errors.New("other")))
+	// Output: true <nil>
+}

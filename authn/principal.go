@@ -1,7 +1,6 @@
 package authn
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base32"
 	"slices"
@@ -307,32 +306,4 @@ func LegacyID(name string) string {
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-type contextKey struct{}
-
-// NewContext returns a copy of ctx carrying p.
-func NewContext(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, contextKey{}, p)
-}
-
-// FromContext returns the Principal stored by NewContext (as the chi adapter
-// does for every authenticated request) and whether there was one.
-func FromContext(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(contextKey{}).(Principal)
-	return p, ok
-}
-
-type traceKey struct{}
-
-// NewTraceContext returns a copy of ctx carrying the trace of the chain run
-// that authenticated the request, for debugging endpoints and logs.
-func NewTraceContext(ctx context.Context, t Trace) context.Context {
-	return context.WithValue(ctx, traceKey{}, t)
-}
-
-// TraceFromContext returns the trace stored by NewTraceContext, or nil.
-func TraceFromContext(ctx context.Context) Trace {
-	t, _ := ctx.Value(traceKey{}).(Trace)
-	return t
 }

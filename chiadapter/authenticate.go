@@ -39,10 +39,17 @@ func newConfig(opts []Option) *config {
 // a writer or observer given err would find it too, and could panic on it.
 func holdsNilError(err error) bool {
 	if err == nil {
-		// Before ae is declared: errors.As makes it escape, which cost
-		// every authenticated request an allocation.
 		return false
 	}
+	if ae, ok := err.(*authn.Error); ok {
+		return ae == nil
+	}
+	return wrapsNilError(err)
+}
+
+// wrapsNilError is holdsNilError's errors.As, apart: the target it needs
+// escapes to the heap, and only a wrapped error should pay for that.
+func wrapsNilError(err error) bool {
 	var ae *authn.Error
 	return errors.As(err, &ae) && ae == nil
 }
@@ -184,8 +191,7 @@ func Authenticate(a authn.Authenticator, opts ...Option) func(http.Handler) http
 				cfg.fail(w, r, err)
 				return
 			}
-			ctx := authn.NewContext(r.Context(), p)
-			ctx = authn.NewTraceContext(ctx, trace)
+			ctx := authn.NewRequestContext(r.Context(), p, trace)
 			ctx = context.WithValue(ctx, configKey{}, cfg)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})

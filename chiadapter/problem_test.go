@@ -176,3 +176,28 @@ func TestWriteProblemHead(t *testing.T) {
 		t.Errorf("HEAD got %d %q, want 401 %q", resp.StatusCode, resp.Header.Get("Content-Type"), chiadapter.ProblemContentType)
 	}
 }
+
+// The error headers share one array of values; an append to one of them,
+// or a later Set, must not show in another.
+func TestWriteProblemHeadersDoNotAlias(t *testing.T) {
+	rec := httptest.NewRecorder()
+	chiadapter.WriteProblem(rec, httptest.NewRequest(http.MethodGet, "/", nil),
+		&authn.Error{Strategy: "jwt", Kind: authn.ErrRejected, Reason: "token expired"})
+	h := rec.Header()
+	want := map[string]string{
+		"Www-Authenticate":       `Bearer realm="authchain"`,
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		"Content-Type":           chiadapter.ProblemContentType,
+	}
+	h["Cache-Control"] = append(h["Cache-Control"], "private")
+	h.Add("Www-Authenticate", `Basic realm="x"`)
+	for k, v := range want {
+		if got := h[k][0]; got != v {
+			t.Errorf("%s = %q after an append to another header, want %q", k, got, v)
+		}
+	}
+	if n := len(h["X-Content-Type-Options"]); n != 1 {
+		t.Errorf("X-Content-Type-Options has %d values, want 1", n)
+	}
+}
