@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/authchain/authchain/authn"
 )
 
@@ -79,8 +81,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		body.Detail = ae.Reason
 		body.Strategy = ae.Strategy
 	}
-	// The body holds only strings and an int, so Marshal cannot fail.
-	b, _ := json.Marshal(body)
+	b := body.encode()
 
 	h := w.Header()
 	setErrorHeaders(h, status, defaultChallenge, defaultRetryAfter)
@@ -95,6 +96,32 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 var newline = []byte{'\n'}
+
+// problemBodies keeps the encoded bodies of recent problems. Reasons are
+// fixed texts, so a flood of refused requests repeats a few bodies, and
+// encoding each again was a third of a refused request's time
+// (BenchmarkAuthenticateRejected); a custom strategy with ever new reasons
+// only churns the bounded cache. Bodies carry no token or header value
+// (the authn contract for Reason), and are only ever read.
+var problemBodies = func() *lru.Cache[problem, []byte] {
+	c, err := lru.New[problem, []byte](256)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return c
+}()
+
+// encode returns p as JSON, from problemBodies when it was encoded before.
+// The caller must not modify the result.
+func (p problem) encode() []byte {
+	if b, ok := problemBodies.Get(p); ok {
+		return b
+	}
+	// The body holds only strings and an int, so Marshal cannot fail.
+	b, _ := json.Marshal(p)
+	problemBodies.Add(p, b)
+	return b
+}
 
 // asError returns the *authn.Error err is or wraps, or nil. The direct case
 // first: errors.As needs its target on the heap.

@@ -201,3 +201,33 @@ func TestWriteProblemHeadersDoNotAlias(t *testing.T) {
 		t.Errorf("X-Content-Type-Options has %d values, want 1", n)
 	}
 }
+
+// Bodies are kept between requests; each problem still gets its own.
+func TestWriteProblemBodiesKeptApart(t *testing.T) {
+	body := func(err error) string {
+		rec := httptest.NewRecorder()
+		chiadapter.WriteProblem(rec, httptest.NewRequest(http.MethodGet, "/", nil), err)
+		return rec.Body.String()
+	}
+	expired := &authn.Error{Strategy: "jwt", Kind: authn.ErrRejected, Reason: "token expired"}
+	other := &authn.Error{Strategy: "oidc", Kind: authn.ErrRejected, Reason: "token expired"}
+	down := &authn.Error{Strategy: "jwt", Kind: authn.ErrUnavailable, Reason: "token expired"}
+	first := body(expired)
+	for i := range 3 {
+		for _, c := range []struct {
+			err  error
+			want string
+		}{
+			{expired, `{"type":"urn:authchain:problem:rejected","title":"Unauthorized","status":401,"detail":"token expired","strategy":"jwt"}` + "\n"},
+			{other, `{"type":"urn:authchain:problem:rejected","title":"Unauthorized","status":401,"detail":"token expired","strategy":"oidc"}` + "\n"},
+			{down, `{"type":"urn:authchain:problem:unavailable","title":"Service Unavailable","status":503,"detail":"token expired","strategy":"jwt"}` + "\n"},
+		} {
+			if got := body(c.err); got != c.want {
+				t.Errorf("round %d: body %s, want %s", i, got, c.want)
+			}
+		}
+	}
+	if again := body(expired); again != first {
+		t.Errorf("the same problem gave %s, then %s", first, again)
+	}
+}
