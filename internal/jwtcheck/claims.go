@@ -1,9 +1,6 @@
 package jwtcheck
 
-import (
-	"slices"
-	"strconv"
-)
+import "strconv"
 
 // registeredNames are the claims the strategies read by name. golang-jwt
 // decodes them with encoding/json, which matches names without regard to
@@ -58,23 +55,47 @@ type claimNames struct {
 
 // judge records the problem, if any, of the member name: value.
 func (c *claimNames) judge(name, value []byte) {
-	f := Field(name, registeredNames[:])
+	if c.problem != "" {
+		return
+	}
+	k := registeredIndex(name)
 	switch {
-	case c.problem != "" || f == "":
-		return
-	case string(name) != f:
+	case k < 0 && FoldedField(name, registeredNames[:]) != "":
 		c.problem = reasonRecased
-		return
-	}
-	k := slices.Index(registeredNames[:], f)
-	if c.seen[k] {
+	case k < 0:
+	case c.seen[k]:
 		c.problem = reasonRepeated
-		return
+	default:
+		c.seen[k] = true
+		if k >= firstTimeClaim && !timeInRange(value) {
+			c.problem = reasonTimeOutside
+		}
 	}
-	c.seen[k] = true
-	if k >= firstTimeClaim && !timeInRange(value) {
-		c.problem = reasonTimeOutside
+}
+
+// registeredIndex returns the index of name in registeredNames, or -1; a
+// switch on constants compares a few bytes where a loop over the names
+// called the runtime's comparison for each.
+func registeredIndex(name []byte) int {
+	switch string(name) {
+	case "iss":
+		return 0
+	case "sub":
+		return 1
+	case "aud":
+		return 2
+	case "jti":
+		return 3
+	case "azp":
+		return 4
+	case "exp":
+		return 5
+	case "nbf":
+		return 6
+	case "iat":
+		return 7
 	}
+	return -1
 }
 
 // timeInRange reports whether a time claim's value, a number or a string

@@ -92,12 +92,10 @@ type objectClaim struct {
 
 func (o *objectClaim) valid() bool { return o == nil || o.Name != "" && o.UID != "" }
 
-func (o *objectClaim) boundObject() *authn.BoundObject {
-	if o == nil {
-		return nil
-	}
-	return &authn.BoundObject{Name: o.Name, UID: o.UID}
-}
+// boundObject is o as an authn.BoundObject, the same memory: the claims are
+// read for one verification and dropped, and a cached Credential is
+// copied before it is handed out.
+func (o *objectClaim) boundObject() *authn.BoundObject { return (*authn.BoundObject)(o) }
 
 // Errors of ReadPayload: what json.Unmarshal would refuse, and a name
 // repeated in the kubernetes.io claim, which ends the fast walk.
@@ -113,7 +111,7 @@ var (
 // once the signature is checked. FuzzReadPayload holds it to
 // json.Unmarshal.
 func (c *serviceAccountClaims) ReadClaim(name, value []byte) error {
-	switch jwtcheck.Field(name, claimFields[:]) {
+	switch string(name) {
 	case "iss":
 		return readString(value, &c.Issuer)
 	case "sub":
@@ -139,6 +137,9 @@ func (c *serviceAccountClaims) ReadClaim(name, value []byte) error {
 	case legacyAccountUID:
 		return readString(value, &c.LegacyAccountUID)
 	}
+	if f := jwtcheck.FoldedField(name, claimFields[:]); f != "" {
+		return c.ReadClaim([]byte(f), value)
+	}
 	return nil
 }
 
@@ -151,7 +152,8 @@ const (
 )
 
 // claimFields are the names ReadClaim reads, all lower-case ASCII as
-// jwtcheck.Field needs.
+// jwtcheck.FoldedField needs; TestClaimFieldsInAnyCase holds them to its
+// switch.
 var claimFields = [...]string{
 	"iss", "sub", "jti", "aud", "exp", "nbf", "iat", "kubernetes.io",
 	legacyNamespace, legacySecretName, legacyAccountName, legacyAccountUID,
@@ -298,7 +300,7 @@ func readObject(value []byte, dst **objectClaim) error {
 	}
 	o := new(objectClaim)
 	err := jwtcheck.Members(value, func(name, v []byte) error {
-		switch jwtcheck.Field(name, objectFields[:]) {
+		switch objectField(name) {
 		case "name":
 			return readString(v, &o.Name)
 		case "uid":
@@ -315,3 +317,15 @@ func readObject(value []byte, dst **objectClaim) error {
 
 // objectFields are objectClaim's names.
 var objectFields = [...]string{"name", "uid"}
+
+// objectField returns the objectFields name encoding/json decodes the
+// member name into, or "".
+func objectField(name []byte) string {
+	switch string(name) {
+	case "name":
+		return "name"
+	case "uid":
+		return "uid"
+	}
+	return jwtcheck.FoldedField(name, objectFields[:])
+}

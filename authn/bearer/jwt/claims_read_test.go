@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,6 +62,24 @@ func TestReadPayloadMatchesJSONUnmarshal(t *testing.T) {
 	for _, p := range append(readPayloadSeeds,
 		mustJSON(t, tokentest.Claims()), mustJSON(t, tokentest.LegacyClaims())) {
 		checkReadPayload(t, p)
+	}
+}
+
+// TestClaimFieldsInAnyCase holds ReadClaim's switch to claimFields, which
+// it folds against: each field, in another case, is read as
+// json.Unmarshal reads it.
+func TestClaimFieldsInAnyCase(t *testing.T) {
+	values := map[string]string{"aud": `["a"]`, "exp": `1`, "nbf": `1`, "iat": `1`, "kubernetes.io": `{"namespace":"a"}`}
+	for _, f := range claimFields {
+		v, ok := values[f]
+		if !ok {
+			v = `"x"`
+		}
+		checkReadPayload(t, `{"`+strings.ToUpper(f)+`":`+v+`}`)
+		checkReadPayload(t, `{"`+f+`":`+v+`}`)
+	}
+	for _, f := range objectFields {
+		checkReadPayload(t, `{"kubernetes.io":{"pod":{"`+strings.ToUpper(f)+`":"x"}}}`)
 	}
 }
 
