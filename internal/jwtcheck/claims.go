@@ -120,20 +120,6 @@ func isObject(b []byte) bool {
 // strategy reads from somewhere ClaimsProblem does not (a JWS header).
 func NumericDateInRange(n float64) bool { return n >= 0 && n <= maxNumericDate }
 
-// stringEnd returns the index after the string starting at the quote at
-// i, or -1 when it does not end.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
-}
-
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++

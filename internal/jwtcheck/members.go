@@ -127,6 +127,20 @@ func valueEnd(b []byte, i int) int {
 	return j
 }
 
+// stringEnd returns the index after the string starting at the quote at
+// i, or -1 when it does not end.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
 // ErrNotArray is Elements' error for JSON that is not an array.
 var ErrNotArray = errors.New("JSON value is not an array")
 

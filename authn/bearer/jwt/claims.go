@@ -97,7 +97,7 @@ func (o *objectClaim) valid() bool { return o == nil || o.Name != "" && o.UID !=
 // copied before it is handed out.
 func (o *objectClaim) boundObject() *authn.BoundObject { return (*authn.BoundObject)(o) }
 
-// Errors of ReadPayload: what json.Unmarshal would refuse, and a name
+// Errors of ReadClaim: what json.Unmarshal would refuse, and a name
 // repeated in the kubernetes.io claim, which ends the fast walk.
 var (
 	errClaimType = errors.New("claim of the wrong JSON type")
