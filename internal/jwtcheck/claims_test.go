@@ -21,3 +21,20 @@ func TestClaimsProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisteredIndex holds the switch of registeredIndex to
+// registeredNames, which the judge folds against: a name missing from
+// either would be judged in one case only.
+func TestRegisteredIndex(t *testing.T) {
+	for k, name := range registeredNames {
+		if got := registeredIndex([]byte(name)); got != k {
+			t.Errorf("registeredIndex(%q) = %d, want %d", name, got, k)
+		}
+	}
+	if got := registeredIndex([]byte("ISS")); got != -1 {
+		t.Errorf("registeredIndex(ISS) = %d, want -1", got)
+	}
+	if k := firstTimeClaim; registeredNames[k] != "exp" || len(registeredNames)-k != 3 {
+		t.Errorf("firstTimeClaim %d does not start exp, nbf, iat", k)
+	}
+}

@@ -37,11 +37,15 @@ type compactJWS struct {
 	// typ is the header's typ, "" when absent, not a string, or when the
 	// header also spells the name otherwise ("TYP"): encoding/json's
 	// forgiving names would read that one as typ.
-	typ       string
-	data      string // header.payload, as sent
-	payload   []byte
+	typ  string
+	data string // header.payload, as sent
+	// signed is data in the pooled buffer, hashed without a copy.
+	signed    []byte
 	signature []byte
-	buf       *[]byte
+	// claimsProblem is ClaimsProblem's answer for the payload, for the
+	// caller to report once the signature is checked.
+	claimsProblem string
+	buf           *[]byte
 }
 
 // jwsReader holds what parse reuses between tokens.
@@ -69,7 +73,7 @@ func (r *jwsReader) release(t *compactJWS) {
 	}
 	clear(*t.buf)
 	r.buffers.Put(t.buf)
-	t.buf, t.payload, t.signature = nil, nil, nil
+	t.buf, t.signed, t.signature = nil, nil, nil
 }
 
 // parse splits token, decodes its header for alg, kid and crit and
@@ -110,13 +114,13 @@ func (r *jwsReader) parse(token string, claims gojwt.Claims) (t compactJWS, err 
 	if err := t.readHeader(decoded[0]); err != nil {
 		return t, err
 	}
-	if err := readClaims(decoded[1], claims); err != nil {
+	if t.claimsProblem, err = readClaims(decoded[1], claims); err != nil {
 		return t, errMalformed
 	}
 	if t.alg == "" || t.method == nil {
 		return t, errUnverifiable
 	}
-	t.payload, t.signature = decoded[1], decoded[2]
+	t.signed, t.signature = text[:len(t.data)], decoded[2]
 	return t, nil
 }
 
@@ -124,9 +128,6 @@ func (r *jwsReader) parse(token string, claims gojwt.Claims) (t compactJWS, err 
 // of the header would hold them: exact names, the last of repeated ones.
 // "null" is a header without alg, as for golang-jwt.
 func (t *compactJWS) readHeader(h []byte) error {
-	if !validJSON(h) {
-		return errMalformed
-	}
 	t.alg, t.method, t.typ = "", nil, ""
 	typSpelledOtherwise := false
 	err := Members(h, func(name, value []byte) error {
@@ -162,24 +163,47 @@ func (t *compactJWS) readHeader(h []byte) error {
 	return nil
 }
 
-// PayloadReader is a claims type that reads a verified token's payload
-// itself rather than through encoding/json's reflection. ReadPayload gets
-// JSON json.Valid accepted, possibly with spaces around it, and must read
-// it as json.Unmarshal would read it into the same type (null changing
-// nothing), or return an error where json.Unmarshal would. It must not
-// keep the slice: it is wiped after the call.
-type PayloadReader interface {
-	ReadPayload(payload []byte) error
+// ClaimReader is a claims type that reads a token's payload itself, one
+// top-level member at a time, rather than through encoding/json's
+// reflection. ReadClaim gets each name as encoding/json decodes it and the
+// value as written (valid JSON), in order, and must read them as
+// json.Unmarshal would into the same type (names in any case, the last
+// one winning, null changing nothing), or return an error where
+// json.Unmarshal would. It must not keep either slice: they are wiped
+// after the call.
+type ClaimReader interface {
+	ReadClaim(name, value []byte) error
 }
 
-// readClaims decodes payload into claims, as golang-jwt does.
-func readClaims(payload []byte, claims gojwt.Claims) error {
-	r, ok := claims.(PayloadReader)
-	if !ok {
-		return json.Unmarshal(payload, claims)
+// ReadClaims reads payload into r in one pass, and judges it as
+// ClaimsProblem does in the same pass: problem is ClaimsProblem's answer
+// for the payload, err an error where json.Unmarshal into r would fail
+// (ErrInvalidJSON for bytes that are not JSON). A caller reports problem
+// only once the signature is checked.
+func ReadClaims(payload []byte, r ClaimReader) (problem string, err error) {
+	var names claimNames
+	err = Members(payload, func(name, value []byte) error {
+		names.judge(name, value)
+		return r.ReadClaim(name, value)
+	})
+	switch {
+	case err != nil:
+		return malformed, err
+	case !isObject(payload):
+		// null, which json.Unmarshal reads as no claims.
+		return malformed, nil
 	}
-	if !validJSON(payload) {
-		return errMalformed
+	return names.problem, nil
+}
+
+// readClaims decodes payload into claims, as golang-jwt does, and returns
+// ClaimsProblem's answer for it.
+func readClaims(payload []byte, claims gojwt.Claims) (problem string, err error) {
+	if r, ok := claims.(ClaimReader); ok {
+		return ReadClaims(payload, r)
 	}
-	return r.ReadPayload(payload)
+	if err := json.Unmarshal(payload, claims); err != nil {
+		return "", err
+	}
+	return ClaimsProblem(payload), nil
 }

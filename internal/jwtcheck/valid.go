@@ -1,9 +1,18 @@
 package jwtcheck
 
+import (
+	"bytes"
+	"errors"
+	"unicode/utf8"
+)
+
 // This file checks JSON syntax as json.Valid does, in one pass without
 // encoding/json's per-byte state functions: json.Valid was the largest
 // cost left in a cold verification after the signature
 // (BenchmarkJWTColdOverBare). FuzzValidJSON holds it to json.Valid.
+
+// errInvalidJSON is the error of a walk over bytes json.Valid would refuse.
+var errInvalidJSON = errors.New("invalid JSON")
 
 // maxJSONDepth is encoding/json's nesting limit.
 const maxJSONDepth = 10000
@@ -40,34 +49,57 @@ func validValue(b []byte, i, depth int) (int, bool) {
 }
 
 func validObject(b []byte, i, depth int) (int, bool) {
+	end, err := objectMembers(b, i, depth, nil)
+	return end, err == nil
+}
+
+// objectMembers checks the object whose brace is at i, as validObject
+// does, and calls member, if not nil, with each name (decoded, as String
+// decodes it) and value once that value is known to be valid: syntax and
+// walk are one pass. It returns the index after the object, and
+// errInvalidJSON or the first error of member.
+func objectMembers(b []byte, i, depth int, member func(name, value []byte) error) (int, error) {
 	if depth > maxJSONDepth {
-		return i, false
+		return i, errInvalidJSON
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return i + 1, true
+		return i + 1, nil
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return i, false
+			return i, errInvalidJSON
 		}
-		var ok bool
-		if i, ok = validString(b, i); !ok {
-			return i, false
+		nameEnd, ok := validString(b, i)
+		if !ok {
+			return nameEnd, errInvalidJSON
 		}
-		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
-			return i, false
+		colon := skipSpace(b, nameEnd)
+		if colon >= len(b) || b[colon] != ':' {
+			return colon, errInvalidJSON
 		}
-		if i, ok = validValue(b, skipSpace(b, i+1), depth); !ok {
-			return i, false
+		start := skipSpace(b, colon+1)
+		end, ok := validValue(b, start, depth)
+		if !ok {
+			return end, errInvalidJSON
 		}
-		switch i = skipSpace(b, i); {
+		if member != nil {
+			name := b[i+1 : nameEnd-1]
+			if bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+				unescaped, _ := String(b[i:nameEnd])
+				name = []byte(unescaped)
+			}
+			if err := member(name, b[start:end]); err != nil {
+				return end, err
+			}
+		}
+		switch i = skipSpace(b, end); {
 		case i >= len(b):
-			return i, false
+			return i, errInvalidJSON
 		case b[i] == '}':
-			return i + 1, true
+			return i + 1, nil
 		case b[i] != ',':
-			return i, false
+			return i, errInvalidJSON
 		}
 		i = skipSpace(b, i+1)
 	}

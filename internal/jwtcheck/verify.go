@@ -101,13 +101,13 @@ func (v *Verifier) Signature(ctx context.Context, token string, claims gojwt.Cla
 		return Signed{}, authn.Reject(ReasonKeyAlgorithmMismatch), false
 	}
 	data := parsed.data
-	if err := parsed.method.Verify(data, parsed.signature, key); err != nil {
+	if err := verifySignature(parsed.method, data, parsed.signed, parsed.signature, key); err != nil {
 		return Signed{}, authn.Reject("token signature invalid"), false
 	}
 	// The claims were decoded with encoding/json's forgiving names; only
 	// one reading of the signed payload may count.
-	if problem := ClaimsProblem(parsed.payload); problem != "" {
-		return Signed{}, authn.Reject(problem), false
+	if parsed.claimsProblem != "" {
+		return Signed{}, authn.Reject(parsed.claimsProblem), false
 	}
 	return Signed{Kid: kid, Key: key, Alg: alg, Data: data, Typ: parsed.typ}, authn.Decision{}, true
 }

@@ -2,14 +2,16 @@ package jwt
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/authchain/authchain/internal/jwtcheck"
 	"github.com/authchain/authchain/internal/tokentest"
 )
 
-// readPayloadSeeds are payloads on each path of ReadPayload: every field,
+// readPayloadSeeds are payloads on each path of ReadClaim: every field,
 // every JSON type in each, null, repeats, names in another case and with
 // escapes.
 var readPayloadSeeds = []string{
@@ -30,8 +32,10 @@ var readPayloadSeeds = []string{
 	`{"kubernetes.io/serviceaccount/namespace":{}}`, `{"other":{"iss":"nested"},"iss":"top","list":[{"aud":1}],"s":"\"}"}`,
 }
 
-// checkReadPayload holds ReadPayload to json.Unmarshal on one payload
-// json.Valid accepts: the same error or none, and the same claims.
+// checkReadPayload holds jwtcheck.ReadClaims with ReadClaim to
+// json.Unmarshal on one payload json.Valid accepts: the same error or
+// none, and the same claims; and its judgement of the payload to
+// jwtcheck.ClaimsProblem's.
 func checkReadPayload(t *testing.T, payload string) {
 	t.Helper()
 	if !json.Valid([]byte(payload)) {
@@ -39,15 +43,18 @@ func checkReadPayload(t *testing.T, payload string) {
 	}
 	var want, got serviceAccountClaims
 	wantErr := json.Unmarshal([]byte(payload), &want)
-	gotErr := got.ReadPayload([]byte(payload))
+	problem, gotErr := jwtcheck.ReadClaims([]byte(payload), &got)
 	if (wantErr != nil) != (gotErr != nil) {
-		t.Fatalf("%s: ReadPayload error %v, json.Unmarshal error %v", payload, gotErr, wantErr)
+		t.Fatalf("%s: ReadClaims error %v, json.Unmarshal error %v", payload, gotErr, wantErr)
 	}
 	if wantErr != nil {
 		return
 	}
+	if want := jwtcheck.ClaimsProblem([]byte(payload)); problem != want {
+		t.Fatalf("%s: ReadClaims judged %q, ClaimsProblem %q", payload, problem, want)
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("%s: ReadPayload differs from json.Unmarshal (-want +got):\n%s", payload, diff)
+		t.Fatalf("%s: ReadClaims differs from json.Unmarshal (-want +got):\n%s", payload, diff)
 	}
 }
 
@@ -55,6 +62,24 @@ func TestReadPayloadMatchesJSONUnmarshal(t *testing.T) {
 	for _, p := range append(readPayloadSeeds,
 		mustJSON(t, tokentest.Claims()), mustJSON(t, tokentest.LegacyClaims())) {
 		checkReadPayload(t, p)
+	}
+}
+
+// TestClaimFieldsInAnyCase holds ReadClaim's switch to claimFields, which
+// it folds against: each field, in another case, is read as
+// json.Unmarshal reads it.
+func TestClaimFieldsInAnyCase(t *testing.T) {
+	values := map[string]string{"aud": `["a"]`, "exp": `1`, "nbf": `1`, "iat": `1`, "kubernetes.io": `{"namespace":"a"}`}
+	for _, f := range claimFields {
+		v, ok := values[f]
+		if !ok {
+			v = `"x"`
+		}
+		checkReadPayload(t, `{"`+strings.ToUpper(f)+`":`+v+`}`)
+		checkReadPayload(t, `{"`+f+`":`+v+`}`)
+	}
+	for _, f := range objectFields {
+		checkReadPayload(t, `{"kubernetes.io":{"pod":{"`+strings.ToUpper(f)+`":"x"}}}`)
 	}
 }
 

@@ -297,7 +297,12 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	if !ok {
 		return d
 	}
-	return bearer.Bind(sofar, &v.sa, authn.User{}, v.credential(), "ServiceAccount token verified")
+	cred := &v.cred
+	if s.cache != nil {
+		// v is shared with the cache; without one it is this request's.
+		cred = v.credential()
+	}
+	return bearer.Bind(sofar, &v.sa, authn.User{}, cred, "ServiceAccount token verified")
 }
 
 // verifiedJWT is what a verified token proves, and the key and algorithm
