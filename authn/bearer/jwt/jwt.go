@@ -86,7 +86,7 @@ func InsecureAcceptLegacySecretTokens() Option {
 // disables the cache. An entry never outlives the token's exp, and every
 // hit asks the key set again for the token's kid, so a key removed by the
 // issuer, or a key set gone stale, stops a cached token as it stops a new
-// one. Only the HMAC of a token is kept, and a rejection is kept for 10 seconds
+// one. Only the keyed MAC of a token is kept, and a rejection is kept for 10 seconds
 // only when its reason cannot change for the same token (a bad signature,
 // audience or claim; not an unknown kid or a time not yet reached), so
 // that a client repeating a bad token costs no signature check.

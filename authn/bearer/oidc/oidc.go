@@ -77,7 +77,7 @@ func WithTokenSource(src bearer.Source) Option {
 // without parsing and checking its signature again (default 5m); 0
 // disables the cache. An entry never outlives the token's exp, and every
 // hit asks the key set again for the token's kid, so a key removed by the
-// issuer stops a cached token as it stops a new one. Only the HMAC of a
+// issuer stops a cached token as it stops a new one. Only the keyed MAC of a
 // token is kept, and a rejection is kept for 10 seconds
 // only when its reason cannot change for the same token (a bad signature,
 // audience or claim; not an unknown kid or a time not yet reached), so

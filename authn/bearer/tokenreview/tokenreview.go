@@ -332,7 +332,7 @@ type Strategy struct {
 //     and node, if any); a forwarded identity or an Actor established
 //     before must name the same ServiceAccount, uid included. A token for
 //     any other user becomes the User, which must match a forwarded user;
-//   - answers are cached under an HMAC of the token, never the token: for
+//   - answers are cached under a keyed MAC of the token, never the token: for
 //     WithCacheTTL, never past a JWT's exp claim, with refusals in a
 //     cache of their own (WithCacheSize), and concurrent requests
 //     with the same uncached token share one review.
