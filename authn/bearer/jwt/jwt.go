@@ -17,6 +17,7 @@ import (
 	"github.com/authchain/authchain/internal/boundkind"
 	"github.com/authchain/authchain/internal/jwtcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // LegacyServiceAccountIssuer is the iss of legacy, Secret-based
@@ -297,7 +298,10 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	if !ok {
 		return d
 	}
-	return bearer.Bind(sofar, &v.sa, authn.User{}, v.credential(), "ServiceAccount token verified")
+	// Deep copies per request, so that no Principal can change the cached
+	// value another request will get.
+	actor, cred := tokenbind.PerRequest(&v.sa, &v.cred)
+	return tokenbind.Bind(sofar, actor, authn.User{}, cred, "ServiceAccount token verified")
 }
 
 // verifiedJWT is what a verified token proves, and the key and algorithm
@@ -310,10 +314,6 @@ type verifiedJWT struct {
 
 func (v *verifiedJWT) Signing() jwtcheck.Signed { return v.signing }
 func (v *verifiedJWT) Expiry() time.Time        { return v.cred.ExpiresAt }
-
-// credential returns a deep copy of v.cred, so that no Principal shares
-// anything with a cached value.
-func (v *verifiedJWT) credential() *authn.Credential { return v.cred.Clone() }
 
 // verify checks token and returns what it proves; ok is false when d is
 // the decision to return. Decisions never quote the token or any part of

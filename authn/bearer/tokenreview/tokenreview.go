@@ -24,6 +24,7 @@ import (
 	"github.com/authchain/authchain/internal/boundkind"
 	"github.com/authchain/authchain/internal/nilcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // Defaults of the TokenReview options.
@@ -452,7 +453,8 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	}
 	// Deep copies per request, so that no Principal can change the cached
 	// answer another request will get.
-	return bearer.Bind(sofar, v.Value.sa, v.Value.user.Clone(), v.Value.cred.Clone(), reasonReviewAuthenticated)
+	actor, cred := tokenbind.PerRequest(v.Value.sa, &v.Value.cred)
+	return tokenbind.Bind(sofar, actor, v.Value.user.Clone(), cred, reasonReviewAuthenticated)
 }
 
 // review asks the API server about token, within the limits; it is the

@@ -901,19 +901,32 @@ func TestTokenReviewHitAllocs(t *testing.T) {
 	wantCalls(t, api, 1, "after the hits")
 }
 
-// TestTokenReviewHitsDoNotShareState: a handler editing its Principal must
-// not change what the next request with the same token gets.
+// TestTokenReviewHitsDoNotShareState: a handler editing its Principal (the
+// Actor, the Credential, its audiences, pod and node) must not change what
+// the next request with the same token gets.
 func TestTokenReviewHitsDoNotShareState(t *testing.T) {
 	s, _, r := hitFixture(t)
 	first := s.Authenticate(r, authn.Principal{})
-	if first.Outcome != authn.Contributed || first.Principal.Credential == nil || len(first.Principal.Credential.Audiences) == 0 {
+	p := first.Principal
+	if first.Outcome != authn.Contributed || p.Actor == nil || p.Credential == nil || len(p.Credential.Audiences) == 0 || p.Credential.Pod == nil {
 		t.Fatalf("first hit: %+v", first)
 	}
-	want := slices.Clone(first.Principal.Credential.Audiences)
-	first.Principal.Credential.Audiences[0] = "edited-by-a-handler"
-	second := s.Authenticate(r, authn.Principal{})
-	if diff := cmp.Diff(want, second.Principal.Credential.Audiences); diff != "" {
-		t.Errorf("second hit sees the first request's edit (-want +got):\n%s", diff)
+	// Deep copies taken before the edits: pointers into shared memory
+	// would see them too.
+	wantActor, wantCred := *p.Actor, p.Credential.Clone()
+	p.Actor.Name, p.Actor.UID = "edited", "edited"
+	p.Credential.ID = "edited"
+	p.Credential.Audiences[0] = "edited-by-a-handler"
+	p.Credential.Pod.Name = "edited"
+	if p.Credential.Node != nil {
+		p.Credential.Node.UID = "edited"
+	}
+	second := s.Authenticate(r, authn.Principal{}).Principal
+	if diff := cmp.Diff(&wantActor, second.Actor); diff != "" {
+		t.Errorf("second hit sees the first request's edit of the Actor (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantCred, second.Credential); diff != "" {
+		t.Errorf("second hit sees the first request's edit of the Credential (-want +got):\n%s", diff)
 	}
 }
 
