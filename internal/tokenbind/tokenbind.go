@@ -67,18 +67,25 @@ type perRequest struct {
 	pod, node authn.BoundObject
 }
 
+// credentialOnly is perRequest for a Credential with no ServiceAccount,
+// pod or node (an ID token's): smaller, so a request pays for no more.
+type credentialOnly struct {
+	cred      authn.Credential
+	audiences [1]string
+}
+
 // PerRequest returns deep copies of sa (nil when sa is nil) and cred, as
 // Credential.Clone makes, that share nothing with them: in one allocation
 // when the Credential has at most one audience and no Bindings. The
 // ServiceAccount's Attributes map is shared, as bearer.Bind shares it.
 func PerRequest(sa *authn.ServiceAccount, cred *authn.Credential) (*authn.ServiceAccount, *authn.Credential) {
-	b := &perRequest{cred: *cred}
-	if len(cred.Audiences) <= len(b.audiences) && cred.Audiences != nil {
-		n := copy(b.audiences[:], cred.Audiences)
-		b.cred.Audiences = b.audiences[:n:n]
-	} else {
-		b.cred.Audiences = slices.Clone(cred.Audiences)
+	if sa == nil && cred.Pod == nil && cred.Node == nil {
+		b := &credentialOnly{cred: *cred}
+		finish(&b.cred, b.audiences[:])
+		return nil, &b.cred
 	}
+	b := &perRequest{cred: *cred}
+	finish(&b.cred, b.audiences[:])
 	if cred.Pod != nil {
 		b.pod = *cred.Pod
 		b.cred.Pod = &b.pod
@@ -87,13 +94,24 @@ func PerRequest(sa *authn.ServiceAccount, cred *authn.Credential) (*authn.Servic
 		b.node = *cred.Node
 		b.cred.Node = &b.node
 	}
-	if cred.Bindings != nil {
-		// Rare (only with bound kinds accepted): Clone's deep copy.
-		b.cred.Bindings = authn.Credential{Bindings: cred.Bindings}.Clone().Bindings
-	}
 	if sa == nil {
 		return nil, &b.cred
 	}
 	b.actor = *sa
 	return &b.actor, &b.cred
+}
+
+// finish gives c, a shallow copy, its own audiences (in room, when they
+// fit) and Bindings.
+func finish(c *authn.Credential, room []string) {
+	if len(c.Audiences) <= len(room) && c.Audiences != nil {
+		n := copy(room, c.Audiences)
+		c.Audiences = room[:n:n]
+	} else {
+		c.Audiences = slices.Clone(c.Audiences)
+	}
+	if c.Bindings != nil {
+		// Rare (only with bound kinds accepted): Clone's deep copy.
+		c.Bindings = authn.Credential{Bindings: c.Bindings}.Clone().Bindings
+	}
 }

@@ -35,6 +35,8 @@ func TestPerRequestIsADeepCopy(t *testing.T) {
 		Attestations: map[string][]string{"admissionReviewAPIGroups": {"apps"}}}}
 	empty := *cred
 	empty.Audiences = []string{}
+	idToken := *cred
+	idToken.Pod, idToken.Node = nil, nil
 	for name, in := range map[string]struct {
 		sa   *authn.ServiceAccount
 		cred *authn.Credential
@@ -44,6 +46,7 @@ func TestPerRequestIsADeepCopy(t *testing.T) {
 		"bindings":          {sa, &bound},
 		"empty audiences":   {sa, &empty},
 		"no ServiceAccount": {nil, cred},
+		"ID token":          {nil, &idToken},
 	} {
 		wantSA, wantCred := clone(in.sa), in.cred.Clone()
 		gotSA, gotCred := PerRequest(in.sa, in.cred)
@@ -88,7 +91,8 @@ func clone(sa *authn.ServiceAccount) *authn.ServiceAccount {
 }
 
 // TestPerRequestAllocs: a ServiceAccount and a Credential with one
-// audience, a pod and a node cost one allocation.
+// audience, a pod and a node cost one allocation, as does an ID token's
+// Credential alone, in a smaller one.
 func TestPerRequestAllocs(t *testing.T) {
 	if testing.Short() || tokentest.RaceDetectorOn() {
 		t.Skip("allocation counts are for full runs")
@@ -96,5 +100,10 @@ func TestPerRequestAllocs(t *testing.T) {
 	sa, cred := cachedIdentity()
 	if n := testing.AllocsPerRun(100, func() { PerRequest(sa, cred) }); n != 1 {
 		t.Errorf("%v allocs/op, want 1", n)
+	}
+	idToken := *cred
+	idToken.Pod, idToken.Node = nil, nil
+	if n := testing.AllocsPerRun(100, func() { PerRequest(nil, &idToken) }); n != 1 {
+		t.Errorf("ID token: %v allocs/op, want 1", n)
 	}
 }

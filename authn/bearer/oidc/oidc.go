@@ -16,6 +16,7 @@ import (
 	"github.com/authchain/authchain/internal/claimmap"
 	"github.com/authchain/authchain/internal/jwtcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // Clock skew allowed when checking exp, nbf and iat.
@@ -346,7 +347,10 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	if sofar.Actor != nil {
 		return authn.Reject("ID token presented with a ServiceAccount already established")
 	}
-	return bearer.Bind(sofar, nil, v.user.Clone(), v.cred.Clone(), "ID token verified")
+	// Deep copies per request, so that no Principal can change the cached
+	// value another request will get.
+	_, cred := tokenbind.PerRequest(nil, &v.cred)
+	return tokenbind.Bind(sofar, nil, v.user.Clone(), cred, "ID token verified")
 }
 
 // verifiedID is what a verified token proves, and the signing that proved
