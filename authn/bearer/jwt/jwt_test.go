@@ -811,7 +811,7 @@ func TestServiceAccountJWTAllocs(t *testing.T) {
 	for _, tt := range tests {
 		if tt.s == cached && tokentest.RaceDetectorOn() {
 			// The race detector makes sync.Pool drop items at random,
-			// and the cache pools its HMAC state.
+			// and the cache pools its MAC state.
 			continue
 		}
 		r := tokentest.Request(tt.token)
@@ -863,11 +863,11 @@ func BenchmarkJWTVerifyES256Cold(b *testing.B) {
 }
 
 // BenchmarkJWTCached is BenchmarkJWTVerifyRS256Cold's token served from the
-// cache (the default): HMAC-SHA256 of the token, LRU lookup, the key set
+// cache (the default): the keyed MAC of the token, LRU lookup, the key set
 // asked again for the kid, a copy of the Credential, binding. Measured:
-// ~2.5 µs/op, 304 B/op, 5 allocs/op (the Credential, its audiences, pod
-// and node copies, and the Actor): some 25 times cheaper than a cold
-// RS256 verification.
+// 288 B/op, 1 allocs/op (the Actor, the Credential, its audience, pod and
+// node, in one block); 0.4 of the time of the HMAC-SHA256 key and five
+// allocations it replaced (interleaved on a busy machine, six runs each).
 func BenchmarkJWTCached(b *testing.B) { benchJWT(b, tokentest.RSA(b, tokentest.Claims())) }
 
 // BenchmarkBareRSAVerifyPKCS1v15 is only SHA-256 and crypto/rsa on the

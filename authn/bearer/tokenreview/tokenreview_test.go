@@ -873,10 +873,11 @@ func hitFixture(tb testing.TB) (*tokenreview.Strategy, *reviewAPI, *http.Request
 // BenchmarkTokenReviewCachedHit: a request whose token's answer is cached,
 // so the fake API server is called once, before the loop; the token is
 // the size of a projected ServiceAccount token (993 bytes). Measured
-// (go1.26.8, 2-core AMD EPYC, shared): ~2.1 µs/op, 304 B/op, 5 allocs/op:
-// the Actor and the per-request deep copy of the Credential (its audiences
-// and bound pod) and the User's groups. Most of the time is the HMAC over
-// the token (see BenchmarkTokenCacheHit).
+// (go1.26.8, 2-core shared machine, busy): 288 B/op, 1 allocs/op, the
+// Actor and the per-request deep copy of the Credential (its audience and
+// bound pod and node) in one block; about half the time of the HMAC-SHA256
+// key and five allocations it replaced (interleaved, six runs each). The
+// largest part is the key over the token (see BenchmarkTokenCacheHit).
 func BenchmarkTokenReviewCachedHit(b *testing.B) {
 	s, api, r := hitFixture(b)
 	b.ReportAllocs()
@@ -895,8 +896,8 @@ func TestTokenReviewHitAllocs(t *testing.T) {
 		t.Skip("the race detector drops sync.Pool entries on purpose")
 	}
 	s, api, r := hitFixture(t)
-	if n := testing.AllocsPerRun(100, func() { s.Authenticate(r, authn.Principal{}) }); n > 5 {
-		t.Errorf("%v allocs/op on a cached hit, want at most 5", n)
+	if n := testing.AllocsPerRun(100, func() { s.Authenticate(r, authn.Principal{}) }); n > 1 {
+		t.Errorf("%v allocs/op on a cached hit, want at most 1", n)
 	}
 	wantCalls(t, api, 1, "after the hits")
 }
