@@ -232,3 +232,36 @@ func TestNewCacheFIPSOnly(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 }
+
+// FuzzTokenMAC: for any token and audiences, the key is the reference
+// construction's, the pooled state is all zeros afterwards, and moving
+// the audience's bytes into the token gives another key.
+func FuzzTokenMAC(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "https://api.example.com", "")
+	f.Add("", "", "")
+	f.Add(strings.Repeat("x", 3000), "a", "b")
+	k1, k2, keys := testMACKeys(f)
+	m := newTokenMAC(keys)
+	f.Fuzz(func(t *testing.T, token, a1, a2 string) {
+		audiences := []string{a1, a2}
+		got := m.key(token, audiences)
+		if want := referenceMAC(t, k1, k2, macMessage(token, audiences)); got != want {
+			t.Fatalf("key %x, want %x", got, want)
+		}
+		if dump := macStateDump(m); !allZero(dump) {
+			t.Fatal("the pooled MAC state is not wiped")
+		}
+		if m.key(token+a1+a2, nil) == got {
+			t.Fatal("two framings of the same bytes share a key")
+		}
+	})
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
