@@ -181,9 +181,11 @@ func (e cacheEntry[V]) fresh(now time.Time) bool {
 //     the token and audiences (GMAC under one AES-256 key, then AES-256
 //     under another: a PRF, as HMAC is), both keys drawn per cache at
 //     construction and never written anywhere, so a memory dump without
-//     them cannot be matched against a known token; the pooled MAC state
-//     (a copy of the framed token) is wiped after every use, so no piece of
-//     a token outlives the call that keyed it;
+//     them cannot be matched against a known token (one with them could
+//     also be used to craft a token that matches a cached entry until it
+//     expires, which an HMAC-SHA256 key would not allow); the pooled MAC
+//     state (a copy of the framed token) is wiped after every use, so no
+//     piece of a token outlives the call that keyed it;
 //   - every verdict it holds is for a token of token68 syntax (RFC 9110,
 //     as Source checks it): on a miss, any other token is refused
 //     ("bearer token is malformed") before WithAdmission and verify are

@@ -21,22 +21,23 @@ import (
 // chance, whatever an outsider chose. One AES-256 block under the
 // independent K2 then maps the tag through a pseudorandom permutation: a
 // universal hash followed by a PRP is a PRF up to the birthday bound (2^64
-// distinct tokens), the shape of the tag of RFC 8452 (AES-GCM-SIV) and of
-// Wegman–Carter–Shoup.
+// distinct tokens): the shape of the tag of RFC 8452 (AES-GCM-SIV), which
+// encrypts its POLYVAL hash with AES.
 //
 // The fixed nonce costs nothing here: GCM breaks under a repeated nonce
 // because its tags, published, give H away; this tag is never published,
 // only its AES_K2 image is kept, and that reveals nothing about H. What it
 // does not have is HMAC-SHA256's collision resistance once its keys are
-// known: someone who read K1 and K2 (or H) out of the process's memory could
-// craft a token that hits a cached verdict until that verdict expires, where
-// with HMAC they could only test guesses. While the keys stay in the
-// process, both are keyed PRFs.
+// known: someone who read K1, K2 and the cached entries' keys out of the
+// process's memory could craft a token with one of those keys, and so hit
+// its verdict until it expires, where with HMAC they could only test
+// guesses. While K1 and K2 stay in the process, both are keyed PRFs.
 //
 // Why not HMAC-SHA256, as before: BenchmarkTokenHitOverKubernetes measured
-// one HMAC-SHA256 of a 993-byte token at about 0.4 of Kubernetes' whole
-// cached hit, so a hit could not be twice as fast as Kubernetes' with it;
-// this construction costs about a fifth of that (AES-NI and PCLMULQDQ).
+// one SHA-256 pass over a 993-byte token at about 0.4 of Kubernetes' whole
+// cached hit (floor/kubernetes), so a hit could not be twice as fast as
+// Kubernetes' with it; this key costs about 0.12 (mac/kubernetes, with
+// AES-NI and PCLMULQDQ).
 
 // maxPooledFrame bounds the framing buffer a pooled tokenMAC keeps: a
 // token at MaxLength and a few audiences. A longer message still works,
