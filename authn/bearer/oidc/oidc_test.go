@@ -335,9 +335,11 @@ func BenchmarkOIDCVerifyES256Cold(b *testing.B) {
 
 // BenchmarkOIDCCached is the same token served from the cache (the
 // default): the keyed MAC of the token, LRU lookup, the key set asked
-// again for the kid, copies of the User and Credential. Measured: ~1.2-1.5
-// µs/op, 176 B/op, 1 allocs/op (the Credential with its audience; the
-// test's User has no groups to copy).
+// again for the kid, copies of the User and Credential. Measured: 176 B/op,
+// 1 allocs/op (the Credential with its audience; the test's User has no
+// groups to copy); 0.66 of the time of the HMAC-SHA256 key and two
+// allocations it replaced (interleaved, six runs each: 0.86 µs against
+// 1.32 µs).
 func BenchmarkOIDCCached(b *testing.B) {
 	benchOIDC(b, tokentest.EC(b, idClaims()), authn.Contributed)
 }

@@ -875,8 +875,9 @@ func hitFixture(tb testing.TB) (*tokenreview.Strategy, *reviewAPI, *http.Request
 // the size of a projected ServiceAccount token (993 bytes). Measured
 // (go1.26.8, 2-core shared machine, busy): 288 B/op, 1 allocs/op, the
 // Actor and the per-request deep copy of the Credential (its audience and
-// bound pod and node) in one block; about half the time of the HMAC-SHA256
-// key and five allocations it replaced (interleaved, six runs each). The
+// bound pod and node) in one block; half the time of the HMAC-SHA256 key
+// and five allocations it replaced (interleaved, six runs each: 0.96 µs
+// against 1.94 µs). The
 // largest part is the key over the token (see BenchmarkTokenCacheHit).
 func BenchmarkTokenReviewCachedHit(b *testing.B) {
 	s, api, r := hitFixture(b)
