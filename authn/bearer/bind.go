@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // Presented is how every token strategy starts: a credential already
@@ -41,8 +42,8 @@ func (s Source) presented(r *http.Request, sofar authn.Principal, syntax bool) (
 }
 
 // Bind joins the identity a verified token proves to the Principal
-// established so far, and is the one place the subject-binding rule lives;
-// a token strategy returns its decision:
+// established so far, by the subject-binding rule every token strategy of
+// this module follows; a token strategy returns its decision:
 //
 //   - a token for a ServiceAccount, after a forwarded
 //     system:serviceaccount:NS:NAME header, must name the same namespace and
@@ -57,46 +58,14 @@ func (s Source) presented(r *http.Request, sofar authn.Principal, syntax bool) (
 // sa is nil when the token is not a ServiceAccount's; user is then the
 // token's user. cred describes the token (never the token itself) and
 // becomes Principal.Credential; reason is the contribution's reason. Bind
-// keeps sa, user and cred in the result: pass copies of cached values.
+// keeps user and cred in the result, and a shallow copy of sa (its
+// Attributes map shared): pass copies of cached users and credentials.
 func Bind(sofar authn.Principal, sa *authn.ServiceAccount, user authn.User, cred *authn.Credential, reason string) authn.Decision {
-	if sa == nil {
-		switch {
-		case sofar.Actor != nil:
-			return authn.Reject("token user does not match the ServiceAccount already established")
-		case !sofar.User.IsZero() && sofar.User.Name != user.Name:
-			return authn.Reject("token user does not match the forwarded user")
-		}
-		if err := authn.CheckUserName(user.Name); err != nil {
-			return authn.Reject("token user name " + err.Error())
-		}
-		p := sofar
-		p.User, p.Credential = user, cred
-		return authn.Contribute(p, reason)
+	if sa != nil {
+		// A copy: sa may be a cached value, and the Actor may be given
+		// Attributes.
+		actor := *sa
+		sa = &actor
 	}
-	actor := *sa
-	switch {
-	case sofar.Actor != nil:
-		if sofar.Actor.Namespace != sa.Namespace || sofar.Actor.Name != sa.Name ||
-			sofar.Actor.UID != "" && sofar.Actor.UID != sa.UID {
-			return authn.Reject("token ServiceAccount does not match the ServiceAccount already established")
-		}
-		actor.Attributes = sofar.Actor.Attributes
-		if !sofar.User.IsZero() {
-			// Someone already resolved the human; keep it.
-			p := sofar
-			p.Actor, p.Credential = &actor, cred
-			return authn.Contribute(p, reason)
-		}
-	case !sofar.User.IsZero():
-		forwarded, err := authn.ParseServiceAccountSubject(sofar.User.Name)
-		if err != nil {
-			return authn.Reject("forwarded user does not match the token's ServiceAccount")
-		}
-		if forwarded.Namespace != sa.Namespace || forwarded.Name != sa.Name {
-			return authn.Reject("forwarded ServiceAccount does not match the token's ServiceAccount")
-		}
-	}
-	p := sofar
-	p.User, p.Actor, p.Credential = authn.User{}, &actor, cred
-	return authn.Contribute(p, reason)
+	return tokenbind.Bind(sofar, sa, user, cred, reason)
 }

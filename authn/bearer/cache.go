@@ -2,8 +2,6 @@ package bearer
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -156,8 +154,8 @@ type Verdict[V any] struct {
 // every caller's cancellation and bounded by the cache's timeout.
 type VerifyFunc[V any] func(ctx context.Context, token string, audiences []string) (Verdict[V], error)
 
-// cacheKey is an HMAC-SHA256 of a token and its audiences.
-type cacheKey [sha256.Size]byte
+// cacheKey is the keyed MAC of a token and its audiences (see mac.go).
+type cacheKey [16]byte
 
 // cacheEntry is a verdict and the absolute time it may be used until;
 // a hit never moves the deadline.
@@ -179,12 +177,15 @@ func (e cacheEntry[V]) fresh(now time.Time) bool {
 // it is safe for concurrent use.
 //
 // Its contract:
-//   - it never holds a token: entries are keyed by HMAC-SHA256 of the
-//     token and audiences under a per-process random key, drawn at
-//     construction and never written anywhere, so a
-//     memory dump cannot be matched against a known token offline; the
-//     pooled MAC state is wiped after every use, so no piece of a token
-//     outlives the call that keyed it;
+//   - it never holds a token: entries are keyed by a 128-bit keyed MAC of
+//     the token and audiences (GMAC under one AES-256 key, then AES-256
+//     under another: a PRF, as HMAC is), both keys drawn per cache at
+//     construction and never written anywhere, so a memory dump without
+//     them cannot be matched against a known token (one with them could
+//     also be used to craft a token that matches a cached entry until it
+//     expires, which an HMAC-SHA256 key would not allow); the pooled MAC
+//     state (a copy of the framed token) is wiped after every use, so no
+//     piece of a token outlives the call that keyed it;
 //   - every verdict it holds is for a token of token68 syntax (RFC 9110,
 //     as Source checks it): on a miss, any other token is refused
 //     ("bearer token is malformed") before WithAdmission and verify are
@@ -270,12 +271,7 @@ func newCache[V any](cfg cacheConfig, verify VerifyFunc[V]) (*Cache[V], error) {
 			return nil, fmt.Errorf("bearer: NewCache: %w", err)
 		}
 	}
-	key := make([]byte, sha256.Size)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("bearer: NewCache: drawing the key: %w", err)
-	}
-	states, err := newMACStates(key)
-	clear(key)
+	keys, err := randomMACKeys()
 	if err != nil {
 		return nil, fmt.Errorf("bearer: NewCache: %w", err)
 	}
@@ -294,7 +290,7 @@ func newCache[V any](cfg cacheConfig, verify VerifyFunc[V]) (*Cache[V], error) {
 		now:        now,
 		observer:   cfg.observer,
 	}
-	c.macs.New = func() any { return newTokenMAC(states) }
+	c.macs.New = func() any { return newTokenMAC(keys) }
 	return c, nil
 }
 
@@ -442,7 +438,7 @@ func (c *Cache[V]) deadline(now time.Time, v Verdict[V]) (time.Time, bool) {
 	return d, now.Before(d)
 }
 
-// key returns the HMAC of token and audiences; see tokenMAC.key.
+// key returns the MAC of token and audiences; see tokenMAC.key.
 func (c *Cache[V]) key(token string, audiences []string) cacheKey {
 	m := c.macs.Get().(*tokenMAC)
 	key := m.key(token, audiences)

@@ -22,6 +22,8 @@ func TestDependencies(t *testing.T) {
 		{"authn/bearer/jwks", []string{"k8s.io/", "golang-jwt", "cel-go", depcheck.Module + "authn/strategies"}},
 		{"authn/bearer/jwt", []string{"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery", "cel-go", depcheck.Module + "authn/strategies"}},
 		{"authn/bearer/tokenreview", []string{"cel-go"}},
+		// The per-request copy and binding rule the token strategies share.
+		{"internal/tokenbind", []string{"k8s.io/", "go-jose", "golang-jwt", "cel-go", depcheck.Module + "authn/strategies", depcheck.Module + "authn/bearer"}},
 	} {
 		t.Run(tt.pkg, func(t *testing.T) { depcheck.Forbid(t, tt.pkg, tt.banned...) })
 	}

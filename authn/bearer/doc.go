@@ -11,7 +11,7 @@
 //     established before it (the subject-binding rule);
 //     Source.PresentedForCache for a strategy that hands the token to a
 //     Cache, which then checks its syntax on a miss only;
-//   - Cache: the token-cache decorator, keyed by an HMAC of the token under
+//   - Cache: the token-cache decorator, keyed by a MAC of the token under
 //     a per-process random key, with a negative cache and one verification
 //     per token however many requests wait for it.
 //

@@ -261,3 +261,21 @@ func TestAlsoFromForwardedAccessTokenRefusesTypedNilTrust(t *testing.T) {
 		t.Errorf("err = %v, want it refused", err)
 	}
 }
+
+// TestBindCopiesTheServiceAccount: the Actor Bind returns is its own
+// copy, so a cached ServiceAccount passed to it is neither handed to the
+// request nor given the Attributes the chain established.
+func TestBindCopiesTheServiceAccount(t *testing.T) {
+	cached := &authn.ServiceAccount{Namespace: "team", Name: "key", UID: "u-1"}
+	sofar := authn.Principal{Actor: &authn.ServiceAccount{Namespace: "team", Name: "key", Attributes: map[string]string{"role": "read"}}}
+	d := Bind(sofar, cached, authn.User{}, &authn.Credential{Type: "x"}, "ok")
+	if d.Outcome != authn.Contributed {
+		t.Fatalf("outcome %v %q", d.Outcome, d.Reason)
+	}
+	if d.Principal.Actor == cached {
+		t.Error("the Actor is the caller's ServiceAccount")
+	}
+	if cached.Attributes != nil {
+		t.Errorf("the caller's ServiceAccount was given attributes %v", cached.Attributes)
+	}
+}

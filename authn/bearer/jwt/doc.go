@@ -12,7 +12,7 @@
 // read only after the signature verifies, a token for another audience or
 // bound to an object kind it does not check is refused, and a legacy
 // Secret-based token only with InsecureAcceptLegacySecretTokens. Verified
-// tokens are cached under an HMAC of the token (bearer.Cache); no token is
+// tokens are cached under a keyed MAC of the token (bearer.Cache); no token is
 // kept or quoted in a reason.
 //
 // It imports package authn and authn/bearer, authn/bearer/jwks (the key

@@ -17,6 +17,7 @@ import (
 	"github.com/authchain/authchain/internal/boundkind"
 	"github.com/authchain/authchain/internal/jwtcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // LegacyServiceAccountIssuer is the iss of legacy, Secret-based
@@ -86,7 +87,7 @@ func InsecureAcceptLegacySecretTokens() Option {
 // disables the cache. An entry never outlives the token's exp, and every
 // hit asks the key set again for the token's kid, so a key removed by the
 // issuer, or a key set gone stale, stops a cached token as it stops a new
-// one. Only the HMAC of a token is kept, and a rejection is kept for 10 seconds
+// one. Only the keyed MAC of a token is kept, and a rejection is kept for 10 seconds
 // only when its reason cannot change for the same token (a bad signature,
 // audience or claim; not an unknown kid or a time not yet reached), so
 // that a client repeating a bad token costs no signature check.
@@ -297,12 +298,14 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	if !ok {
 		return d
 	}
-	cred := &v.cred
-	if s.cache != nil {
-		// v is shared with the cache; without one it is this request's.
-		cred = v.credential()
+	if s.cache == nil {
+		// v is this request's alone: without a cache nothing else holds it.
+		return tokenbind.Bind(sofar, &v.sa, authn.User{}, &v.cred, "ServiceAccount token verified")
 	}
-	return bearer.Bind(sofar, &v.sa, authn.User{}, cred, "ServiceAccount token verified")
+	// Deep copies per request, so that no Principal can change the cached
+	// value another request will get.
+	actor, cred := tokenbind.PerRequest(&v.sa, &v.cred)
+	return tokenbind.Bind(sofar, actor, authn.User{}, cred, "ServiceAccount token verified")
 }
 
 // verifiedJWT is what a verified token proves, and the key and algorithm
@@ -315,10 +318,6 @@ type verifiedJWT struct {
 
 func (v *verifiedJWT) Signing() jwtcheck.Signed { return v.signing }
 func (v *verifiedJWT) Expiry() time.Time        { return v.cred.ExpiresAt }
-
-// credential returns a deep copy of v.cred, so that no Principal shares
-// anything with a cached value.
-func (v *verifiedJWT) credential() *authn.Credential { return v.cred.Clone() }
 
 // verify checks token and returns what it proves; ok is false when d is
 // the decision to return. Decisions never quote the token or any part of

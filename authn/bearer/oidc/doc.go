@@ -15,7 +15,7 @@
 // this issuer that fails a check is refused, never passed on. Claims map
 // into User only, never into the Actor or its Attributes, which describe a
 // ServiceAccount and come from the cluster. Verified tokens are cached
-// under an HMAC of the token (bearer.Cache); no token is kept or quoted in
+// under a keyed MAC of the token (bearer.Cache); no token is kept or quoted in
 // a reason.
 //
 // It imports package authn and authn/bearer, authn/bearer/jwks (the key

@@ -16,6 +16,7 @@ import (
 	"github.com/authchain/authchain/internal/claimmap"
 	"github.com/authchain/authchain/internal/jwtcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // Clock skew allowed when checking exp, nbf and iat.
@@ -77,7 +78,7 @@ func WithTokenSource(src bearer.Source) Option {
 // without parsing and checking its signature again (default 5m); 0
 // disables the cache. An entry never outlives the token's exp, and every
 // hit asks the key set again for the token's kid, so a key removed by the
-// issuer stops a cached token as it stops a new one. Only the HMAC of a
+// issuer stops a cached token as it stops a new one. Only the keyed MAC of a
 // token is kept, and a rejection is kept for 10 seconds
 // only when its reason cannot change for the same token (a bad signature,
 // audience or claim; not an unknown kid or a time not yet reached), so
@@ -346,7 +347,10 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	if sofar.Actor != nil {
 		return authn.Reject("ID token presented with a ServiceAccount already established")
 	}
-	return bearer.Bind(sofar, nil, v.user.Clone(), v.cred.Clone(), "ID token verified")
+	// Deep copies per request, so that no Principal can change the cached
+	// value another request will get.
+	_, cred := tokenbind.PerRequest(nil, &v.cred)
+	return tokenbind.Bind(sofar, nil, v.user.Clone(), cred, "ID token verified")
 }
 
 // verifiedID is what a verified token proves, and the signing that proved

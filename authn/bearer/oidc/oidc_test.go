@@ -260,6 +260,33 @@ func TestBuilt(t *testing.T) {
 	}
 }
 
+// TestCachedHitsDoNotShareState: a handler editing its Principal (the
+// User, the Credential and its audiences) must not change what the next
+// request with the same cached ID token gets.
+func TestCachedHitsDoNotShareState(t *testing.T) {
+	s := newOIDC(t)
+	r := tokentest.Request(tokentest.EC(t, idClaims()))
+	first := s.Authenticate(r, authn.Principal{})
+	p := first.Principal
+	if first.Outcome != authn.Contributed || p.Credential == nil || len(p.Credential.Audiences) == 0 {
+		t.Fatalf("first request: %+v", first)
+	}
+	// Deep copies taken before the edits: pointers into shared memory
+	// would see them too.
+	wantUser, wantCred := p.User.Clone(), p.Credential.Clone()
+	p.Credential.ID, p.Credential.Audiences[0] = "edited", "edited-by-a-handler"
+	for i := range p.User.Groups {
+		p.User.Groups[i] = "edited"
+	}
+	second := s.Authenticate(r, authn.Principal{}).Principal
+	if diff := cmp.Diff(wantUser, second.User); diff != "" {
+		t.Errorf("second hit sees the first request's edit of the User (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantCred, second.Credential); diff != "" {
+		t.Errorf("second hit sees the first request's edit of the Credential (-want +got):\n%s", diff)
+	}
+}
+
 // TestAllocs guards the cost of a verification. The limits are the
 // measured counts with a little room.
 func TestAllocs(t *testing.T) {
@@ -274,7 +301,7 @@ func TestAllocs(t *testing.T) {
 		max   float64
 	}{
 		{"ES256 cold", cold, tokentest.EC(t, idClaims()), 112},
-		{"ES256 cached", cached, tokentest.EC(t, idClaims()), 3},
+		{"ES256 cached", cached, tokentest.EC(t, idClaims()), 1},
 		{"opaque", cold, "sha256~Zm9vYmFy", 0},
 	}
 	for _, tt := range tests {
@@ -307,9 +334,12 @@ func BenchmarkOIDCVerifyES256Cold(b *testing.B) {
 }
 
 // BenchmarkOIDCCached is the same token served from the cache (the
-// default): HMAC of the token, LRU lookup, the key set asked again for the
-// kid, copies of the User and Credential. Measured: ~1.8 µs/op, 180 B/op,
-// 2 allocs/op.
+// default): the keyed MAC of the token, LRU lookup, the key set asked
+// again for the kid, copies of the User and Credential. Measured: 176 B/op,
+// 1 allocs/op (the Credential with its audience; the test's User has no
+// groups to copy); 0.66 of the time of the HMAC-SHA256 key and two
+// allocations it replaced (interleaved, six runs each: 0.86 µs against
+// 1.32 µs).
 func BenchmarkOIDCCached(b *testing.B) {
 	benchOIDC(b, tokentest.EC(b, idClaims()), authn.Contributed)
 }

@@ -12,7 +12,7 @@
 // token bound to an object kind it does not check is refused. A token that
 // cannot be a Kubernetes token costs no API call; reviews are bounded in
 // flight and per second, and beyond that a request fails (503) rather than
-// waiting. Answers are cached under an HMAC of the token (bearer.Cache); no
+// waiting. Answers are cached under a keyed MAC of the token (bearer.Cache); no
 // token, and nothing the API server says back, is quoted in a reason.
 //
 // It imports package authn, authn/bearer and client-go's typed

@@ -26,7 +26,7 @@ import (
 
 // TestTokenReviewCacheHoldsNoToken looks at what the strategy hands its
 // cache for valid and invalid tokens: no verdict spells a token, even one
-// the API server echoed back. That the cache itself keeps only HMACs of
+// the API server echoed back. That the cache itself keeps only keyed MACs of
 // tokens is the bearer package's TestTokenCacheStoresNoToken.
 func TestTokenReviewCacheHoldsNoToken(t *testing.T) {
 	const aud = "https://authchain.example.com"

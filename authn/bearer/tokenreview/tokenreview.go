@@ -24,6 +24,7 @@ import (
 	"github.com/authchain/authchain/internal/boundkind"
 	"github.com/authchain/authchain/internal/nilcheck"
 	"github.com/authchain/authchain/internal/notbuilt"
+	"github.com/authchain/authchain/internal/tokenbind"
 )
 
 // Defaults of the TokenReview options.
@@ -332,7 +333,7 @@ type Strategy struct {
 //     and node, if any); a forwarded identity or an Actor established
 //     before must name the same ServiceAccount, uid included. A token for
 //     any other user becomes the User, which must match a forwarded user;
-//   - answers are cached under an HMAC of the token, never the token: for
+//   - answers are cached under a keyed MAC of the token, never the token: for
 //     WithCacheTTL, never past a JWT's exp claim, with refusals in a
 //     cache of their own (WithCacheSize), and concurrent requests
 //     with the same uncached token share one review.
@@ -452,7 +453,8 @@ func (s *Strategy) Authenticate(r *http.Request, sofar authn.Principal) authn.De
 	}
 	// Deep copies per request, so that no Principal can change the cached
 	// answer another request will get.
-	return bearer.Bind(sofar, v.Value.sa, v.Value.user.Clone(), v.Value.cred.Clone(), reasonReviewAuthenticated)
+	actor, cred := tokenbind.PerRequest(v.Value.sa, &v.Value.cred)
+	return tokenbind.Bind(sofar, actor, v.Value.user.Clone(), cred, reasonReviewAuthenticated)
 }
 
 // review asks the API server about token, within the limits; it is the
