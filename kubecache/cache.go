@@ -180,9 +180,9 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 		informer := cache.NewSharedIndexInformerWithOptions(
 			cache.ToListWatcherWithWatchListSemantics(serviceAccountListWatch(client, ns, cfg.selector, link), client),
 			&corev1.ServiceAccount{},
-			cache.SharedIndexInformerOptions{
-				Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
-			},
+			// No indexer: the cache looks keys up by namespace/name only,
+			// and a namespace index would cost a set entry per key.
+			cache.SharedIndexInformerOptions{},
 		)
 		if cfg.projection != nil {
 			if err := informer.SetTransform(cfg.projection.transform()); err != nil {
