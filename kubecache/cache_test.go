@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
@@ -558,4 +559,90 @@ func BenchmarkHasSyncedWithStaleness(b *testing.B) {
 			b.Fatal("not synced")
 		}
 	}
+}
+
+// TestProjectedCacheFollowsDeletionAndRecreation drives a projected cache
+// through a deletion, a re-creation under the same name, and relists that
+// find a key gone (the informer's tombstone path) or re-created meanwhile:
+// a lookup never answers with an incarnation the API server no longer has.
+func TestProjectedCacheFollowsDeletionAndRecreation(t *testing.T) {
+	incarnation := func(uid string) *corev1.ServiceAccount {
+		sa := serviceAccount("keys", "k", map[string]string{"app": "ambient-access-key"},
+			map[string]string{strategies.DefaultCreatorAnnotation: "alice-" + uid})
+		sa.UID = types.UID(uid)
+		return sa
+	}
+	var (
+		mu      sync.Mutex
+		listed  []corev1.ServiceAccount
+		watcher *watch.FakeWatcher
+	)
+	client := fake.NewClientset()
+	client.PrependReactor("list", "serviceaccounts", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return true, &corev1.ServiceAccountList{ListMeta: metav1.ListMeta{ResourceVersion: "10"}, Items: slices.Clone(listed)}, nil
+	})
+	client.PrependWatchReactor("serviceaccounts", func(k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		watcher = watch.NewFakeWithChanSize(10, false)
+		return true, watcher, nil
+	})
+	currentWatch := func() *watch.FakeWatcher {
+		mu.Lock()
+		defer mu.Unlock()
+		return watcher
+	}
+	// relist makes the API server hold items, and ends the watch as a
+	// compacted history does, so that the informer lists again.
+	relist := func(items ...*corev1.ServiceAccount) {
+		mu.Lock()
+		listed = nil
+		for _, sa := range items {
+			listed = append(listed, *sa)
+		}
+		old := watcher
+		mu.Unlock()
+		old.Error(&apierrors.NewResourceExpired("too old resource version").ErrStatus)
+		waitFor(t, "a new watch", func() bool { return currentWatch() != old })
+	}
+	// uidOf returns the uid the cache answers with, or "" for a miss.
+	uidOf := func(c *Cache) string {
+		sa, found, err := c.ServiceAccount("keys", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			return ""
+		}
+		if creator, _ := sa.Annotation(strategies.DefaultCreatorAnnotation); creator != "alice-"+sa.UID {
+			t.Fatalf("incarnation %s answered with the creator %q", sa.UID, creator)
+		}
+		return sa.UID
+	}
+	expect := func(c *Cache, what, uid string) {
+		t.Helper()
+		waitFor(t, what, func() bool { return uidOf(c) == uid })
+	}
+
+	listed = []corev1.ServiceAccount{*incarnation("uid-1")}
+	c := startTestCache(t, client, WithProjection(Projection{Labels: []string{"app"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}))
+	waitFor(t, "the first watch", func() bool { return currentWatch() != nil })
+	expect(c, "the listed key", "uid-1")
+
+	currentWatch().Delete(incarnation("uid-1"))
+	expect(c, "the deletion", "")
+	currentWatch().Add(incarnation("uid-2"))
+	expect(c, "the re-creation", "uid-2")
+
+	relist() // deleted while the watch was down: a tombstone
+	expect(c, "the relist without the key", "")
+	if c.Len() != 0 {
+		t.Errorf("Len %d after the key's tombstone, want 0", c.Len())
+	}
+	relist(incarnation("uid-3"))
+	expect(c, "the relist with a new incarnation", "uid-3")
+	relist(incarnation("uid-4")) // deleted and re-created while the watch was down
+	expect(c, "the relist with another incarnation", "uid-4")
 }
