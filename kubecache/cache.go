@@ -98,11 +98,13 @@ func WithLabelSelector(selector string) Option {
 }
 
 // WithProjection stores, of each ServiceAccount, only its namespace, name,
-// uid, resourceVersion, deletionTimestamp and the labels and annotations p
+// uid, whether its deletion has begun, and the labels and annotations p
 // names, so that the cache holds what the chain reads and no more (no
-// managedFields, secrets or unrelated metadata). Build p from what the
-// strategies read (strategies.AnnotationStrategy.Projection), and check it
-// at start-up with Cache.CheckProjection.
+// managedFields, secrets, resourceVersion or unrelated metadata), packed
+// into one string per key rather than a client-go object and two maps.
+// Build p from what the strategies read
+// (strategies.AnnotationStrategy.Projection), and check it at start-up with
+// Cache.CheckProjection.
 func WithProjection(p Projection) Option {
 	return func(c *config) {
 		for _, k := range slices.Concat(p.Labels, p.Annotations) {
@@ -180,9 +182,9 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 		informer := cache.NewSharedIndexInformerWithOptions(
 			cache.ToListWatcherWithWatchListSemantics(serviceAccountListWatch(client, ns, cfg.selector, link), client),
 			&corev1.ServiceAccount{},
-			cache.SharedIndexInformerOptions{
-				Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
-			},
+			// No indexer: the cache looks keys up by namespace/name only,
+			// and a namespace index would cost a set entry per key.
+			cache.SharedIndexInformerOptions{},
 		)
 		if cfg.projection != nil {
 			if err := informer.SetTransform(cfg.projection.transform()); err != nil {
@@ -201,8 +203,10 @@ func New(ctx context.Context, client kubernetes.Interface, opts ...Option) (*Cac
 
 // ServiceAccount returns what the strategies read of the cached
 // ServiceAccount namespace/name, and false if the cache holds none (also
-// for a namespace it does not watch). Its maps are shared with the cache
-// and must not be modified.
+// for a namespace it does not watch). Read its labels and annotations with
+// its Label and Annotation methods: a projected cache sets Values and no
+// maps. Its maps, if any, are shared with the cache and must not be
+// modified.
 func (c *Cache) ServiceAccount(namespace, name string) (strategies.ServiceAccountMeta, bool, error) {
 	idx, ok := c.indexers[metav1.NamespaceAll]
 	if !ok {

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
@@ -103,21 +106,20 @@ func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
-		Namespace: "keys", Name: "k1", UID: "uid-keys-k1", ResourceVersion: "7",
-		DeletionTimestamp: &deleting,
-		Labels:            map[string]string{"app": "ambient-access-key"},
-		Annotations:       map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
-	}}
-	if diff := cmp.Diff(want, got); diff != "" {
+	want := view{
+		Namespace: "keys", Name: "k1", UID: "uid-keys-k1", Deleting: true,
+		Labels:      map[string]string{"app": "ambient-access-key"},
+		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice"},
+	}
+	if diff := cmp.Diff(want, viewOf(t, got)); diff != "" {
 		t.Errorf("projected (-want +got):\n%s", diff)
 	}
 	again, err := transform(got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(got, again); diff != "" {
-		t.Errorf("transform is not idempotent (-once +twice):\n%s", diff)
+	if again != got {
+		t.Error("transform is not idempotent: it rebuilt a projected object")
 	}
 	if len(sa.ManagedFields) == 0 || len(sa.Annotations) != 2 {
 		t.Error("transform modified its input")
@@ -125,6 +127,143 @@ func TestProjectionKeepsOnlyWhatTheChainReads(t *testing.T) {
 	tombstone := "not a ServiceAccount"
 	if out, _ := transform(tombstone); out != tombstone {
 		t.Error("transform changed an object that is not a ServiceAccount")
+	}
+}
+
+// view is what a projected object answers, through the reader's
+// ServiceAccountMeta and through the metav1.Object the informer reads.
+type view struct {
+	Namespace, Name, UID string
+	Labels, Annotations  map[string]string
+	Deleting             bool
+}
+
+// viewOf reads obj, a projected object, both ways and fails if they
+// disagree.
+func viewOf(t *testing.T, obj any) view {
+	t.Helper()
+	s, ok := obj.(*storedServiceAccount)
+	if !ok {
+		t.Fatalf("projected into a %T", obj)
+	}
+	m := s.meta()
+	om := s.GetObjectMeta()
+	v := view{Namespace: m.Namespace, Name: m.Name, UID: m.UID, Deleting: m.Deleting,
+		Labels: om.GetLabels(), Annotations: om.GetAnnotations()}
+	if om.GetNamespace() != m.Namespace || om.GetName() != m.Name || string(om.GetUID()) != m.UID ||
+		(om.GetDeletionTimestamp() != nil) != m.Deleting {
+		t.Errorf("metav1.Object %s/%s %s (deleting %v) disagrees with the meta %+v",
+			om.GetNamespace(), om.GetName(), om.GetUID(), om.GetDeletionTimestamp() != nil, m)
+	}
+	for _, kind := range []struct {
+		keys []string
+		kept map[string]string
+		get  func(string) (string, bool)
+	}{{s.keys.labels, v.Labels, m.Label}, {s.keys.annotations, v.Annotations, m.Annotation}} {
+		for _, k := range append(slices.Clone(kind.keys), "not-kept") {
+			got, ok := kind.get(k)
+			want, wantOK := kind.kept[k]
+			if got != want || ok != wantOK {
+				t.Errorf("key %q: %q %v through the meta, %q %v through metav1.Object", k, got, ok, want, wantOK)
+			}
+		}
+	}
+	return v
+}
+
+// TestStoredServiceAccountRoundTrip packs objects whose strings and key
+// counts cross the encoding's boundaries (empty values, lengths past one
+// varint byte, a key that is both a label and an annotation) and reads
+// every field back.
+func TestStoredServiceAccountRoundTrip(t *testing.T) {
+	var labels, annotations []string
+	for i := range 140 {
+		labels = append(labels, fmt.Sprintf("l%d", i))
+		annotations = append(annotations, fmt.Sprintf("a%d", i))
+	}
+	labels = append(labels, "both")
+	annotations = append(annotations, "both")
+	transform := Projection{Labels: labels, Annotations: annotations}.transform()
+	for _, tc := range []struct {
+		name        string
+		sa          *corev1.ServiceAccount
+		labels      map[string]string
+		annotations map[string]string
+	}{
+		{"empty", &corev1.ServiceAccount{}, nil, nil},
+		{"no kept keys", serviceAccount("ns", "n", map[string]string{"x": "1"}, map[string]string{"y": "2"}), nil, nil},
+		{"empty values", serviceAccount("ns", "n", map[string]string{"l0": ""}, map[string]string{"a0": ""}),
+			map[string]string{"l0": ""}, map[string]string{"a0": ""}},
+		{"long strings", serviceAccount(strings.Repeat("n", 63), strings.Repeat("m", 253),
+			map[string]string{"l139": strings.Repeat("v", 63)}, map[string]string{"a1": strings.Repeat("w", 70000)}),
+			map[string]string{"l139": strings.Repeat("v", 63)}, map[string]string{"a1": strings.Repeat("w", 70000)}},
+		{"keys past one varint byte", serviceAccount("ns", "n",
+			map[string]string{"l5": "x", "l130": "y", "both": "label"}, map[string]string{"a0": "p", "a127": "q", "a139": "r", "both": "annotation"}),
+			map[string]string{"l5": "x", "l130": "y", "both": "label"}, map[string]string{"a0": "p", "a127": "q", "a139": "r", "both": "annotation"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := transform(tc.sa)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := view{Namespace: tc.sa.Namespace, Name: tc.sa.Name, UID: string(tc.sa.UID), Labels: tc.labels, Annotations: tc.annotations}
+			if diff := cmp.Diff(want, viewOf(t, got)); diff != "" {
+				t.Errorf("read back (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzStoredServiceAccount packs arbitrary strings and reads them back.
+func FuzzStoredServiceAccount(f *testing.F) {
+	f.Add("ns", "name", "uid", "app", "ambient-access-key", "creator", "alice", true)
+	f.Add("", "", "", "", "", "", "", false)
+	f.Add("n", strings.Repeat("x", 200), "\x80\xff", "k", "\x00", "k", "", false)
+	f.Fuzz(func(t *testing.T, ns, name, uid, labelKey, labelValue, annotationKey, annotationValue string, deleting bool) {
+		sa := serviceAccount(ns, name, map[string]string{labelKey: labelValue}, map[string]string{annotationKey: annotationValue})
+		sa.UID = types.UID(uid)
+		if deleting {
+			now := metav1.Now()
+			sa.DeletionTimestamp = &now
+		}
+		got, err := Projection{Labels: []string{labelKey, "absent"}, Annotations: []string{"absent", annotationKey}}.transform()(sa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := view{Namespace: ns, Name: name, UID: uid, Deleting: deleting,
+			Labels: map[string]string{labelKey: labelValue}, Annotations: map[string]string{annotationKey: annotationValue}}
+		if diff := cmp.Diff(want, viewOf(t, got)); diff != "" {
+			t.Errorf("read back (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestProjectionSharesNamespaces: projected objects of one namespace hold
+// one copy of its name; their values are their own.
+func TestProjectionSharesNamespaces(t *testing.T) {
+	transform := Projection{Labels: []string{"app"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}.transform()
+	project := func(sa *corev1.ServiceAccount) *storedServiceAccount {
+		out, err := transform(sa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(*storedServiceAccount)
+	}
+	// Built apart, so that equal strings start as different copies.
+	a := project(serviceAccount(strings.Clone("keys"), "a", nil, map[string]string{strategies.DefaultCreatorAnnotation: "alice"}))
+	b := project(serviceAccount(strings.Clone("keys"), "b", nil, map[string]string{strategies.DefaultCreatorAnnotation: "bob"}))
+	other := project(serviceAccount("other", "a", nil, nil))
+	if unsafe.StringData(a.meta().Namespace) != unsafe.StringData(b.meta().Namespace) {
+		t.Error("the namespace is held once per object")
+	}
+	if other.meta().Namespace != "other" || a.meta().Namespace != "keys" {
+		t.Errorf("namespaces %q and %q", a.meta().Namespace, other.meta().Namespace)
+	}
+	if v, _ := a.Annotation(strategies.DefaultCreatorAnnotation); v != "alice" {
+		t.Errorf("a's creator %q", v)
+	}
+	if v, _ := b.Annotation(strategies.DefaultCreatorAnnotation); v != "bob" {
+		t.Errorf("b's creator %q", v)
 	}
 }
 
@@ -401,63 +540,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestProjectionSharesRepeatedValues(t *testing.T) {
-	transform := Projection{Labels: []string{"app"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}.transform()
-	project := func(sa *corev1.ServiceAccount) *corev1.ServiceAccount {
-		out, err := transform(sa)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.(*corev1.ServiceAccount)
-	}
-	key := map[string]string{"app": "ambient-access-key", "team": "a"}
-	a := project(serviceAccount("keys", "a", key, map[string]string{strategies.DefaultCreatorAnnotation: "alice"}))
-	b := project(serviceAccount("keys", "b", map[string]string{"app": "ambient-access-key", "team": "b"}, map[string]string{strategies.DefaultCreatorAnnotation: "alice"}))
-	other := project(serviceAccount("keys", "c", map[string]string{"app": "other"}, nil))
-	none := project(serviceAccount("keys", "d", map[string]string{"team": "a"}, nil))
-
-	if !sameMap(a.Labels, b.Labels) {
-		t.Error("equal projected labels are not shared")
-	}
-	if sameMap(a.Labels, other.Labels) || other.Labels["app"] != "other" {
-		t.Errorf("different labels shared or wrong: %v", other.Labels)
-	}
-	if none.Labels != nil {
-		t.Errorf("labels %v, want nil when none is projected", none.Labels)
-	}
-	if sameMap(a.Annotations, b.Annotations) {
-		t.Error("annotations are shared; they hold per-key values")
-	}
-}
-
-func TestInternerIsBounded(t *testing.T) {
-	var in interner
-	for i := range maxInternedStrings + 10 {
-		in.str(fmt.Sprint(i))
-	}
-	for i := range maxInternedLabels + 10 {
-		in.labelSet(map[string]string{"app": fmt.Sprint(i)}, []string{"app"})
-	}
-	if len(in.strs) > maxInternedStrings || len(in.labelSets) > maxInternedLabels {
-		t.Errorf("interner holds %d strings and %d label sets; bounds are %d and %d",
-			len(in.strs), len(in.labelSets), maxInternedStrings, maxInternedLabels)
-	}
-	if got := in.labelSet(map[string]string{"app": "new"}, []string{"app"}); got["app"] != "new" {
-		t.Errorf("a full interner returned %v", got)
-	}
-}
-
-// sameMap reports whether a and b are the same map, not merely equal.
-func sameMap(a, b map[string]string) bool {
-	if a == nil || b == nil {
-		return false
-	}
-	a["\x00probe"] = "x"
-	defer delete(a, "\x00probe")
-	_, ok := b["\x00probe"]
-	return ok
-}
-
 // BenchmarkHasSyncedWithStaleness is the check the annotation strategy
 // makes on every request when the cache has a staleness bound: 0 allocs/op.
 func BenchmarkHasSyncedWithStaleness(b *testing.B) {
@@ -477,4 +559,90 @@ func BenchmarkHasSyncedWithStaleness(b *testing.B) {
 			b.Fatal("not synced")
 		}
 	}
+}
+
+// TestProjectedCacheFollowsDeletionAndRecreation drives a projected cache
+// through a deletion, a re-creation under the same name, and relists that
+// find a key gone (the informer's tombstone path) or re-created meanwhile:
+// a lookup never answers with an incarnation the API server no longer has.
+func TestProjectedCacheFollowsDeletionAndRecreation(t *testing.T) {
+	incarnation := func(uid string) *corev1.ServiceAccount {
+		sa := serviceAccount("keys", "k", map[string]string{"app": "ambient-access-key"},
+			map[string]string{strategies.DefaultCreatorAnnotation: "alice-" + uid})
+		sa.UID = types.UID(uid)
+		return sa
+	}
+	var (
+		mu      sync.Mutex
+		listed  []corev1.ServiceAccount
+		watcher *watch.FakeWatcher
+	)
+	client := fake.NewClientset()
+	client.PrependReactor("list", "serviceaccounts", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return true, &corev1.ServiceAccountList{ListMeta: metav1.ListMeta{ResourceVersion: "10"}, Items: slices.Clone(listed)}, nil
+	})
+	client.PrependWatchReactor("serviceaccounts", func(k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		watcher = watch.NewFakeWithChanSize(10, false)
+		return true, watcher, nil
+	})
+	currentWatch := func() *watch.FakeWatcher {
+		mu.Lock()
+		defer mu.Unlock()
+		return watcher
+	}
+	// relist makes the API server hold items, and ends the watch as a
+	// compacted history does, so that the informer lists again.
+	relist := func(items ...*corev1.ServiceAccount) {
+		mu.Lock()
+		listed = nil
+		for _, sa := range items {
+			listed = append(listed, *sa)
+		}
+		old := watcher
+		mu.Unlock()
+		old.Error(&apierrors.NewResourceExpired("too old resource version").ErrStatus)
+		waitFor(t, "a new watch", func() bool { return currentWatch() != old })
+	}
+	// uidOf returns the uid the cache answers with, or "" for a miss.
+	uidOf := func(c *Cache) string {
+		sa, found, err := c.ServiceAccount("keys", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			return ""
+		}
+		if creator, _ := sa.Annotation(strategies.DefaultCreatorAnnotation); creator != "alice-"+sa.UID {
+			t.Fatalf("incarnation %s answered with the creator %q", sa.UID, creator)
+		}
+		return sa.UID
+	}
+	expect := func(c *Cache, what, uid string) {
+		t.Helper()
+		waitFor(t, what, func() bool { return uidOf(c) == uid })
+	}
+
+	listed = []corev1.ServiceAccount{*incarnation("uid-1")}
+	c := startTestCache(t, client, WithProjection(Projection{Labels: []string{"app"}, Annotations: []string{strategies.DefaultCreatorAnnotation}}))
+	waitFor(t, "the first watch", func() bool { return currentWatch() != nil })
+	expect(c, "the listed key", "uid-1")
+
+	currentWatch().Delete(incarnation("uid-1"))
+	expect(c, "the deletion", "")
+	currentWatch().Add(incarnation("uid-2"))
+	expect(c, "the re-creation", "uid-2")
+
+	relist() // deleted while the watch was down: a tombstone
+	expect(c, "the relist without the key", "")
+	if c.Len() != 0 {
+		t.Errorf("Len %d after the key's tombstone, want 0", c.Len())
+	}
+	relist(incarnation("uid-3"))
+	expect(c, "the relist with a new incarnation", "uid-3")
+	relist(incarnation("uid-4")) // deleted and re-created while the watch was down
+	expect(c, "the relist with another incarnation", "uid-4")
 }

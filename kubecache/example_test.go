@@ -102,6 +102,40 @@ func ExampleNew() {
 	// other/key-2 false  <nil>
 }
 
+// With a projection the cache keeps only what the chain reads, packed;
+// labels and annotations are then read with the Label and Annotation
+// methods, as the strategies read them, not from maps.
+func ExampleNew_projection() {
+	client := fake.NewClientset(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "team", Name: "key-1", UID: "uid-1",
+		Labels:      map[string]string{"app": "ambient-access-key", "team": "a"},
+		Annotations: map[string]string{strategies.DefaultCreatorAnnotation: "alice", "note": "dropped"},
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := kubecache.New(ctx, client, kubecache.WithProjection(kubecache.Projection{
+		Labels:      []string{"app"},
+		Annotations: []string{strategies.DefaultCreatorAnnotation},
+	}))
+	if err != nil {
+		panic(err)
+	}
+	defer func() { cancel(); c.Shutdown() }()
+	c.WaitForSync(ctx, time.Minute)
+
+	sa, found, err := c.ServiceAccount("team", "key-1")
+	fmt.Println(found, err, sa.UID, sa.Annotations == nil)
+	fmt.Println(sa.Label("app"))
+	fmt.Println(sa.Annotation(strategies.DefaultCreatorAnnotation))
+	fmt.Println(sa.Label("team"))
+	fmt.Println(sa.Annotation("note"))
+	// Output:
+	// true <nil> uid-1 true
+	// ambient-access-key true
+	// alice true
+	//  false
+	//  false
+}
+
 // Meta is what the strategies read of an object, for a custom
 // strategies.ServiceAccountReader over some other store.
 func ExampleMeta() {

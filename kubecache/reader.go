@@ -62,9 +62,15 @@ func lookup(idx cache.Indexer, namespace, name string) (strategies.ServiceAccoun
 	if err != nil || !ok {
 		return strategies.ServiceAccountMeta{}, false, err
 	}
-	sa, isSA := obj.(*corev1.ServiceAccount)
-	if !isSA || sa == nil {
-		return strategies.ServiceAccountMeta{}, false, fmt.Errorf("kubecache: the store holds a %T, not a ServiceAccount", obj)
+	switch sa := obj.(type) {
+	case *storedServiceAccount:
+		if sa != nil {
+			return sa.meta(), true, nil
+		}
+	case *corev1.ServiceAccount:
+		if sa != nil {
+			return Meta(sa), true, nil
+		}
 	}
-	return Meta(sa), true, nil
+	return strategies.ServiceAccountMeta{}, false, fmt.Errorf("kubecache: the store holds a %T, not a ServiceAccount", obj)
 }

@@ -421,7 +421,7 @@ func (s *AnnotationStrategy) Authenticate(_ *http.Request, sofar authn.Principal
 	if sofar.Actor.UID != "" && sofar.Actor.UID != sa.UID {
 		return authn.Reject("ServiceAccount was re-created")
 	}
-	value, ok := sa.Annotations[s.creatorKey]
+	value, ok := sa.Annotation(s.creatorKey)
 	if !ok {
 		return s.withoutCreator(sofar, sa)
 	}
@@ -461,7 +461,7 @@ func (s *AnnotationStrategy) withoutCreator(sofar authn.Principal, sa *ServiceAc
 			inherited = true
 		}
 	}
-	_, hasBinding := sa.Annotations[s.bindingKey]
+	_, hasBinding := sa.Annotation(s.bindingKey)
 	signed := hasBinding && s.binding != nil
 	if !carries && !inherited && !signed {
 		return authn.Skip("no creator annotation")
@@ -575,7 +575,7 @@ func (s *AnnotationStrategy) resolve(sa *ServiceAccountMeta, value string) (huma
 		if !subject {
 			return value, hops, authn.Decision{}, true
 		}
-		if value, ok = parent.Annotations[s.creatorKey]; !ok {
+		if value, ok = parent.Annotation(s.creatorKey); !ok {
 			return "", 0, authn.Reject("creator chain: parent key has no creator annotation"), false
 		}
 		sa, what = parent, "parent key's creator annotation"
@@ -585,7 +585,7 @@ func (s *AnnotationStrategy) resolve(sa *ServiceAccountMeta, value string) (huma
 // policy returns which label or namespace requirement sa fails, or "".
 func (s *AnnotationStrategy) policy(sa *ServiceAccountMeta) string {
 	for _, l := range s.labels {
-		if v, ok := sa.Labels[l.key]; !ok || v != l.value {
+		if v, ok := sa.Label(l.key); !ok || v != l.value {
 			if l.value == "" {
 				return "label " + l.key + " is missing"
 			}
@@ -603,7 +603,7 @@ func (s *AnnotationStrategy) policy(sa *ServiceAccountMeta) string {
 // whose cached UID is parentUID, does not pin that incarnation, or "". The
 // annotation is required unless a binding, which covers the UID, is.
 func (s *AnnotationStrategy) checkCreatorUID(sa *ServiceAccountMeta, parentUID string) string {
-	recorded, ok := sa.Annotations[s.creatorUIDKey]
+	recorded, ok := sa.Annotation(s.creatorUIDKey)
 	switch {
 	case !ok && s.binding != nil:
 		return ""
@@ -620,7 +620,7 @@ func (s *AnnotationStrategy) checkCreatorUID(sa *ServiceAccountMeta, parentUID s
 // carries, or "". The answer never quotes an annotation's value or a key
 // not configured.
 func (s *AnnotationStrategy) checkBinding(sa *ServiceAccountMeta, value, creatorUID string) string {
-	raw, ok := sa.Annotations[s.bindingKey]
+	raw, ok := sa.Annotation(s.bindingKey)
 	if !ok {
 		return "binding signature missing"
 	}
@@ -678,8 +678,8 @@ func (s *AnnotationStrategy) checkBinding(sa *ServiceAccountMeta, value, creator
 // attribute returns the value of key on sa, as an annotation or a label,
 // and whether it is present, or present as both (ambiguous).
 func attribute(sa *ServiceAccountMeta, key string) (value string, ambiguous, present bool) {
-	a, inAnnotations := sa.Annotations[key]
-	l, inLabels := sa.Labels[key]
+	a, inAnnotations := sa.Annotation(key)
+	l, inLabels := sa.Label(key)
 	switch {
 	case inAnnotations && inLabels:
 		return "", true, true

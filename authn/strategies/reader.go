@@ -2,19 +2,53 @@ package strategies
 
 // ServiceAccountMeta is what CreatorAnnotation reads of a ServiceAccount:
 // its identity, labels and annotations, and whether its deletion has begun.
-// The maps are shared with the cache they came from and must not be
-// modified.
+// The maps, and what Values refers to, are shared with the cache they came
+// from and must not be modified. Read labels and annotations with Label and
+// Annotation, which look wherever the cache put them.
 type ServiceAccountMeta struct {
 	Namespace string
 	Name      string
 	UID       string
 	// Labels and Annotations are the object's, as far as the cache keeps
-	// them (see Projection).
+	// them (see Projection). They are ignored when Values is set.
 	Labels      map[string]string
 	Annotations map[string]string
+	// Values, when not nil, answers for the labels and annotations in
+	// place of the two maps: a cache with many keys keeps them more
+	// compactly than as maps, which cost some 300 bytes each.
+	Values MetadataValues
 	// Deleting reports that metadata.deletionTimestamp is set: a finalizer
 	// holds the object, whose tokens the strategy refuses at once.
 	Deleting bool
+}
+
+// MetadataValues looks up the labels and annotations of one ServiceAccount
+// that a cache holds in a form of its own (see ServiceAccountMeta.Values).
+// It answers for the keys the cache keeps, and reports any other key as
+// absent.
+type MetadataValues interface {
+	Label(key string) (value string, ok bool)
+	Annotation(key string) (value string, ok bool)
+}
+
+// Label returns the value of the label key and whether m carries it, from
+// Values when set and from Labels otherwise.
+func (m *ServiceAccountMeta) Label(key string) (string, bool) {
+	if m.Values != nil {
+		return m.Values.Label(key)
+	}
+	v, ok := m.Labels[key]
+	return v, ok
+}
+
+// Annotation returns the value of the annotation key and whether m carries
+// it, from Values when set and from Annotations otherwise.
+func (m *ServiceAccountMeta) Annotation(key string) (string, bool) {
+	if m.Values != nil {
+		return m.Values.Annotation(key)
+	}
+	v, ok := m.Annotations[key]
+	return v, ok
 }
 
 // ServiceAccountReader is what CreatorAnnotation reads ServiceAccounts
