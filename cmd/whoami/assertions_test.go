@@ -55,7 +55,7 @@ func get(t *testing.T, url string, headers map[string]string, out any) int {
 // for a request that an access key made for alice, and the runner, which
 // accepts the backend's assertions, rebuilds the same Principal from it.
 func TestAssertionRoundTrip(t *testing.T) {
-	backend, tokens := startServer(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
+	backend, tokens := startSynced(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
 	runner, _ := startServer(t, []string{
 		"-listen", "127.0.0.1:0",
 		"-accept-assertions-jwks", "http://" + backend + "/.well-known/jwks.json",
@@ -198,7 +198,7 @@ func TestAssertionFlags(t *testing.T) {
 // served yet, is not ready, and answers an assertion with 503 rather than
 // 401; an http URL of another host is refused at start.
 func TestAcceptAssertionsKeySources(t *testing.T) {
-	backend, tokens := startServer(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
+	backend, tokens := startSynced(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
 	alice := map[string]string{
 		"X-Forwarded-User": "system:serviceaccount:demo:ambient-key-alice-write",
 		"Authorization":    "Bearer " + tokens["ambient-key-alice-write"],

@@ -12,7 +12,7 @@ import (
 // An assertion is minted fresh for each caller: the answer may not be
 // cached by a shared cache nor read by another origin's script.
 func TestAttack10aWhoamiAssertionNotCachedNorShared(t *testing.T) {
-	backend, tokens := startServer(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
+	backend, tokens := startSynced(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
 	req, _ := http.NewRequest(http.MethodGet, "http://"+backend+"/assertion?aud="+url.QueryEscape("https://runner.example.com"), nil)
 	req.Header.Set("X-Forwarded-User", "system:serviceaccount:demo:ambient-key-alice-write")
 	req.Header.Set("Authorization", "Bearer "+tokens["ambient-key-alice-write"])
@@ -37,7 +37,7 @@ func TestAttack10aWhoamiAssertionNotCachedNorShared(t *testing.T) {
 // the runner must not answer such a request as the assertion's Principal
 // while silently dropping the other credential.
 func TestAttack10aWhoamiAssertionBesideBearer(t *testing.T) {
-	backend, tokens := startServer(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
+	backend, tokens := startSynced(t, []string{"-listen", "127.0.0.1:0"}, io.Discard)
 	runner, _ := startServer(t, []string{
 		"-listen", "127.0.0.1:0",
 		"-accept-assertions-jwks", "http://" + backend + "/.well-known/jwks.json",

@@ -22,7 +22,7 @@ func TestServerLogsHoldNoToken(t *testing.T) {
 	var secrets logcapture.Secrets
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			addr, tokens := startServer(t, []string{"-listen", "127.0.0.1:0", "-log-format", format}, capture)
+			addr, tokens := startSynced(t, []string{"-listen", "127.0.0.1:0", "-log-format", format}, capture)
 			type req struct{ user, header, value string }
 			var reqs []req
 			for name, tok := range tokens {
@@ -67,6 +67,18 @@ func TestServerLogsHoldNoToken(t *testing.T) {
 // startServer runs whoami with args until t ends, its stderr in capture,
 // and returns the address it serves on and the demo tokens it printed by
 // key name.
+// startSynced is startServer for a test whose first request needs the
+// chain: it waits for /readyz, since the in-memory cache syncs in the
+// background and a busy machine may answer 503 before it has.
+func startSynced(t *testing.T, args []string, stderr io.Writer) (string, map[string]string) {
+	t.Helper()
+	addr, tokens := startServer(t, args, stderr)
+	if status := readyz(t, addr); status != 200 {
+		t.Fatalf("whoami %v: /readyz %d", args, status)
+	}
+	return addr, tokens
+}
+
 func startServer(t *testing.T, args []string, stderr io.Writer) (string, map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
