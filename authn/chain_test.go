@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -489,6 +490,41 @@ func BenchmarkChainTwoStrategies(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := chain.Authenticate(r); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestChainRunSizes: for every chain length, the Trace holds each
+// strategy's entry, and extending one run's Via or Trace touches neither
+// the other nor another run.
+func TestChainRunSizes(t *testing.T) {
+	for n := 1; n <= 10; n++ {
+		strategies := []authn.Strategy{contributeUser("alice")}
+		for i := 1; i < n; i++ {
+			strategies = append(strategies, fixed(fmt.Sprintf("skip-%d", i), authn.Skip("skipped")))
+		}
+		chain, err := authn.NewChain(strategies...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, trace, err := chain.Authenticate(httptest.NewRequest(http.MethodGet, "/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(trace) != n {
+			t.Fatalf("%d strategies: trace of %d", n, len(trace))
+		}
+		p.Via = append(p.Via, "evil", "evil", "evil")
+		trace = append(trace, authn.TraceEntry{Strategy: "evil"})
+		again, againTrace, err := chain.Authenticate(httptest.NewRequest(http.MethodGet, "/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(againTrace) != n || againTrace[n-1].Strategy == "evil" || len(again.Via) != 1 || again.Via[0] != "user-alice" {
+			t.Errorf("%d strategies: a second run sees the first's edits: via %v, trace %v", n, again.Via, againTrace)
+		}
+		if trace[0].Strategy != "user-alice" || p.Via[0] != "user-alice" {
+			t.Errorf("%d strategies: an append to Via changed the trace or Via: %v, %v", n, trace[0], p.Via)
 		}
 	}
 }
