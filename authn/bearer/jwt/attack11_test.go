@@ -1,14 +1,18 @@
 package jwt_test
 
 import (
+	"crypto"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/authchain/authchain/authn"
+	"github.com/authchain/authchain/authn/bearer/jwks"
+	"github.com/authchain/authchain/authn/bearer/jwt"
 	"github.com/authchain/authchain/internal/tokentest"
 )
 
@@ -58,5 +62,45 @@ func TestAttack11_ConcurrentHitsKeepTheirAccount(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestAttack11_CachedHitAfterKeyChange: a token cached under one key is
+// refused as soon as the key set gives its kid another key or forgets
+// it, while other goroutines keep hitting it; a cached entry never
+// outlives the key that signed it. Run with -race.
+func TestAttack11_CachedHitAfterKeyChange(t *testing.T) {
+	k := tokentest.Keys()
+	keys := &switchableKeys{key: &k.RSA.PublicKey}
+	s := newJWT(t, keys, jwt.WithCacheTTL(10*time.Minute))
+	token := tokentest.RSA(t, tokentest.Claims())
+	if d := tokentest.Authenticate(s, token); d.Outcome != authn.Contributed {
+		t.Fatalf("miss: %v %q", d.Outcome, d.Reason)
+	}
+	for _, change := range []struct {
+		name string
+		key  crypto.PublicKey
+		err  error
+	}{
+		{"kid names another key", &k.RSA2.PublicKey, nil},
+		{"kid removed", nil, jwks.ErrUnknownKey},
+	} {
+		keys.answer(&k.RSA.PublicKey, nil)
+		if d := tokentest.Authenticate(s, token); d.Outcome != authn.Contributed {
+			t.Fatalf("%s, before: %v %q", change.name, d.Outcome, d.Reason)
+		}
+		keys.answer(change.key, change.err)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					if d := tokentest.Authenticate(s, token); d.Outcome != authn.Rejected {
+						t.Errorf("%s: a cached hit answered %v %q", change.name, d.Outcome, d.Reason)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
