@@ -81,6 +81,7 @@ func TestAttack11_ContextKeysAndCancellation(t *testing.T) {
 	parent, cancel := context.WithCancel(context.Background())
 	parent = context.WithValue(parent, contextKey{}, "theirs")
 	ctx := authn.NewRequestContext(parent, authn.Principal{User: authn.User{Name: "alice-secret-name"}}, nil)
+	//lint:ignore SA1029 the attack: another package keying with a bare empty struct
 	ctx = context.WithValue(ctx, struct{}{}, "empty")
 	for _, k := range []any{contextKey{}, struct{}{}, "authn", 0} {
 		if v := ctx.Value(k); v != nil {
