@@ -33,14 +33,10 @@ func (w inPlaceWriter) Write(p []byte) (int, error) {
 // TestAttack11_WriterEditingBodyPoisonsOthers: a writer that edits the
 // body it is handed must change its own response only.
 //
-// BREAKS: WriteProblem hands every writer the one cached []byte of a
-// problem, so the first request through such a writer rewrites the body
-// of every later request with the same problem (other routes, other
-// clients) until the entry is evicted. Before the cache, the damage stayed
-// in that one response. Needs a writer that breaks io.Writer's contract,
-// so the severity is low, but the cache turns one request's bug into a
-// process-wide, persistent one; a copy per write (or clipping the body
-// into a pooled buffer) would contain it.
+// This broke while WriteProblem handed every writer the one cached []byte
+// of a problem: a writer that broke io.Writer's contract rewrote the body of
+// every later request with the same problem. Each response now gets its own
+// copy of the kept body.
 func TestAttack11_WriterEditingBodyPoisonsOthers(t *testing.T) {
 	// A reason no other test uses, so that the entry is fresh.
 	err := &authn.Error{Strategy: "attack11", Kind: authn.ErrRejected, Reason: "token expired"}

@@ -89,20 +89,18 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	// A Content-Length set for an earlier body would truncate or stall this one.
 	h.Del("Content-Length")
 	w.WriteHeader(status)
-	// Two writes rather than an append that copies the body; the client
-	// being gone, or a method without a body, leaves nothing to do.
+	// The client being gone, or a method without a body, leaves nothing to
+	// do.
 	_, _ = w.Write(b)
-	_, _ = w.Write(newline)
 }
-
-var newline = []byte{'\n'}
 
 // problemBodies keeps the encoded bodies of recent problems. Reasons are
 // fixed texts, so a flood of refused requests repeats a few bodies, and
 // encoding each again was a third of a refused request's time
-// (BenchmarkAuthenticateRejected); a custom strategy with ever new reasons
-// only churns the bounded cache. Bodies carry no token or header value
-// (the authn contract for Reason), and are only ever read.
+// (BenchmarkAuthenticateRejected). Bodies carry no token or header value
+// (the authn contract for Reason). A custom strategy with ever new reasons
+// only churns the cache, which holds at most 256 bodies of at most
+// maxKeptProblem bytes.
 var problemBodies = func() *lru.Cache[problem, []byte] {
 	c, err := lru.New[problem, []byte](256)
 	if err != nil {
@@ -111,15 +109,25 @@ var problemBodies = func() *lru.Cache[problem, []byte] {
 	return c
 }()
 
-// encode returns p as JSON, from problemBodies when it was encoded before.
-// The caller must not modify the result.
+// maxKeptProblem bounds the bodies problemBodies keeps; the built-in
+// strategies' are under 300 bytes.
+const maxKeptProblem = 1024
+
+// encode returns p as JSON with a final newline, in a slice of the
+// caller's own: a writer that edits what it is given, as io.Writer forbids,
+// still changes no other response.
 func (p problem) encode() []byte {
-	if b, ok := problemBodies.Get(p); ok {
-		return b
+	kept, ok := problemBodies.Get(p)
+	if !ok {
+		// The body holds only strings and an int, so Marshal cannot fail.
+		kept, _ = json.Marshal(p)
+		if len(kept) <= maxKeptProblem {
+			problemBodies.Add(p, kept)
+		}
 	}
-	// The body holds only strings and an int, so Marshal cannot fail.
-	b, _ := json.Marshal(p)
-	problemBodies.Add(p, b)
+	b := make([]byte, len(kept)+1)
+	copy(b, kept)
+	b[len(kept)] = '\n'
 	return b
 }
 
