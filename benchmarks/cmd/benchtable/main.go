@@ -23,6 +23,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/authchain/authchain/benchmarks/internal/spread"
 )
 
 func main() {
@@ -105,8 +107,8 @@ func writeTable(w io.Writer, results map[string]samples, comparisons []string) e
 		if base == nil || other == nil {
 			return fmt.Errorf("comparison %q: no results for %s or %s", label, parts[1], parts[2])
 		}
-		_, baseMedian, _ := stats(base["ns/op"])
-		_, otherMedian, _ := stats(other["ns/op"])
+		_, baseMedian, _ := spread.Of(base["ns/op"])
+		_, otherMedian, _ := spread.Of(other["ns/op"])
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | **%.2f×** |\n", label,
 			parts[1], timeSpread(base["ns/op"]), allocs(base), parts[2], timeSpread(other["ns/op"]), allocs(other),
 			otherMedian/baseMedian)
@@ -128,7 +130,7 @@ func writeValues(w io.Writer, results map[string]samples, names []string) error 
 			vs := s[unit]
 			value := timeSpread(vs)
 			if unit != "ns/op" {
-				lo, med, hi := stats(vs)
+				lo, med, hi := spread.Of(vs)
 				value = fmt.Sprintf("%.4g (%.4g–%.4g)", med, lo, hi)
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %d |\n", name, unit, value, len(vs))
@@ -139,7 +141,7 @@ func writeValues(w io.Writer, results map[string]samples, names []string) error 
 
 // timeSpread formats the median and range of ns/op values.
 func timeSpread(vs []float64) string {
-	lo, med, hi := stats(vs)
+	lo, med, hi := spread.Of(vs)
 	return fmt.Sprintf("%s (%s–%s)", duration(med), duration(lo), duration(hi))
 }
 
@@ -159,20 +161,6 @@ func allocs(s samples) string {
 	if len(s["allocs/op"]) == 0 {
 		return "–"
 	}
-	_, med, _ := stats(s["allocs/op"])
+	_, med, _ := spread.Of(s["allocs/op"])
 	return strconv.FormatFloat(med, 'f', -1, 64)
-}
-
-func stats(vs []float64) (lo, median, hi float64) {
-	if len(vs) == 0 {
-		return 0, 0, 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	median = s[n/2]
-	if n%2 == 0 {
-		median = (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[0], median, s[n-1]
 }

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"time"
+
+	"github.com/authchain/authchain/benchmarks/internal/spread"
 )
 
 // writeReport prints the markdown tables BENCHMARKS.md shows: per server
@@ -27,9 +28,9 @@ func writeReport(w io.Writer, cfg runConfig, cases []requestCase, results map[st
 			wrong += r.wrong
 		}
 		fmt.Fprintf(w, "| %s | %s µs | %s | %s µs | %d |\n", label(mode),
-			spread(rs, func(r round) float64 { return r.cpuPerRequest }, "%.1f"),
-			spread(rs, func(r round) float64 { return r.throughput }, "%.0f"),
-			spread(rs, func(r round) float64 { return float64(r.p99) / float64(time.Microsecond) }, "%.0f"),
+			medianAndRange(rs, func(r round) float64 { return r.cpuPerRequest }, "%.1f"),
+			medianAndRange(rs, func(r round) float64 { return r.throughput }, "%.0f"),
+			medianAndRange(rs, func(r round) float64 { return float64(r.p99) / float64(time.Microsecond) }, "%.0f"),
 			wrong)
 	}
 	ratio := func(f func(round) float64) string {
@@ -37,7 +38,7 @@ func writeReport(w io.Writer, cfg runConfig, cases []requestCase, results map[st
 		for i := range min(len(results[modeAuth]), len(results[modeNone])) {
 			rs = append(rs, f(results[modeAuth][i])/f(results[modeNone][i]))
 		}
-		lo, med, hi := stats(rs)
+		lo, med, hi := spread.Of(rs)
 		return fmt.Sprintf("%.3f× (%.3f–%.3f)", med, lo, hi)
 	}
 	fmt.Fprintf(w, "| **with / without** | **%s** | %s | %s | |\n\n",
@@ -59,26 +60,12 @@ func label(mode string) string {
 	return "no authentication"
 }
 
-// spread formats the median and range of f over rs.
-func spread(rs []round, f func(round) float64, format string) string {
+// medianAndRange formats the median and range of f over rs.
+func medianAndRange(rs []round, f func(round) float64, format string) string {
 	var vs []float64
 	for _, r := range rs {
 		vs = append(vs, f(r))
 	}
-	lo, med, hi := stats(vs)
+	lo, med, hi := spread.Of(vs)
 	return fmt.Sprintf(format+" ("+format+"–"+format+")", med, lo, hi)
-}
-
-func stats(vs []float64) (lo, median, hi float64) {
-	if len(vs) == 0 {
-		return 0, 0, 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	median = s[n/2]
-	if n%2 == 0 {
-		median = (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[0], median, s[n-1]
 }
